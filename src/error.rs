@@ -1,0 +1,108 @@
+//! The crate's error type.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+
+/// A specialised `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in atombot, grouped by concern.
+///
+/// No variant ever carries a secret: keys, tokens and webhook secrets are never part of an
+/// error's `Display` or `Debug` output.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A setting is missing or invalid. `setting` names it (for example `ATOMGIT_APP_ID`).
+    #[error("configuration error in {setting}: {reason}")]
+    Config {
+        /// The setting's name, as an environment variable.
+        setting: &'static str,
+        /// What is wrong with it (never its value when the value is a secret).
+        reason: String,
+    },
+
+    /// Signing the app's JWT failed.
+    #[error("could not sign the app JWT: {0}")]
+    Jwt(#[source] jsonwebtoken::errors::Error),
+
+    /// The platform answered with a non-success status.
+    #[error("{method} {path} failed with {status}: {message}")]
+    Api {
+        /// HTTP status of the answer.
+        status: StatusCode,
+        /// The platform's message (the `message`/`error_message` field or the raw body).
+        message: String,
+        /// Request method.
+        method: http::Method,
+        /// Request path (no query string, no host).
+        path: String,
+    },
+
+    /// The request never got an answer (connection refused, reset, TLS, ...).
+    #[error("{method} {path}: transport error: {source}")]
+    Transport {
+        /// Request method.
+        method: http::Method,
+        /// Request path.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// A request attempt took longer than the configured timeout.
+    #[error("{method} {path}: timed out")]
+    Timeout {
+        /// Request method.
+        method: http::Method,
+        /// Request path.
+        path: String,
+    },
+
+    /// The answer was not the JSON the caller expected; `json_path` names the bad field.
+    #[error("{path}: could not decode the answer at `{json_path}`: {source}")]
+    Decode {
+        /// Request path.
+        path: String,
+        /// JSON path of the field that failed (`.` for the document itself).
+        json_path: String,
+        /// The underlying serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// Minting an installation access token failed. Every caller that was waiting for the
+    /// same mint receives this error; nothing is cached.
+    #[error("minting an access token for installation {installation} failed: {source}")]
+    InstallationToken {
+        /// The installation id.
+        installation: u64,
+        /// Why the mint failed.
+        #[source]
+        source: Arc<Error>,
+    },
+
+    /// An invalid argument was passed to a call (for example a path with no owner).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+}
+
+impl Error {
+    /// The HTTP status if the platform answered, including through a failed token mint.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api { status, .. } => Some(*status),
+            Error::InstallationToken { source, .. } => source.status(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(setting: &'static str, reason: impl Into<String>) -> Self {
+        Error::Config {
+            setting,
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! # atombot
+//!
+//! Write bots as **AtomGit Apps** in Rust.
+//!
+//! atombot signs the app's RS256 JWT, lists its installations, mints and caches each
+//! installation's `ats_` access token, and calls the AtomGit OpenAPI through a tower stack
+//! that paces requests to the platform's rate limits, retries what is safe to retry and
+//! never logs a token.
+//!
+//! ```no_run
+//! # async fn run() -> atombot::Result<()> {
+//! use atombot::{App, AppConfig};
+//!
+//! let app = App::new(AppConfig::from_env()?)?;
+//! for installation in app.installations().await? {
+//!     let client = app.installation_client(installation.id);
+//!     let repos = client.repos().list_org(&installation.account.path).send().await?;
+//!     println!("{}: {} repositories", installation.account.path, repos.len());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! With the `testing` feature, [`testing::Simulator`] runs a local AtomGit on `127.0.0.1`
+//! so all of this works offline.
+
+pub mod auth;
+pub mod client;
+pub mod config;
+mod error;
+pub mod models;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+#[doc(inline)]
+pub use auth::App;
+#[doc(inline)]
+pub use client::Client;
+#[doc(inline)]
+pub use config::AppConfig;
+#[doc(inline)]
+pub use error::{Error, Result};

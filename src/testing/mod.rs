@@ -1,0 +1,1 @@
+//! Test kit for bot authors: a local AtomGit simulator on `127.0.0.1`.
