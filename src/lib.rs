@@ -32,10 +32,6 @@ pub mod models;
 pub mod testing;
 
 #[doc(inline)]
-pub use auth::App;
-#[doc(inline)]
-pub use client::Client;
-#[doc(inline)]
 pub use config::AppConfig;
 #[doc(inline)]
 pub use error::{Error, Result};
