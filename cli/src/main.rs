@@ -1,0 +1,2 @@
+//! The `atombot` command.
+fn main() {}

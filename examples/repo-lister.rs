@@ -1,0 +1,2 @@
+//! Run with: cargo run --example repo-lister
+fn main() {}
