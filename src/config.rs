@@ -81,9 +81,8 @@ impl PrivateKey {
         if !(text.contains("BEGIN RSA PRIVATE KEY") || text.contains("BEGIN PRIVATE KEY")) {
             return Err(Error::config(setting, "not an RSA private key in PEM form"));
         }
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem).map_err(|e| {
-            Error::config(setting, format!("not a usable RSA private key ({e})"))
-        })?;
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem)
+            .map_err(|e| Error::config(setting, format!("not a usable RSA private key ({e})")))?;
         Ok(Self { key })
     }
 
@@ -138,7 +137,11 @@ impl AppConfig {
             (None, None) => {
                 return Err(Error::config(
                     env::PRIVATE_KEY_PATH,
-                    format!("neither {} nor {} is set", env::PRIVATE_KEY_PATH, env::PRIVATE_KEY),
+                    format!(
+                        "neither {} nor {} is set",
+                        env::PRIVATE_KEY_PATH,
+                        env::PRIVATE_KEY
+                    ),
                 ));
             }
         };
@@ -209,9 +212,15 @@ impl fmt::Debug for AppConfig {
         f.debug_struct("AppConfig")
             .field("app_id", &self.app_id)
             .field("private_key", &self.private_key)
-            .field("webhook_secrets", &format_args!("[{} redacted]", self.webhook_secrets.len()))
+            .field(
+                "webhook_secrets",
+                &format_args!("[{} redacted]", self.webhook_secrets.len()),
+            )
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("api_url", &self.api_url.as_str())
             .field("web_url", &self.web_url.as_str())
             .field("api_version", &self.api_version)
@@ -340,9 +349,17 @@ impl AppConfigBuilder {
             webhook_secrets: self.webhook_secrets,
             client_id: self.client_id,
             client_secret: self.client_secret,
-            api_url: parse_url(self.api_url.as_deref().unwrap_or(DEFAULT_API_URL), env::API_URL)?,
-            web_url: parse_url(self.web_url.as_deref().unwrap_or(DEFAULT_WEB_URL), env::WEB_URL)?,
-            api_version: self.api_version.unwrap_or_else(|| DEFAULT_API_VERSION.to_owned()),
+            api_url: parse_url(
+                self.api_url.as_deref().unwrap_or(DEFAULT_API_URL),
+                env::API_URL,
+            )?,
+            web_url: parse_url(
+                self.web_url.as_deref().unwrap_or(DEFAULT_WEB_URL),
+                env::WEB_URL,
+            )?,
+            api_version: self
+                .api_version
+                .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned()),
         })
     }
 }
@@ -429,7 +446,10 @@ mod tests {
             (env::API_URL, "https://test-api.atomgit.com/api/v5"),
         ]))
         .unwrap();
-        assert_eq!(cfg.api_url().as_str(), "https://test-api.atomgit.com/api/v5/");
+        assert_eq!(
+            cfg.api_url().as_str(),
+            "https://test-api.atomgit.com/api/v5/"
+        );
         assert_eq!(cfg.web_url().as_str(), "https://atomgit.com/");
         assert_eq!(cfg.app_id(), 75);
     }

@@ -23,6 +23,7 @@
 //! With the `testing` feature, [`testing::Simulator`] runs a local AtomGit on `127.0.0.1`
 //! so all of this works offline.
 
+mod app;
 pub mod auth;
 pub mod client;
 pub mod config;
@@ -31,6 +32,10 @@ pub mod models;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+#[doc(inline)]
+pub use app::App;
+#[doc(inline)]
+pub use client::Client;
 #[doc(inline)]
 pub use config::AppConfig;
 #[doc(inline)]
