@@ -7,7 +7,8 @@ mod sim;
 
 #[doc(inline)]
 pub use sim::{
-    AccountKind, Fault, RecordedRequest, Route, SimInstallation, Simulator, SimulatorBuilder, TokenKind,
+    AccountKind, Fault, RecordedRequest, Route, SimInstallation, Simulator, SimulatorBuilder,
+    TokenKind,
 };
 
 #[cfg(test)]

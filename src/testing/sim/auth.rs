@@ -40,37 +40,60 @@ pub(crate) fn verify_jwt(key: &DecodingKey, app_id: u64, jwt: &str) -> Result<()
     validation.validate_exp = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<Map<String, Value>>(jwt, key, &validation)
-        .map_err(|e| ApiError::unauthorized(format!("A JSON web token could not be decoded: {e}")))?;
+    let data = jsonwebtoken::decode::<Map<String, Value>>(jwt, key, &validation).map_err(|e| {
+        ApiError::unauthorized(format!("A JSON web token could not be decoded: {e}"))
+    })?;
     let claims = data.claims;
     let now = Utc::now().timestamp();
     let int = |name: &str| {
-        claims
-            .get(name)
-            .and_then(Value::as_i64)
-            .ok_or_else(|| ApiError::unauthorized(format!("'{name}' claim missing or not an integer")))
+        claims.get(name).and_then(Value::as_i64).ok_or_else(|| {
+            ApiError::unauthorized(format!("'{name}' claim missing or not an integer"))
+        })
     };
     let (exp, iat) = (int("exp")?, int("iat")?);
     if exp <= now {
-        return Err(ApiError::unauthorized("'exp' claim is in the past: the JWT has expired"));
+        return Err(ApiError::unauthorized(
+            "'exp' claim is in the past: the JWT has expired",
+        ));
     }
     if iat > now + MAX_IAT_SKEW {
-        return Err(ApiError::unauthorized("'iat' claim is too far in the future"));
+        return Err(ApiError::unauthorized(
+            "'iat' claim is too far in the future",
+        ));
     }
     if exp - iat > MAX_JWT_LIFETIME {
-        return Err(ApiError::unauthorized("'exp' is too far in the future (more than 10 minutes after 'iat')"));
+        return Err(ApiError::unauthorized(
+            "'exp' is too far in the future (more than 10 minutes after 'iat')",
+        ));
     }
     match claims.get("iss") {
         Some(Value::String(iss)) if *iss == app_id.to_string() => Ok(()),
-        _ => Err(ApiError::unauthorized(format!("'iss' claim must be the app id \"{app_id}\""))),
+        _ => Err(ApiError::unauthorized(format!(
+            "'iss' claim must be the app id \"{app_id}\""
+        ))),
     }
 }
 
-/// Mints an `ats_` token for an installation and counts the mint.
-pub(crate) fn mint_installation_token(state: &mut SimState, installation_id: u64) -> (String, DateTime<Utc>) {
+/// Mints an `ats_` token for an installation over HTTP: issues it and counts the mint.
+pub(crate) fn mint_installation_token(
+    state: &mut SimState,
+    installation_id: u64,
+) -> (String, DateTime<Utc>) {
+    *state.mints.entry(installation_id).or_default() += 1;
+    issue_installation_token(state, installation_id)
+}
+
+/// Adds a fresh `ats_` token to the token table without counting it as a mint.
+pub(crate) fn issue_installation_token(
+    state: &mut SimState,
+    installation_id: u64,
+) -> (String, DateTime<Utc>) {
     let token = format!("ats_{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
-    let lifetime = chrono::Duration::from_std(state.token_lifetime).unwrap_or(chrono::Duration::MAX);
-    let expires_at = Utc::now().checked_add_signed(lifetime).unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let lifetime =
+        chrono::Duration::from_std(state.token_lifetime).unwrap_or(chrono::Duration::MAX);
+    let expires_at = Utc::now()
+        .checked_add_signed(lifetime)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let record = TokenRecord {
         kind: TokenKind::Installation,
         owner: TokenOwner::Installation(installation_id),
@@ -78,16 +101,16 @@ pub(crate) fn mint_installation_token(state: &mut SimState, installation_id: u64
         revoked: false,
     };
     state.tokens.insert(token.clone(), record);
-    *state.mints.entry(installation_id).or_default() += 1;
     (token, expires_at)
 }
 
 /// Looks a bearer token up: known, not expired, not revoked.
 pub(crate) fn verify_token(state: &SimState, token: &str) -> Result<Caller, ApiError> {
     match state.tokens.get(token) {
-        Some(r) if !r.revoked && r.expires_at > Utc::now() => {
-            Ok(Caller { kind: r.kind, owner: r.owner.clone() })
-        }
+        Some(r) if !r.revoked && r.expires_at > Utc::now() => Ok(Caller {
+            kind: r.kind,
+            owner: r.owner.clone(),
+        }),
         _ => Err(ApiError::bad_credentials()),
     }
 }
@@ -138,7 +161,10 @@ mod tests {
         let mut s = SimState::new(Duration::from_secs(60));
         let (token, _) = mint_installation_token(&mut s, 14);
         assert!(token.starts_with("ats_") && token.len() == 36);
-        assert_eq!(verify_token(&s, &token).unwrap().owner, TokenOwner::Installation(14));
+        assert_eq!(
+            verify_token(&s, &token).unwrap().owner,
+            TokenOwner::Installation(14)
+        );
         assert!(verify_token(&s, "ats_nope").is_err());
         s.tokens.get_mut(&token).unwrap().revoked = true;
         assert!(verify_token(&s, &token).is_err());

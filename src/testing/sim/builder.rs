@@ -82,7 +82,11 @@ impl SimulatorBuilder {
     /// Serves the API only under `prefix`, e.g. `/api/v5`.
     pub fn api_prefix(mut self, prefix: impl AsRef<str>) -> Self {
         let trimmed = prefix.as_ref().trim_matches('/');
-        self.prefix = if trimmed.is_empty() { String::new() } else { format!("/{trimmed}") };
+        self.prefix = if trimmed.is_empty() {
+            String::new()
+        } else {
+            format!("/{trimmed}")
+        };
         self
     }
 
@@ -103,7 +107,9 @@ impl SimulatorBuilder {
 
     /// Adds (or replaces, by id) an installation.
     pub fn installation(mut self, installation: SimInstallation) -> Self {
-        self.state.installations.insert(installation.id, installation);
+        self.state
+            .installations
+            .insert(installation.id, installation);
         self
     }
 
@@ -139,7 +145,14 @@ impl SimulatorBuilder {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(self.app_id, self.app_slug, key, self.prefix, addr, self.state));
+        let shared = Arc::new(Shared::new(
+            self.app_id,
+            self.app_slug,
+            key,
+            self.prefix,
+            addr,
+            self.state,
+        ));
         let router = server::app(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server::serve(listener, router, stopped));

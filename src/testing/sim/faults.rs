@@ -28,12 +28,20 @@ pub struct Route {
 impl Route {
     /// Requests with exactly this method and path.
     pub fn exact(method: Method, path: impl Into<String>) -> Self {
-        Self { method: Some(method), path: path.into(), prefix: false }
+        Self {
+            method: Some(method),
+            path: path.into(),
+            prefix: false,
+        }
     }
 
     /// Requests with this method whose path starts with `prefix`.
     pub fn prefix(method: Method, prefix: impl Into<String>) -> Self {
-        Self { method: Some(method), path: prefix.into(), prefix: true }
+        Self {
+            method: Some(method),
+            path: prefix.into(),
+            prefix: true,
+        }
     }
 
     /// `GET` on exactly `path`.
@@ -60,7 +68,11 @@ impl Route {
     /// Whether a request with `method` and `path` (API prefix removed) matches.
     pub fn matches(&self, method: &Method, path: &str) -> bool {
         let method_ok = self.method.as_ref().is_none_or(|m| m == method);
-        let path_ok = if self.prefix { path.starts_with(&self.path) } else { path == self.path };
+        let path_ok = if self.prefix {
+            path.starts_with(&self.path)
+        } else {
+            path == self.path
+        };
         method_ok && path_ok
     }
 }
@@ -96,13 +108,20 @@ pub(crate) struct Faults {
 impl Faults {
     pub(crate) fn push(&mut self, route: Route, times: u32, fault: Fault) {
         if times > 0 {
-            self.rules.push(Rule { route, remaining: times, fault });
+            self.rules.push(Rule {
+                route,
+                remaining: times,
+                fault,
+            });
         }
     }
 
     /// The fault for this request, if any; consumes one use of the first matching rule.
     pub(crate) fn take(&mut self, method: &Method, path: &str) -> Option<Fault> {
-        let index = self.rules.iter().position(|r| r.route.matches(method, path))?;
+        let index = self
+            .rules
+            .iter()
+            .position(|r| r.route.matches(method, path))?;
         let rule = &mut self.rules[index];
         rule.remaining -= 1;
         let fault = rule.fault.clone();
@@ -162,7 +181,10 @@ impl RateLimiter {
             return Admission::Unlimited;
         };
         let window = self.windows.entry(key.to_owned()).or_default();
-        while window.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
             window.pop_front();
         }
         let full = window.len() >= limit as usize;
@@ -170,10 +192,15 @@ impl RateLimiter {
             window.push_back(now);
         }
         let used = u32::try_from(window.len()).unwrap_or(u32::MAX);
-        let frees_in = window
-            .front()
-            .map_or(Duration::from_secs(1), |t| (*t + Duration::from_secs(1)).saturating_duration_since(now));
-        let headers = RateHeaders { limit, remaining: limit.saturating_sub(used), used, reset: epoch_ceil(frees_in) };
+        let frees_in = window.front().map_or(Duration::from_secs(1), |t| {
+            (*t + Duration::from_secs(1)).saturating_duration_since(now)
+        });
+        let headers = RateHeaders {
+            limit,
+            remaining: limit.saturating_sub(used),
+            used,
+            reset: epoch_ceil(frees_in),
+        };
         if full {
             self.refused += 1;
             Admission::Refused(headers)
@@ -185,7 +212,10 @@ impl RateLimiter {
 
 /// Epoch seconds (rounded up) at `now + after`.
 fn epoch_ceil(after: Duration) -> u64 {
-    let at = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default() + after;
+    let at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        + after;
     at.as_secs() + u64::from(at.subsec_nanos() > 0)
 }
 
@@ -212,13 +242,19 @@ mod tests {
 
     #[test]
     fn sliding_window_refusals_do_not_consume() {
-        let mut rl = RateLimiter { per_second: Some(2), ..Default::default() };
+        let mut rl = RateLimiter {
+            per_second: Some(2),
+            ..Default::default()
+        };
         let t0 = Instant::now();
         assert!(matches!(rl.check("k", t0), Admission::Allowed(h) if h.remaining == 1));
         assert!(matches!(rl.check("k", t0), Admission::Allowed(h) if h.remaining == 0));
         assert!(matches!(rl.check("k", t0), Admission::Refused(_)));
         assert!(matches!(rl.check("other", t0), Admission::Allowed(_)));
-        assert!(matches!(rl.check("k", t0 + Duration::from_millis(1000)), Admission::Allowed(_)));
+        assert!(matches!(
+            rl.check("k", t0 + Duration::from_millis(1000)),
+            Admission::Allowed(_)
+        ));
         assert_eq!(rl.refused, 1);
     }
 }

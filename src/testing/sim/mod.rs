@@ -6,6 +6,7 @@
 mod auth;
 mod builder;
 mod faults;
+mod inspect;
 mod routes;
 mod seed;
 mod server;
@@ -15,7 +16,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -57,6 +57,8 @@ pub struct Simulator {
 
 impl Simulator {
     /// Starts a simulator with the defaults (app 75, dev key, default seed).
+    ///
+    /// Must run inside a Tokio runtime; fails only if `127.0.0.1:0` cannot be bound.
     pub async fn start() -> std::io::Result<Self> {
         Self::builder().start().await
     }
@@ -82,7 +84,12 @@ impl Simulator {
         stop: oneshot::Sender<()>,
         task: JoinHandle<()>,
     ) -> Self {
-        Self { shared, addr, stop: Some(stop), task: Some(task) }
+        Self {
+            shared,
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
     }
 
     /// Base URL of the API, including any prefix, ending in `/`.
@@ -107,12 +114,17 @@ impl Simulator {
 
     /// Adds (or replaces, by id) an installation.
     pub fn add_installation(&self, installation: SimInstallation) {
-        self.shared.lock().installations.insert(installation.id, installation);
+        self.shared
+            .lock()
+            .installations
+            .insert(installation.id, installation);
     }
 
     /// Adds a repository owned by an organization.
     pub fn add_org_repo(&self, org: &str, name: &str) {
-        self.shared.lock().add_repo(org, AccountKind::Organization, name);
+        self.shared
+            .lock()
+            .add_repo(org, AccountKind::Organization, name);
     }
 
     /// Adds a repository owned by a user.
@@ -127,7 +139,9 @@ impl Simulator {
 
     /// Adds or replaces a file.
     pub fn add_file(&self, owner: &str, repo: &str, path: &str, contents: impl AsRef<[u8]>) {
-        self.shared.lock().add_file(owner, repo, path, contents.as_ref());
+        self.shared
+            .lock()
+            .add_file(owner, repo, path, contents.as_ref());
     }
 
     /// Mints an `ats_` token directly (not counted by [`mint_count`](Self::mint_count)).
@@ -135,37 +149,16 @@ impl Simulator {
     /// Returns `None` for an unknown installation.
     pub fn issue_token(&self, installation_id: u64) -> Option<String> {
         let mut state = self.shared.lock();
-        state.installations.contains_key(&installation_id).then_some(())?;
-        let (token, _) = auth::mint_installation_token(&mut state, installation_id);
-        if let Some(count) = state.mints.get_mut(&installation_id) {
-            *count -= 1;
+        if !state.installations.contains_key(&installation_id) {
+            return None;
         }
+        let (token, _) = auth::issue_installation_token(&mut state, installation_id);
         Some(token)
     }
 
     /// Sets the lifetime of tokens minted from now on.
     pub fn set_token_lifetime(&self, lifetime: Duration) {
         self.shared.lock().token_lifetime = lifetime;
-    }
-
-    /// Every request received so far, oldest first.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.lock().log.clone()
-    }
-
-    /// Requests whose path contains `path_part`.
-    pub fn requests_to(&self, path_part: &str) -> Vec<RecordedRequest> {
-        self.shared.lock().log.iter().filter(|r| r.path.contains(path_part)).cloned().collect()
-    }
-
-    /// Empties the request log.
-    pub fn clear_requests(&self) {
-        self.shared.lock().log.clear();
-    }
-
-    /// How many tokens were minted over HTTP for an installation.
-    pub fn mint_count(&self, installation_id: u64) -> u64 {
-        self.shared.lock().mints.get(&installation_id).copied().unwrap_or(0)
     }
 
     /// Applies `fault` to the next `times` requests matching `route`.
@@ -181,7 +174,11 @@ impl Simulator {
     /// Revokes one token; returns whether it was known.
     pub fn revoke_token(&self, token: &str) -> bool {
         let mut state = self.shared.lock();
-        state.tokens.get_mut(token).map(|r| r.revoked = true).is_some()
+        state
+            .tokens
+            .get_mut(token)
+            .map(|r| r.revoked = true)
+            .is_some()
     }
 
     /// Revokes every token of an installation; returns how many were live.
@@ -189,7 +186,11 @@ impl Simulator {
         let mut state = self.shared.lock();
         let owner = TokenOwner::Installation(installation_id);
         let mut revoked = 0;
-        for record in state.tokens.values_mut().filter(|r| r.owner == owner && !r.revoked) {
+        for record in state
+            .tokens
+            .values_mut()
+            .filter(|r| r.owner == owner && !r.revoked)
+        {
             record.revoked = true;
             revoked += 1;
         }
@@ -204,32 +205,6 @@ impl Simulator {
     /// How many requests the rate limit refused.
     pub fn rate_limited_count(&self) -> u64 {
         self.shared.lock().limiter.refused
-    }
-
-    /// Comments on an issue, oldest first (empty if unknown).
-    pub fn comments(&self, owner: &str, repo: &str, number: u64) -> Vec<Value> {
-        let mut state = self.shared.lock();
-        state.issue_mut(owner, repo, number).map(|i| i.comments.clone()).unwrap_or_default()
-    }
-
-    /// Labels on an issue (empty if unknown).
-    pub fn labels(&self, owner: &str, repo: &str, number: u64) -> Vec<Value> {
-        let mut state = self.shared.lock();
-        state.issue_mut(owner, repo, number).map(|i| i.labels.clone()).unwrap_or_default()
-    }
-
-    /// Commit statuses posted to a repository, oldest first, as `(sha, status)`.
-    pub fn statuses(&self, owner: &str, repo: &str) -> Vec<(String, Value)> {
-        let state = self.shared.lock();
-        let wanted = |k: &(String, String)| k.0 == owner && k.1 == repo;
-        state.statuses.iter().filter(|(k, ..)| wanted(k)).map(|(_, sha, s)| (sha.clone(), s.clone())).collect()
-    }
-
-    /// Check runs of a repository in id order, as last updated.
-    pub fn check_runs(&self, owner: &str, repo: &str) -> Vec<Value> {
-        let state = self.shared.lock();
-        let wanted = |k: &(String, String)| k.0 == owner && k.1 == repo;
-        state.check_runs.values().filter(|(k, _)| wanted(k)).map(|(_, run)| run.clone()).collect()
     }
 
     /// Stops the server and waits (up to a few seconds) for open connections to finish.

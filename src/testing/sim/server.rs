@@ -46,7 +46,14 @@ impl Shared {
         state: SimState,
     ) -> Self {
         let root_url = format!("http://{addr}/");
-        Self { app_id, app_slug, key, prefix, root_url, state: Mutex::new(state) }
+        Self {
+            app_id,
+            app_slug,
+            key,
+            prefix,
+            root_url,
+            state: Mutex::new(state),
+        }
     }
 
     /// Locks the model; a panic in another holder does not poison the simulator.
@@ -68,7 +75,11 @@ impl Shared {
 /// The whole application: API routes (under the prefix, if any), fallback, front door.
 pub(crate) fn app(shared: Arc<Shared>) -> Router {
     let api = routes::api(Arc::clone(&shared));
-    let router = if shared.prefix.is_empty() { api } else { Router::new().nest(&shared.prefix, api) };
+    let router = if shared.prefix.is_empty() {
+        api
+    } else {
+        Router::new().nest(&shared.prefix, api)
+    };
     router
         .fallback(|| async { ApiError::not_found() })
         .layer(from_fn_with_state(shared, front_door))
@@ -78,11 +89,14 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
 async fn front_door(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large").into_response();
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
+            .into_response();
     };
     let token = bearer(&parts.headers).map(str::to_owned);
     let path = parts.uri.path();
-    let api_path = path.strip_prefix(shared.prefix.as_str()).filter(|p| p.is_empty() || p.starts_with('/'));
+    let api_path = path
+        .strip_prefix(shared.prefix.as_str())
+        .filter(|p| p.is_empty() || p.starts_with('/'));
     let fault = {
         let mut state = shared.lock();
         state.log.push(RecordedRequest {
@@ -104,19 +118,26 @@ async fn front_door(State(shared): State<Arc<Shared>>, request: Request, next: N
         }
         Some(Fault::TooManyRequests { retry_after }) => {
             let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-            let mut response = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response();
-            response.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
+            let mut response =
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response();
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
             return response;
         }
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
         None => {}
     }
-    let admission = shared.lock().limiter.check(token.as_deref().unwrap_or(""), Instant::now());
+    let admission = shared
+        .lock()
+        .limiter
+        .check(token.as_deref().unwrap_or(""), Instant::now());
     let headers = match admission {
         Admission::Unlimited => None,
         Admission::Allowed(headers) => Some(headers),
         Admission::Refused(headers) => {
-            let mut response = ApiError::new(StatusCode::FORBIDDEN, "API rate limit exceeded").into_response();
+            let mut response =
+                ApiError::new(StatusCode::FORBIDDEN, "API rate limit exceeded").into_response();
             headers.apply(response.headers_mut());
             return response;
         }

@@ -100,7 +100,9 @@ pub(crate) struct Repo {
 
 impl Repo {
     pub(crate) fn to_json(&self, web_url: &str) -> Value {
-        let ts = self.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let ts = self
+            .created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         json!({
             "id": self.id,
             "name": self.name,
@@ -152,7 +154,10 @@ pub(crate) struct State {
 impl State {
     /// An empty model whose tokens live for `token_lifetime`.
     pub(crate) fn new(token_lifetime: Duration) -> Self {
-        Self { token_lifetime, ..Default::default() }
+        Self {
+            token_lifetime,
+            ..Default::default()
+        }
     }
 
     /// A fresh id, unique within this simulator.
@@ -163,7 +168,8 @@ impl State {
 
     /// The default seed: two installations, two org repos, an issue and a README.
     pub(crate) fn seed_defaults(&mut self) {
-        let org = SimInstallation::org(14, "atomgit-demo").events(["push", "issues", "pull_request"]);
+        let org =
+            SimInstallation::org(14, "atomgit-demo").events(["push", "issues", "pull_request"]);
         let user = SimInstallation::user(15, "octo-user")
             .events(["{\"code\":\"push\"", "\"desc\":\"push event\"}"]);
         self.installations.insert(14, org);
@@ -172,7 +178,12 @@ impl State {
         self.add_repo("atomgit-demo", AccountKind::Organization, "bot-playground");
         self.add_issue("atomgit-demo", "hello-world", 1);
         let readme = "# hello-world\n\nA repository served by the atombot simulator.\n";
-        self.add_file("atomgit-demo", "hello-world", "README.md", readme.as_bytes());
+        self.add_file(
+            "atomgit-demo",
+            "hello-world",
+            "README.md",
+            readme.as_bytes(),
+        );
     }
 
     /// Adds a repository unless one with that owner and name exists.
@@ -198,18 +209,24 @@ impl State {
 
     /// Adds or replaces a file.
     pub(crate) fn add_file(&mut self, owner: &str, repo: &str, path: &str, contents: &[u8]) {
-        let key = ((owner.to_owned(), repo.to_owned()), path.trim_start_matches('/').to_owned());
+        let key = (
+            (owner.to_owned(), repo.to_owned()),
+            path.trim_start_matches('/').to_owned(),
+        );
         self.files.insert(key, Bytes::copy_from_slice(contents));
     }
 
     /// Looks a repository up by owner and name.
     pub(crate) fn repo(&self, owner: &str, name: &str) -> Option<&Repo> {
-        self.repos.iter().find(|r| r.owner == owner && r.name == name)
+        self.repos
+            .iter()
+            .find(|r| r.owner == owner && r.name == name)
     }
 
     /// Looks an issue up, mutably.
     pub(crate) fn issue_mut(&mut self, owner: &str, repo: &str, number: u64) -> Option<&mut Issue> {
-        self.issues.get_mut(&((owner.to_owned(), repo.to_owned()), number))
+        self.issues
+            .get_mut(&((owner.to_owned(), repo.to_owned()), number))
     }
 }
 

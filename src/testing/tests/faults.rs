@@ -5,38 +5,60 @@ use std::time::{Duration, Instant};
 use http::Method;
 use serde_json::Value;
 
-use super::{read, dev_jwt, get, mint};
+use super::{dev_jwt, get, mint, read};
 use crate::testing::{Fault, Route, Simulator};
 
 #[tokio::test]
 async fn faults_apply_then_stop() {
     let sim = Simulator::start().await.unwrap();
     let token = mint(&sim, 14).await;
-    sim.fail_next(Route::get("/orgs/atomgit-demo/repos"), 2, Fault::Status(503));
+    sim.fail_next(
+        Route::get("/orgs/atomgit-demo/repos"),
+        2,
+        Fault::Status(503),
+    );
     for _ in 0..2 {
         let response = get(&sim, "orgs/atomgit-demo/repos", &token).await;
         assert_eq!(response.status(), 503);
         let body: Value = read(response).await;
         assert!(body["message"].is_string());
     }
-    assert_eq!(get(&sim, "orgs/atomgit-demo/repos", &token).await.status(), 200);
+    assert_eq!(
+        get(&sim, "orgs/atomgit-demo/repos", &token).await.status(),
+        200
+    );
 
     let retry_after = Duration::from_millis(1500);
-    sim.fail_next(Route::prefix(Method::GET, "/repos/"), 1, Fault::TooManyRequests { retry_after });
+    sim.fail_next(
+        Route::prefix(Method::GET, "/repos/"),
+        1,
+        Fault::TooManyRequests { retry_after },
+    );
     let response = get(&sim, "repos/atomgit-demo/hello-world", &token).await;
     assert_eq!(response.status(), 429);
     assert_eq!(response.headers()["retry-after"], "2");
 
-    sim.fail_next(Route::get("/app/installations"), 1, Fault::Delay(Duration::from_millis(200)));
+    sim.fail_next(
+        Route::get("/app/installations"),
+        1,
+        Fault::Delay(Duration::from_millis(200)),
+    );
     let started = Instant::now();
-    assert_eq!(get(&sim, "app/installations", &dev_jwt()).await.status(), 200);
+    assert_eq!(
+        get(&sim, "app/installations", &dev_jwt()).await.status(),
+        200
+    );
     assert!(started.elapsed() >= Duration::from_millis(200));
     assert_eq!(sim.requests_to("/orgs/atomgit-demo/repos").len(), 3);
 }
 
 #[tokio::test]
 async fn rate_limit_refuses_with_headers() {
-    let sim = Simulator::builder().rate_limit_per_second(3).start().await.unwrap();
+    let sim = Simulator::builder()
+        .rate_limit_per_second(3)
+        .start()
+        .await
+        .unwrap();
     let token = sim.issue_token(14).unwrap();
     let mut statuses = Vec::new();
     for _ in 0..5 {
@@ -63,7 +85,11 @@ async fn rate_limit_refuses_with_headers() {
 
 #[tokio::test]
 async fn prefix_mode_serves_only_under_prefix() {
-    let sim = Simulator::builder().api_prefix("/api/v5/").start().await.unwrap();
+    let sim = Simulator::builder()
+        .api_prefix("/api/v5/")
+        .start()
+        .await
+        .unwrap();
     assert!(sim.url().ends_with("/api/v5/"));
     assert!(!sim.web_url().contains("api/v5"));
     let response = get(&sim, "app/installations", &dev_jwt()).await;
@@ -73,11 +99,26 @@ async fn prefix_mode_serves_only_under_prefix() {
     assert!(tokens_url.starts_with(&sim.url()), "{tokens_url}");
     let token = mint(&sim, 14).await;
     let unprefixed = format!("{}orgs/atomgit-demo/repos", sim.web_url());
-    let response = reqwest::Client::new().get(unprefixed).bearer_auth(&token).send().await.unwrap();
+    let response = reqwest::Client::new()
+        .get(unprefixed)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
-    assert_eq!(get(&sim, "orgs/atomgit-demo/repos", &token).await.status(), 200);
-    sim.fail_next(Route::get("/orgs/atomgit-demo/repos"), 1, Fault::Status(500));
-    assert_eq!(get(&sim, "orgs/atomgit-demo/repos", &token).await.status(), 500);
+    assert_eq!(
+        get(&sim, "orgs/atomgit-demo/repos", &token).await.status(),
+        200
+    );
+    sim.fail_next(
+        Route::get("/orgs/atomgit-demo/repos"),
+        1,
+        Fault::Status(500),
+    );
+    assert_eq!(
+        get(&sim, "orgs/atomgit-demo/repos", &token).await.status(),
+        500
+    );
     assert_eq!(sim.requests_to("/api/v5/orgs/").len(), 2);
 }
 

@@ -12,10 +12,14 @@ use serde_json::{Value, json};
 
 use super::Simulator;
 
-const OTHER_PRIVATE_KEY_PEM: &str = include_str!("../../../tests/fixtures/other-app-private-key.pem");
+const OTHER_PRIVATE_KEY_PEM: &str =
+    include_str!("../../../tests/fixtures/other-app-private-key.pem");
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// Signs an app JWT with `pem` and explicit claims.
@@ -27,16 +31,33 @@ fn jwt_with(pem: &str, iss: Value, iat: i64, exp: i64) -> String {
 
 /// A valid app JWT for app 75, signed with the dev key.
 fn dev_jwt() -> String {
-    jwt_with(Simulator::dev_private_key_pem(), json!("75"), now() - 60, now() + 600)
+    jwt_with(
+        Simulator::dev_private_key_pem(),
+        json!("75"),
+        now() - 60,
+        now() + 600,
+    )
 }
 
 async fn get(sim: &Simulator, path: &str, bearer: &str) -> Response {
-    Client::new().get(format!("{}{path}", sim.url())).bearer_auth(bearer).send().await.unwrap()
+    Client::new()
+        .get(format!("{}{path}", sim.url()))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn post(sim: &Simulator, path: &str, bearer: &str, body: Value) -> Response {
     let url = format!("{}{path}", sim.url());
-    Client::new().post(url).bearer_auth(bearer).header("content-type", "application/json").body(body.to_string()).send().await.unwrap()
+    Client::new()
+        .post(url)
+        .bearer_auth(bearer)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Mints a token for an installation over HTTP.

@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::{read, dev_jwt, get, post};
+use super::{dev_jwt, get, post, read};
 use crate::testing::{SimInstallation, Simulator, TokenKind};
 
 #[tokio::test]
@@ -18,7 +18,13 @@ async fn repo_lists_page_with_link() {
     let response = get(&sim, "users/bob/repos?per_page=2&page=2", &token).await;
     assert_eq!(response.status(), 200);
     let link = response.headers()["link"].to_str().unwrap().to_owned();
-    assert_eq!(link, format!("<{}users/bob/repos?page=3&per_page=2>; rel=\"next\"", sim.url()));
+    assert_eq!(
+        link,
+        format!(
+            "<{}users/bob/repos?page=3&per_page=2>; rel=\"next\"",
+            sim.url()
+        )
+    );
     let repos: Vec<Value> = read(response).await;
     assert_eq!(repos[0]["full_name"], "bob/r2");
     assert_eq!(repos[0]["owner"]["type"], "User");
@@ -29,31 +35,67 @@ async fn repo_lists_page_with_link() {
     assert_eq!(sim.mint_count(20), 0);
 
     let installations = get(&sim, "app/installations?per_page=1", &dev_jwt()).await;
-    assert!(installations.headers()["link"].to_str().unwrap().contains("page=2&per_page=1"));
+    assert!(
+        installations.headers()["link"]
+            .to_str()
+            .unwrap()
+            .contains("page=2&per_page=1")
+    );
 }
 
 #[tokio::test]
 async fn repo_and_contents() {
-    let sim = Simulator::builder().file("atomgit-demo", "hello-world", "src/lib.rs", [b'x'; 100]).start().await.unwrap();
+    let sim = Simulator::builder()
+        .file("atomgit-demo", "hello-world", "src/lib.rs", [b'x'; 100])
+        .start()
+        .await
+        .unwrap();
     let token = sim.issue_token(14).unwrap();
     let response = get(&sim, "repos/atomgit-demo/hello-world", &token).await;
     let repo: Value = read(response).await;
     assert!(repo["id"].is_u64());
     assert_eq!(repo["default_branch"], "main");
-    assert_eq!(repo["html_url"], format!("{}atomgit-demo/hello-world", sim.web_url()));
-    assert_eq!(get(&sim, "repos/atomgit-demo/nope", &token).await.status(), 404);
+    assert_eq!(
+        repo["html_url"],
+        format!("{}atomgit-demo/hello-world", sim.web_url())
+    );
+    assert_eq!(
+        get(&sim, "repos/atomgit-demo/nope", &token).await.status(),
+        404
+    );
 
-    let response = get(&sim, "repos/atomgit-demo/hello-world/contents?path=src/lib.rs&ref=main", &token).await;
+    let response = get(
+        &sim,
+        "repos/atomgit-demo/hello-world/contents?path=src/lib.rs&ref=main",
+        &token,
+    )
+    .await;
     let file: Value = read(response).await;
-    assert_eq!((file["type"].as_str(), file["encoding"].as_str()), (Some("file"), Some("base64")));
-    assert_eq!((file["name"].as_str(), file["size"].as_u64()), (Some("lib.rs"), Some(100)));
+    assert_eq!(
+        (file["type"].as_str(), file["encoding"].as_str()),
+        (Some("file"), Some("base64"))
+    );
+    assert_eq!(
+        (file["name"].as_str(), file["size"].as_u64()),
+        (Some("lib.rs"), Some(100))
+    );
     let content = file["content"].as_str().unwrap();
     assert!(content.contains('\n'));
     let decoded = STANDARD.decode(content.replace('\n', "")).unwrap();
     assert_eq!(decoded, vec![b'x'; 100]);
-    let readme = get(&sim, "repos/atomgit-demo/hello-world/contents/README.md", &token).await;
+    let readme = get(
+        &sim,
+        "repos/atomgit-demo/hello-world/contents/README.md",
+        &token,
+    )
+    .await;
     assert_eq!(readme.status(), 200);
-    let missing = get(&sim, "repos/atomgit-demo/hello-world/contents?path=nope", &token).await;
+    let missing = get(
+        &sim,
+        "repos/atomgit-demo/hello-world/contents?path=nope",
+        &token,
+    )
+    .await;
     assert_eq!(missing.status(), 404);
 }
 
@@ -72,7 +114,12 @@ async fn comments_and_labels() {
     assert_eq!(sim.comments("atomgit-demo", "hello-world", 1).len(), 1);
     let bad = post(&sim, path, &token, json!({ "text": "x" })).await;
     assert_eq!(bad.status(), 400);
-    let unknown = post(&sim, "repos/atomgit-demo/hello-world/issues/9/comments", &token, json!({ "body": "x" }));
+    let unknown = post(
+        &sim,
+        "repos/atomgit-demo/hello-world/issues/9/comments",
+        &token,
+        json!({ "body": "x" }),
+    );
     assert_eq!(unknown.await.status(), 404);
 
     let labels_path = "repos/atomgit-demo/hello-world/issues/1/labels";
@@ -95,25 +142,62 @@ async fn statuses_and_check_runs() {
     let sim = Simulator::start().await.unwrap();
     let token = sim.issue_token(14).unwrap();
     let body = json!({ "state": "success", "target_url": "https://ci", "description": "ok", "context": "ci" });
-    let response = post(&sim, "repos/atomgit-demo/hello-world/statuses/abc123", &token, body).await;
+    let response = post(
+        &sim,
+        "repos/atomgit-demo/hello-world/statuses/abc123",
+        &token,
+        body,
+    )
+    .await;
     assert_eq!(response.status(), 201);
     let status: Value = read(response).await;
     assert!(status["id"].is_u64());
-    assert_eq!((status["context"].as_str(), status["required"].as_bool()), (Some("ci"), Some(false)));
-    let bad = post(&sim, "repos/atomgit-demo/hello-world/statuses/abc", &token, json!({ "state": "x" }));
+    assert_eq!(
+        (status["context"].as_str(), status["required"].as_bool()),
+        (Some("ci"), Some(false))
+    );
+    let bad = post(
+        &sim,
+        "repos/atomgit-demo/hello-world/statuses/abc",
+        &token,
+        json!({ "state": "x" }),
+    );
     assert_eq!(bad.await.status(), 422);
     assert_eq!(sim.statuses("atomgit-demo", "hello-world")[0].0, "abc123");
 
     let run = json!({ "name": "lint", "head_sha": "abc123", "status": "in_progress" });
-    let response = post(&sim, "repos/atomgit-demo/hello-world/check-runs", &token, run).await;
+    let response = post(
+        &sim,
+        "repos/atomgit-demo/hello-world/check-runs",
+        &token,
+        run,
+    )
+    .await;
     assert_eq!(response.status(), 201);
     let created: Value = read(response).await;
     let id = created["id"].as_u64().unwrap();
-    let url = format!("{}repos/atomgit-demo/hello-world/check-runs/{id}", sim.url());
-    let update = json!({ "conclusion": "success", "output": { "title": "clean", "summary": "ok" } });
-    let response = reqwest::Client::new().patch(url).bearer_auth(&token).header("content-type", "application/json").body(update.to_string()).send().await.unwrap();
+    let url = format!(
+        "{}repos/atomgit-demo/hello-world/check-runs/{id}",
+        sim.url()
+    );
+    let update =
+        json!({ "conclusion": "success", "output": { "title": "clean", "summary": "ok" } });
+    let response = reqwest::Client::new()
+        .patch(url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(update.to_string())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let updated: Value = read(response).await;
-    assert_eq!((updated["status"].as_str(), updated["id"].as_u64()), (Some("completed"), Some(id)));
-    assert_eq!(sim.check_runs("atomgit-demo", "hello-world")[0]["output"]["title"], "clean");
+    assert_eq!(
+        (updated["status"].as_str(), updated["id"].as_u64()),
+        (Some("completed"), Some(id))
+    );
+    assert_eq!(
+        sim.check_runs("atomgit-demo", "hello-world")[0]["output"]["title"],
+        "clean"
+    );
 }

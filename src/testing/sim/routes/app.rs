@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
-use http::Uri;
 use http::StatusCode;
+use http::Uri;
 use serde_json::{Value, json};
 
 use super::{ApiError, PageQuery, paginate};
@@ -21,8 +21,12 @@ pub(crate) async fn list_installations(
     uri: Uri,
     Query(query): Query<PageQuery>,
 ) -> Response {
-    let items: Vec<Value> =
-        shared.lock().installations.values().map(|i| installation_json(&shared, i)).collect();
+    let items: Vec<Value> = shared
+        .lock()
+        .installations
+        .values()
+        .map(|i| installation_json(&shared, i))
+        .collect();
     if query.per_page.is_none() {
         return Json(items).into_response();
     }
@@ -35,7 +39,12 @@ pub(crate) async fn create_access_token(
     Path(id): Path<u64>,
 ) -> Result<Response, ApiError> {
     let mut state = shared.lock();
-    let permissions = state.installations.get(&id).ok_or_else(ApiError::not_found)?.permissions.clone();
+    let permissions = state
+        .installations
+        .get(&id)
+        .ok_or_else(ApiError::not_found)?
+        .permissions
+        .clone();
     let (token, expires_at) = mint_installation_token(&mut state, id);
     let body = json!({
         "expires_at": beijing_millis(expires_at),
@@ -72,7 +81,9 @@ fn installation_json(shared: &Shared, inst: &SimInstallation) -> Value {
 /// RFC 3339 in +08:00 with milliseconds, as the platform writes `expires_at`.
 fn beijing_millis(at: DateTime<Utc>) -> String {
     let offset = FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset");
-    at.with_timezone(&offset).format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+    at.with_timezone(&offset)
+        .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -81,7 +92,9 @@ mod tests {
 
     #[test]
     fn expires_at_format() {
-        let at = DateTime::parse_from_rfc3339("2023-05-06T20:02:40.758Z").unwrap().to_utc();
+        let at = DateTime::parse_from_rfc3339("2023-05-06T20:02:40.758Z")
+            .unwrap()
+            .to_utc();
         assert_eq!(beijing_millis(at), "2023-05-07T04:02:40.758+08:00");
     }
 }

@@ -27,9 +27,14 @@ pub(crate) async fn create_status(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let input: Map<String, Value> = parse_body(&body)?;
-    let state_field = input.get("state").and_then(Value::as_str).unwrap_or_default();
+    let state_field = input
+        .get("state")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !STATUS_STATES.contains(&state_field) {
-        return Err(ApiError::unprocessable("state must be one of error, failure, pending, success"));
+        return Err(ApiError::unprocessable(
+            "state must be one of error, failure, pending, success",
+        ));
     }
     let mut state = shared.lock();
     if state.repo(&owner, &repo).is_none() {
@@ -101,9 +106,14 @@ fn normalize(run: &mut Map<String, Value>) -> Result<(), ApiError> {
         run.insert("status".to_owned(), json!("completed"));
         run.entry("completed_at").or_insert_with(|| json!(now()));
     }
-    let status = run.get("status").and_then(Value::as_str).unwrap_or_default();
+    let status = run
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !CHECK_STATUSES.contains(&status) {
-        return Err(ApiError::unprocessable("status must be one of queued, in_progress, completed"));
+        return Err(ApiError::unprocessable(
+            "status must be one of queued, in_progress, completed",
+        ));
     }
     Ok(())
 }

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use bytes::Bytes;
 use chrono::{SecondsFormat, Utc};
-use http::Uri;
 use http::StatusCode;
+use http::Uri;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -30,7 +30,11 @@ pub(crate) async fn list_comments(
 ) -> Result<Response, ApiError> {
     let comments = {
         let mut state = shared.lock();
-        state.issue_mut(&owner, &repo, number).ok_or_else(ApiError::not_found)?.comments.clone()
+        state
+            .issue_mut(&owner, &repo, number)
+            .ok_or_else(ApiError::not_found)?
+            .comments
+            .clone()
     };
     Ok(paginate(comments, query, &uri, &shared.api_url()))
 }
@@ -55,7 +59,9 @@ pub(crate) async fn create_comment(
     };
     let mut state = shared.lock();
     let id = state.next_id();
-    let issue = state.issue_mut(&owner, &repo, number).ok_or_else(ApiError::not_found)?;
+    let issue = state
+        .issue_mut(&owner, &repo, number)
+        .ok_or_else(ApiError::not_found)?;
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let comment = json!({
         "id": id.to_string(),
@@ -78,11 +84,15 @@ pub(crate) async fn add_labels(
     let names: Vec<String> = parse_body(&body)?;
     let mut state = shared.lock();
     let ids: Vec<u64> = names.iter().map(|_| state.next_id()).collect();
-    let issue = state.issue_mut(&owner, &repo, number).ok_or_else(ApiError::not_found)?;
+    let issue = state
+        .issue_mut(&owner, &repo, number)
+        .ok_or_else(ApiError::not_found)?;
     for (name, id) in names.into_iter().zip(ids) {
         if !issue.labels.iter().any(|l| l["name"] == name.as_str()) {
             let color = format!("#{}", hex_id(&name, 6));
-            issue.labels.push(json!({ "id": id, "name": name, "color": color }));
+            issue
+                .labels
+                .push(json!({ "id": id, "name": name, "color": color }));
         }
     }
     Ok(Json(issue.labels.clone()))

@@ -7,11 +7,11 @@ mod repos;
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
-use axum::Json;
 use http::{HeaderValue, StatusCode, Uri};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -28,7 +28,10 @@ const MAX_PER_PAGE: usize = 100;
 pub(crate) fn api(shared: Arc<Shared>) -> Router {
     let app_routes = Router::new()
         .route("/app/installations", get(app::list_installations))
-        .route("/app/installations/{id}/access_tokens", post(app::create_access_token))
+        .route(
+            "/app/installations/{id}/access_tokens",
+            post(app::create_access_token),
+        )
         .route_layer(from_fn_with_state(Arc::clone(&shared), require_app_jwt));
     let repo = "/repos/{owner}/{repo}";
     let token_routes = Router::new()
@@ -37,15 +40,30 @@ pub(crate) fn api(shared: Arc<Shared>) -> Router {
         .route("/users/{username}/repos", get(repos::user_repos))
         .route(repo, get(repos::get_repo))
         .route(&format!("{repo}/contents"), get(repos::contents))
-        .route(&format!("{repo}/contents/{{*path}}"), get(repos::contents_at))
+        .route(
+            &format!("{repo}/contents/{{*path}}"),
+            get(repos::contents_at),
+        )
         .route(
             &format!("{repo}/issues/{{number}}/comments"),
             get(issues::list_comments).post(issues::create_comment),
         )
-        .route(&format!("{repo}/issues/{{number}}/labels"), post(issues::add_labels))
-        .route(&format!("{repo}/statuses/{{sha}}"), post(checks::create_status))
-        .route(&format!("{repo}/check-runs"), post(checks::create_check_run))
-        .route(&format!("{repo}/check-runs/{{id}}"), patch(checks::update_check_run))
+        .route(
+            &format!("{repo}/issues/{{number}}/labels"),
+            post(issues::add_labels),
+        )
+        .route(
+            &format!("{repo}/statuses/{{sha}}"),
+            post(checks::create_status),
+        )
+        .route(
+            &format!("{repo}/check-runs"),
+            post(checks::create_check_run),
+        )
+        .route(
+            &format!("{repo}/check-runs/{{id}}"),
+            patch(checks::update_check_run),
+        )
         .route_layer(from_fn_with_state(Arc::clone(&shared), require_token));
     app_routes.merge(token_routes).with_state(shared)
 }
@@ -59,7 +77,10 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self {
+            status,
+            message: message.into(),
+        }
     }
 
     pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
@@ -95,8 +116,12 @@ impl IntoResponse for ApiError {
 
 /// Decodes a JSON request body, answering 400 when it is not the expected shape.
 pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("Problems parsing JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("Problems parsing JSON: {e}"),
+        )
+    })
 }
 
 /// `page` / `per_page` query parameters (other parameters are kept in `Link`).
@@ -111,13 +136,19 @@ pub(crate) struct PageQuery {
 /// `uri` is the request URI as the API router sees it (prefix removed); `api_url` is the base
 /// URL with the prefix.
 pub(crate) fn paginate(items: Vec<Value>, query: PageQuery, uri: &Uri, api_url: &str) -> Response {
-    let per_page = query.per_page.unwrap_or(DEFAULT_PER_PAGE).clamp(1, MAX_PER_PAGE);
+    let per_page = query
+        .per_page
+        .unwrap_or(DEFAULT_PER_PAGE)
+        .clamp(1, MAX_PER_PAGE);
     let page = query.page.unwrap_or(1).max(1);
     let start = (page - 1).saturating_mul(per_page);
     let slice: Vec<Value> = items.iter().skip(start).take(per_page).cloned().collect();
     let mut response = Json(slice).into_response();
     if start.saturating_add(per_page) < items.len() {
-        let link = format!("<{}>; rel=\"next\"", page_url(uri, api_url, page + 1, per_page));
+        let link = format!(
+            "<{}>; rel=\"next\"",
+            page_url(uri, api_url, page + 1, per_page)
+        );
         if let Ok(value) = HeaderValue::try_from(link) {
             response.headers_mut().insert(http::header::LINK, value);
         }
@@ -134,7 +165,12 @@ fn page_url(uri: &Uri, api_url: &str, page: usize, per_page: usize) -> String {
     }
     query.append_pair("page", &page.to_string());
     query.append_pair("per_page", &per_page.to_string());
-    format!("{}{}?{}", api_url.trim_end_matches('/'), uri.path(), query.finish())
+    format!(
+        "{}{}?{}",
+        api_url.trim_end_matches('/'),
+        uri.path(),
+        query.finish()
+    )
 }
 
 #[cfg(test)]
@@ -145,15 +181,29 @@ mod tests {
     fn page_urls_keep_other_parameters() {
         let uri: Uri = "/orgs/a/repos?search=x&page=1&per_page=2".parse().unwrap();
         let url = page_url(&uri, "http://h/api/v5/", 2, 2);
-        assert_eq!(url, "http://h/api/v5/orgs/a/repos?search=x&page=2&per_page=2");
+        assert_eq!(
+            url,
+            "http://h/api/v5/orgs/a/repos?search=x&page=2&per_page=2"
+        );
     }
 
     #[test]
     fn paging_sets_link_only_when_more_remain() {
         let uri: Uri = "/x".parse().unwrap();
         let items: Vec<Value> = (0..3).map(|i| json!(i)).collect();
-        let q = |page| PageQuery { page: Some(page), per_page: Some(2) };
-        assert!(paginate(items.clone(), q(1), &uri, "http://h/").headers().contains_key("link"));
-        assert!(!paginate(items, q(2), &uri, "http://h/").headers().contains_key("link"));
+        let q = |page| PageQuery {
+            page: Some(page),
+            per_page: Some(2),
+        };
+        assert!(
+            paginate(items.clone(), q(1), &uri, "http://h/")
+                .headers()
+                .contains_key("link")
+        );
+        assert!(
+            !paginate(items, q(2), &uri, "http://h/")
+                .headers()
+                .contains_key("link")
+        );
     }
 }

@@ -7,8 +7,8 @@ use axum::response::Response;
 use axum::{Extension, Json};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::Deserialize;
 use http::Uri;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, PageQuery, paginate};
@@ -28,7 +28,10 @@ pub(crate) async fn org_repos(
     let items = {
         let state = shared.lock();
         let allowed = match &caller.owner {
-            TokenOwner::Installation(id) => state.installations.get(id).is_some_and(|i| i.account_path == org),
+            TokenOwner::Installation(id) => state
+                .installations
+                .get(id)
+                .is_some_and(|i| i.account_path == org),
             TokenOwner::User(_) => true,
         };
         if !allowed {
@@ -50,7 +53,12 @@ pub(crate) async fn user_repos(
     paginate(items, query, &uri, &shared.api_url())
 }
 
-fn list(shared: &Shared, repos: &[crate::testing::sim::state::Repo], owner: &str, kind: AccountKind) -> Vec<Value> {
+fn list(
+    shared: &Shared,
+    repos: &[crate::testing::sim::state::Repo],
+    owner: &str,
+    kind: AccountKind,
+) -> Vec<Value> {
     repos
         .iter()
         .filter(|r| r.owner == owner && r.owner_kind == kind)
@@ -93,10 +101,18 @@ pub(crate) async fn contents_at(
     file(&shared, owner, repo, path)
 }
 
-fn file(shared: &Shared, owner: String, repo: String, path: String) -> Result<Json<Value>, ApiError> {
+fn file(
+    shared: &Shared,
+    owner: String,
+    repo: String,
+    path: String,
+) -> Result<Json<Value>, ApiError> {
     let path = path.trim_start_matches('/').to_owned();
     let state = shared.lock();
-    let bytes = state.files.get(&((owner, repo), path.clone())).ok_or_else(ApiError::not_found)?;
+    let bytes = state
+        .files
+        .get(&((owner, repo), path.clone()))
+        .ok_or_else(ApiError::not_found)?;
     let name = path.rsplit('/').next().unwrap_or(&path);
     Ok(Json(json!({
         "type": "file",
