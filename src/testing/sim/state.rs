@@ -1,0 +1,258 @@
+//! The in-memory model behind the simulator, its token table and its request log.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, Method};
+use serde_json::{Value, json};
+
+use super::faults::{Faults, RateLimiter};
+use super::seed::{AccountKind, SimInstallation, hex_id};
+
+/// The kind of credential a request carried in `Authorization: Bearer …`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenKind {
+    /// An RS256 app JWT (three dot-separated parts).
+    AppJwt,
+    /// An `ats_` installation access token.
+    Installation,
+    /// An `atu_` OAuth user token.
+    User,
+    /// Some other bearer value.
+    Unknown,
+}
+
+impl TokenKind {
+    /// Classifies a bearer value by its shape (not whether it is valid).
+    pub fn of(bearer: &str) -> Self {
+        if bearer.starts_with("ats_") {
+            Self::Installation
+        } else if bearer.starts_with("atu_") {
+            Self::User
+        } else if bearer.split('.').count() == 3 {
+            Self::AppJwt
+        } else {
+            Self::Unknown
+        }
+    }
+}
+
+/// One request as the simulator received it.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Path as received (including any API prefix).
+    pub path: String,
+    /// Raw query string, if any.
+    pub query: Option<String>,
+    /// All request headers.
+    pub headers: HeaderMap,
+    /// Request body.
+    pub body: Bytes,
+    /// Kind of bearer credential sent, if any.
+    pub token_kind: Option<TokenKind>,
+    /// When the simulator received it.
+    pub received_at: DateTime<Utc>,
+}
+
+impl RecordedRequest {
+    /// The body decoded as JSON, or `None` if it is not JSON.
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// A header value as text, if present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Who a minted token belongs to; `User` is reserved for `atu_` tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TokenOwner {
+    Installation(u64),
+    #[allow(dead_code)] // hook for OAuth user tokens
+    User(String),
+}
+
+/// One row of the token table.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenRecord {
+    pub(crate) kind: TokenKind,
+    pub(crate) owner: TokenOwner,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) revoked: bool,
+}
+
+/// A repository in the model.
+#[derive(Debug, Clone)]
+pub(crate) struct Repo {
+    pub(crate) id: u64,
+    pub(crate) owner: String,
+    pub(crate) owner_kind: AccountKind,
+    pub(crate) name: String,
+    pub(crate) created_at: DateTime<Utc>,
+}
+
+impl Repo {
+    pub(crate) fn to_json(&self, web_url: &str) -> Value {
+        let ts = self
+            .created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "full_name": format!("{}/{}", self.owner, self.name),
+            "owner": {
+                "login": self.owner,
+                "id": hex_id(&self.owner, 24),
+                "type": self.owner_kind.as_str(),
+            },
+            "private": false,
+            "fork": false,
+            "html_url": format!("{web_url}{}/{}", self.owner, self.name),
+            "default_branch": "main",
+            "description": format!("{} (simulated)", self.name),
+            "created_at": ts,
+            "updated_at": ts,
+        })
+    }
+}
+
+/// An issue: only what comments and labels need.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Issue {
+    pub(crate) comments: Vec<Value>,
+    pub(crate) labels: Vec<Value>,
+}
+
+/// Key of a repository: `(owner, name)`.
+pub(crate) type RepoKey = (String, String);
+
+/// Everything mutable, behind one `std::sync::Mutex` never held across `.await`.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) installations: BTreeMap<u64, SimInstallation>,
+    pub(crate) repos: Vec<Repo>,
+    pub(crate) issues: BTreeMap<(RepoKey, u64), Issue>,
+    pub(crate) files: BTreeMap<(RepoKey, String), Bytes>,
+    pub(crate) statuses: Vec<(RepoKey, String, Value)>,
+    pub(crate) check_runs: BTreeMap<u64, (RepoKey, Value)>,
+    pub(crate) tokens: HashMap<String, TokenRecord>,
+    pub(crate) mints: HashMap<u64, u64>,
+    pub(crate) log: Vec<RecordedRequest>,
+    pub(crate) faults: Faults,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) token_lifetime: Duration,
+    next_id: u64,
+}
+
+impl State {
+    /// An empty model whose tokens live for `token_lifetime`.
+    pub(crate) fn new(token_lifetime: Duration) -> Self {
+        Self {
+            token_lifetime,
+            ..Default::default()
+        }
+    }
+
+    /// A fresh id, unique within this simulator.
+    pub(crate) fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        1000 + self.next_id
+    }
+
+    /// The default seed: two installations, two org repos, an issue and a README.
+    pub(crate) fn seed_defaults(&mut self) {
+        let org =
+            SimInstallation::org(14, "atomgit-demo").events(["push", "issues", "pull_request"]);
+        let user = SimInstallation::user(15, "octo-user")
+            .events(["{\"code\":\"push\"", "\"desc\":\"push event\"}"]);
+        self.installations.insert(14, org);
+        self.installations.insert(15, user);
+        self.add_repo("atomgit-demo", AccountKind::Organization, "hello-world");
+        self.add_repo("atomgit-demo", AccountKind::Organization, "bot-playground");
+        self.add_issue("atomgit-demo", "hello-world", 1);
+        let readme = "# hello-world\n\nA repository served by the atombot simulator.\n";
+        self.add_file(
+            "atomgit-demo",
+            "hello-world",
+            "README.md",
+            readme.as_bytes(),
+        );
+    }
+
+    /// Adds a repository unless one with that owner and name exists.
+    pub(crate) fn add_repo(&mut self, owner: &str, kind: AccountKind, name: &str) {
+        if self.repo(owner, name).is_none() {
+            let id = self.next_id();
+            let created_at = Utc::now();
+            self.repos.push(Repo {
+                id,
+                owner: owner.to_owned(),
+                owner_kind: kind,
+                name: name.to_owned(),
+                created_at,
+            });
+        }
+    }
+
+    /// Adds an issue (no-op if present).
+    pub(crate) fn add_issue(&mut self, owner: &str, repo: &str, number: u64) {
+        let key = ((owner.to_owned(), repo.to_owned()), number);
+        self.issues.entry(key).or_default();
+    }
+
+    /// Adds or replaces a file.
+    pub(crate) fn add_file(&mut self, owner: &str, repo: &str, path: &str, contents: &[u8]) {
+        let key = (
+            (owner.to_owned(), repo.to_owned()),
+            path.trim_start_matches('/').to_owned(),
+        );
+        self.files.insert(key, Bytes::copy_from_slice(contents));
+    }
+
+    /// Looks a repository up by owner and name.
+    pub(crate) fn repo(&self, owner: &str, name: &str) -> Option<&Repo> {
+        self.repos
+            .iter()
+            .find(|r| r.owner == owner && r.name == name)
+    }
+
+    /// Looks an issue up, mutably.
+    pub(crate) fn issue_mut(&mut self, owner: &str, repo: &str, number: u64) -> Option<&mut Issue> {
+        self.issues
+            .get_mut(&((owner.to_owned(), repo.to_owned()), number))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_kinds_by_shape() {
+        assert_eq!(TokenKind::of("ats_abc"), TokenKind::Installation);
+        assert_eq!(TokenKind::of("atu_abc"), TokenKind::User);
+        assert_eq!(TokenKind::of("a.b.c"), TokenKind::AppJwt);
+        assert_eq!(TokenKind::of("ghp_x"), TokenKind::Unknown);
+    }
+
+    #[test]
+    fn default_seed() {
+        let mut s = State::default();
+        s.seed_defaults();
+        assert_eq!(s.installations.len(), 2);
+        assert!(s.repo("atomgit-demo", "hello-world").is_some());
+        assert!(s.issue_mut("atomgit-demo", "hello-world", 1).is_some());
+        s.add_repo("atomgit-demo", AccountKind::Organization, "hello-world");
+        assert_eq!(s.repos.len(), 2);
+        let json = s.repos[0].to_json("http://web/");
+        assert_eq!(json["full_name"], "atomgit-demo/hello-world");
+        assert_eq!(json["html_url"], "http://web/atomgit-demo/hello-world");
+    }
+}
