@@ -37,6 +37,7 @@ pub struct SimulatorBuilder {
     app_slug: String,
     public_key_pem: String,
     prefix: String,
+    port: u16,
     state: State,
 }
 
@@ -49,6 +50,7 @@ impl Default for SimulatorBuilder {
             app_slug: "atombot-sim".to_owned(),
             public_key_pem: DEV_PUBLIC_KEY_PEM.to_owned(),
             prefix: String::new(),
+            port: 0,
             state,
         }
     }
@@ -137,13 +139,19 @@ impl SimulatorBuilder {
         self
     }
 
-    /// Binds `127.0.0.1:0` and serves in a background task.
+    /// Listens on this port of 127.0.0.1 (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Binds `127.0.0.1:<port>` and serves in a background task.
     ///
     /// Fails when the public key is not an RSA PEM key or the socket cannot be bound.
     pub async fn start(self) -> std::io::Result<Simulator> {
         let key = DecodingKey::from_rsa_pem(self.public_key_pem.as_bytes())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(
             self.app_id,

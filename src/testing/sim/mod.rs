@@ -92,6 +92,29 @@ impl Simulator {
         }
     }
 
+    /// An [`AppConfig`](crate::AppConfig) for the simulator's app: its id, the dev private
+    /// key and its API and web URLs.
+    pub fn app_config(&self) -> crate::AppConfig {
+        crate::AppConfig::builder()
+            .app_id(self.app_id())
+            .private_key_pem(DEV_PRIVATE_KEY_PEM)
+            .api_url(self.url())
+            .web_url(self.web_url())
+            .build()
+            .expect("the dev key and the simulator's URLs are valid")
+    }
+
+    /// The `ATOMGIT_*` environment a bot needs to talk to this simulator.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        use crate::config::env;
+        vec![
+            (env::APP_ID, self.app_id().to_string()),
+            (env::PRIVATE_KEY, DEV_PRIVATE_KEY_PEM.to_owned()),
+            (env::API_URL, self.url()),
+            (env::WEB_URL, self.web_url()),
+        ]
+    }
+
     /// Base URL of the API, including any prefix, ending in `/`.
     pub fn url(&self) -> String {
         self.shared.api_url()
