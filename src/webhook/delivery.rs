@@ -8,11 +8,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::WebhookSettings;
 use super::events::{self, Dialect};
 use super::gitlab::str_at;
 use super::rejection::{InvalidJson, MissingEvent, NotAnObject, PayloadTooLarge, Rejection};
 use super::verify::{Authenticity, verify};
-use super::WebhookSettings;
 
 /// One authenticated webhook delivery, with its event in canonical form.
 ///

@@ -75,7 +75,10 @@ pub fn normalize(event_header: Option<&str>, body: &Value) -> Option<Normalized>
     match dialect(header, body) {
         Dialect::GitHub => Some(Normalized {
             event: header?.to_owned(),
-            action: body.get("action").and_then(Value::as_str).map(str::to_owned),
+            action: body
+                .get("action")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             dialect: Dialect::GitHub,
             body: None,
         }),
@@ -137,7 +140,10 @@ mod tests {
     #[test]
     fn github_passes_through() {
         let (e, a, d) = norm(Some("issues"), json!({"action": "labeled"}));
-        assert_eq!((e.as_str(), a.as_deref(), d), ("issues", Some("labeled"), Dialect::GitHub));
+        assert_eq!(
+            (e.as_str(), a.as_deref(), d),
+            ("issues", Some("labeled"), Dialect::GitHub)
+        );
         let (e, a, _) = norm(Some("push"), json!({"ref": "refs/heads/main"}));
         assert_eq!((e.as_str(), a), ("push", None));
     }
@@ -157,12 +163,19 @@ mod tests {
             let (e, _, _) = norm(None, mr(gl));
             assert_eq!(e, "pull_request");
         }
-        let issue = |action: &str| json!({"object_kind": "issue", "object_attributes": {"action": action}});
-        for (gl, gh) in [("open", "opened"), ("update", "edited"), ("close", "closed"), ("reopen", "reopened")] {
+        let issue =
+            |action: &str| json!({"object_kind": "issue", "object_attributes": {"action": action}});
+        for (gl, gh) in [
+            ("open", "opened"),
+            ("update", "edited"),
+            ("close", "closed"),
+            ("reopen", "reopened"),
+        ] {
             let (e, a, _) = norm(Some("Issue Hook"), issue(gl));
             assert_eq!((e.as_str(), a.as_deref()), ("issues", Some(gh)));
         }
-        let note = |t: &str| json!({"object_kind": "note", "object_attributes": {"noteable_type": t}});
+        let note =
+            |t: &str| json!({"object_kind": "note", "object_attributes": {"noteable_type": t}});
         for (t, e) in [
             ("Issue", "issue_comment"),
             ("MergeRequest", "pull_request_review_comment"),
@@ -174,7 +187,10 @@ mod tests {
         }
         let (e, a, _) = norm(Some("Tag Push Hook"), json!({"object_kind": "tag_push"}));
         assert_eq!((e.as_str(), a), ("push", None));
-        let (e, a, _) = norm(Some("Pipeline Hook"), json!({"object_attributes": {"action": "x"}}));
+        let (e, a, _) = norm(
+            Some("Pipeline Hook"),
+            json!({"object_attributes": {"action": "x"}}),
+        );
         assert_eq!((e.as_str(), a.as_deref()), ("pipeline", Some("x")));
     }
 
@@ -183,7 +199,10 @@ mod tests {
         // `X-AtomGit-Event: push` with a GitLab body: object_kind decides.
         let (e, _, d) = norm(Some("push"), json!({"object_kind": "tag_push"}));
         assert_eq!((e.as_str(), d), ("push", Dialect::GitLab));
-        let (e, _, _) = norm(Some("pull_request"), json!({"object_kind": "merge_request"}));
+        let (e, _, _) = norm(
+            Some("pull_request"),
+            json!({"object_kind": "merge_request"}),
+        );
         assert_eq!(e, "pull_request");
     }
 

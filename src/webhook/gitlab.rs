@@ -77,7 +77,10 @@ pub(crate) fn to_github_shape(kind: &Kind, action: Option<&str>, body: &Value) -
     if let Some(project) = body.get("project") {
         merge(&mut out, "repository", repository(project));
     }
-    let sender = body.get("user").map(user).unwrap_or_else(|| push_user(body));
+    let sender = body
+        .get("user")
+        .map(user)
+        .unwrap_or_else(|| push_user(body));
     if sender.as_object().is_some_and(|s| !s.is_empty()) {
         merge(&mut out, "sender", sender.clone());
     }
@@ -198,7 +201,11 @@ fn state(s: Option<&str>) -> Option<&'static str> {
 
 fn pull_request(attrs: &Value, merged_by_action: bool) -> Value {
     let merged = merged_by_action || str_at(attrs, &["state"]) == Some("merged");
-    let state = if merged { Some("closed") } else { state(str_at(attrs, &["state"])) };
+    let state = if merged {
+        Some("closed")
+    } else {
+        state(str_at(attrs, &["state"]))
+    };
     let draft = attrs
         .get("work_in_progress")
         .or(attrs.get("draft"))

@@ -213,7 +213,9 @@ impl fmt::Display for Rejection {
 
 impl std::error::Error for Rejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        each_variant!(self, |inner| Some(inner as &(dyn std::error::Error + 'static)))
+        each_variant!(self, |inner| Some(
+            inner as &(dyn std::error::Error + 'static)
+        ))
     }
 }
 
@@ -248,12 +250,44 @@ mod tests {
     fn each_reason_has_its_status() {
         let cases: Vec<(Rejection, u16)> = vec![
             (PayloadTooLarge { limit: 1 }.into(), 413),
-            (MissingSignature { expected: vec!["X-Hub-Signature-256".into()] }.into(), 400),
-            (InvalidSignature { header: "X-Hub-Signature-256".into() }.into(), 401),
-            (InvalidToken { header: "X-GitCode-Token".into() }.into(), 401),
-            (InvalidJson { line: 1, column: 1, category: "eof" }.into(), 400),
+            (
+                MissingSignature {
+                    expected: vec!["X-Hub-Signature-256".into()],
+                }
+                .into(),
+                400,
+            ),
+            (
+                InvalidSignature {
+                    header: "X-Hub-Signature-256".into(),
+                }
+                .into(),
+                401,
+            ),
+            (
+                InvalidToken {
+                    header: "X-GitCode-Token".into(),
+                }
+                .into(),
+                401,
+            ),
+            (
+                InvalidJson {
+                    line: 1,
+                    column: 1,
+                    category: "eof",
+                }
+                .into(),
+                400,
+            ),
             (NotAnObject { found: "array" }.into(), 400),
-            (MissingEvent { expected: vec!["X-AtomGit-Event".into()] }.into(), 400),
+            (
+                MissingEvent {
+                    expected: vec!["X-AtomGit-Event".into()],
+                }
+                .into(),
+                400,
+            ),
         ];
         for (rejection, status) in cases {
             assert_eq!(rejection.status().as_u16(), status, "{rejection}");
@@ -264,7 +298,9 @@ mod tests {
 
     #[test]
     fn missing_signature_names_the_headers() {
-        let r = MissingSignature { expected: vec!["X-Hub-Signature-256".into()] };
+        let r = MissingSignature {
+            expected: vec!["X-Hub-Signature-256".into()],
+        };
         assert!(r.to_string().contains("X-Hub-Signature-256"));
     }
 }

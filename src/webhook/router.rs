@@ -88,7 +88,10 @@ enum Pattern {
 impl Pattern {
     fn parse(pattern: &str) -> Self {
         let pattern = pattern.trim();
-        assert!(!pattern.is_empty(), "webhook route pattern must not be empty");
+        assert!(
+            !pattern.is_empty(),
+            "webhook route pattern must not be empty"
+        );
         if pattern == "*" {
             return Self::Any;
         }
@@ -171,7 +174,8 @@ impl<C: Clone + Send + 'static> Router<C> {
         handler: impl Handler<C>,
     ) -> Self {
         let pattern = Pattern::parse(pattern);
-        self.routes.push((pattern, NamedHandler::new(name, handler)));
+        self.routes
+            .push((pattern, NamedHandler::new(name, handler)));
         self
     }
 
@@ -273,7 +277,10 @@ mod tests {
     }
 
     fn names(r: &Router<Cx>, e: &str, a: Option<&str>) -> Vec<String> {
-        r.handlers_for(e, a).iter().map(|h| h.name().to_owned()).collect()
+        r.handlers_for(e, a)
+            .iter()
+            .map(|h| h.name().to_owned())
+            .collect()
     }
 
     #[test]

@@ -98,7 +98,10 @@ impl fmt::Debug for WebhookSettings {
             .field("token_headers", &self.token_headers)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("allow_unsigned", &self.allow_unsigned)
-            .field("secrets", &format_args!("[{} redacted]", self.secrets.len()))
+            .field(
+                "secrets",
+                &format_args!("[{} redacted]", self.secrets.len()),
+            )
             .finish()
     }
 }

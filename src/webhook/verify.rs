@@ -178,7 +178,9 @@ mod tests {
     const BODY: &[u8] = br#"{"action":"opened"}"#;
 
     fn settings() -> WebhookSettings {
-        WebhookSettings::default().with_secret("first").with_secret("second")
+        WebhookSettings::default()
+            .with_secret("first")
+            .with_secret("second")
     }
 
     fn with(name: &'static str, value: &str) -> HeaderMap {
@@ -191,7 +193,13 @@ mod tests {
     fn signature_with_prefix() {
         let h = with("x-hub-signature-256", &sign(b"first", BODY));
         let a = verify(&h, BODY, &settings()).unwrap();
-        assert!(matches!(a, Authenticity::Signature { secret_index: 0, .. }));
+        assert!(matches!(
+            a,
+            Authenticity::Signature {
+                secret_index: 0,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -232,14 +240,23 @@ mod tests {
     #[test]
     fn garbage_signature_is_401() {
         let h = with("x-hub-signature-256", "sha256=zz");
-        assert_eq!(verify(&h, BODY, &settings()).unwrap_err().status().as_u16(), 401);
+        assert_eq!(
+            verify(&h, BODY, &settings()).unwrap_err().status().as_u16(),
+            401
+        );
     }
 
     #[test]
     fn token_mode() {
         let h = with("x-gitcode-token", "second");
         let a = verify(&h, BODY, &settings()).unwrap();
-        assert!(matches!(a, Authenticity::Token { secret_index: 1, .. }));
+        assert!(matches!(
+            a,
+            Authenticity::Token {
+                secret_index: 1,
+                ..
+            }
+        ));
 
         let h = with("x-gitcode-token", "wrong");
         let r = verify(&h, BODY, &settings()).unwrap_err();
@@ -254,7 +271,10 @@ mod tests {
         assert_eq!(r.status().as_u16(), 400);
         assert!(r.to_string().contains("X-Hub-Signature-256"));
         let open = settings().with_allow_unsigned(true);
-        assert_eq!(verify(&HeaderMap::new(), BODY, &open).unwrap(), Authenticity::Unsigned);
+        assert_eq!(
+            verify(&HeaderMap::new(), BODY, &open).unwrap(),
+            Authenticity::Unsigned
+        );
     }
 
     #[test]

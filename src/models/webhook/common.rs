@@ -47,7 +47,11 @@ pub struct Account {
 impl Account {
     /// The path if sent, else the login: what `GET /app/installations` calls `account.path`.
     pub fn path_or_login(&self) -> &str {
-        if self.path.is_empty() { &self.login } else { &self.path }
+        if self.path.is_empty() {
+            &self.login
+        } else {
+            &self.path
+        }
     }
 }
 

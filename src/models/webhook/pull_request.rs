@@ -95,6 +95,10 @@ pub struct PullRequestEvent {
 impl PullRequestEvent {
     /// The number from the event, else from the pull request.
     pub fn number(&self) -> u64 {
-        if self.number != 0 { self.number } else { self.pull_request.number }
+        if self.number != 0 {
+            self.number
+        } else {
+            self.pull_request.number
+        }
     }
 }
