@@ -13,6 +13,7 @@ use super::events::{self, Dialect};
 use super::gitlab::str_at;
 use super::rejection::{InvalidJson, MissingEvent, NotAnObject, PayloadTooLarge, Rejection};
 use super::verify::{Authenticity, verify};
+use crate::models::webhook::EventPayload;
 
 /// One authenticated webhook delivery, with its event in canonical form.
 ///
@@ -210,6 +211,18 @@ impl Delivery {
     /// ```
     pub fn payload<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
         serde_path_to_error::deserialize(self.normalized_json()).map_err(|e| PayloadError {
+            json_path: e.path().to_string(),
+            source: e.into_inner(),
+        })
+    }
+
+    /// Decodes the normalised body into the [`EventPayload`] variant for [`event`](Self::event);
+    /// events without a typed payload come back as [`EventPayload::Unknown`].
+    ///
+    /// # Errors
+    /// [`PayloadError`] naming the JSON path of the first field that does not fit.
+    pub fn typed_payload(&self) -> Result<EventPayload, PayloadError> {
+        EventPayload::from_value(&self.event, self.normalized_json()).map_err(|e| PayloadError {
             json_path: e.path().to_string(),
             source: e.into_inner(),
         })

@@ -9,6 +9,7 @@ mod common;
 pub(crate) mod de;
 mod installation;
 mod issues;
+mod payload;
 mod pull_request;
 mod push;
 
@@ -20,6 +21,8 @@ pub use installation::{
 };
 #[doc(inline)]
 pub use issues::{Comment, Issue, IssueCommentEvent, IssuesEvent};
+#[doc(inline)]
+pub use payload::EventPayload;
 #[doc(inline)]
 pub use pull_request::{Branch, PullRequest, PullRequestEvent};
 #[doc(inline)]
