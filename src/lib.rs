@@ -31,6 +31,7 @@ mod error;
 pub mod models;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod webhook;
 
 #[doc(inline)]
 pub use app::App;
