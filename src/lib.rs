@@ -14,7 +14,7 @@
 //! let app = App::new(AppConfig::from_env()?)?;
 //! for installation in app.installations().await? {
 //!     let client = app.installation_client(installation.id);
-//!     let repos = client.repos().list_org(&installation.account.path).send().await?;
+//!     let repos = client.repos().list_org(&installation.account.path).all().await?;
 //!     println!("{}: {} repositories", installation.account.path, repos.len());
 //! }
 //! # Ok(()) }

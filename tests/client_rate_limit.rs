@@ -3,15 +3,23 @@
 
 use std::time::{Duration, Instant};
 
-use atombot::testing::Simulator;
 use atombot::App;
+use atombot::testing::Simulator;
 
 #[tokio::test]
 async fn a_burst_is_paced_to_the_platform_limit() {
-    let sim = Simulator::builder().rate_limit_per_second(10).start().await.unwrap();
+    let sim = Simulator::builder()
+        .rate_limit_per_second(10)
+        .start()
+        .await
+        .unwrap();
     let app = App::new(sim.app_config()).unwrap();
     let client = app.installation_client(14);
-    client.repos().get("atomgit-demo", "hello-world").await.unwrap(); // mint outside the burst
+    client
+        .repos()
+        .get("atomgit-demo", "hello-world")
+        .await
+        .unwrap(); // mint outside the burst
     sim.clear_requests();
 
     let start = Instant::now();
@@ -23,27 +31,46 @@ async fn a_burst_is_paced_to_the_platform_limit() {
         call.unwrap().expect("no call is refused");
     }
     let took = start.elapsed();
-    assert_eq!(sim.rate_limited_count(), 0, "the simulator refused a request");
+    assert_eq!(
+        sim.rate_limited_count(),
+        0,
+        "the simulator refused a request"
+    );
     // 51 requests at 10/s on one token cannot finish in under 4 s without refusals.
     assert!(took >= Duration::from_secs(4), "took only {took:?}");
 
     let requests = sim.requests();
     assert_eq!(requests.len(), 50);
-    assert!(requests.iter().all(|r| r.header("x-api-version") == Some("2023-02-21")));
-    assert!(requests.iter().all(|r| r.header("user-agent").is_some_and(|ua| ua.starts_with("atombot/"))));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.header("x-api-version") == Some("2023-02-21"))
+    );
+    assert!(requests.iter().all(|r| {
+        r.header("user-agent")
+            .is_some_and(|ua| ua.starts_with("atombot/"))
+    }));
 
     let status = client.rate_limit().expect("the budget is exported");
-    assert!(status.limit.is_some() && status.remaining.is_some(), "{status:?}");
+    assert!(
+        status.limit.is_some() && status.remaining.is_some(),
+        "{status:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_refusal_is_waited_out_and_retried() {
-    let sim = Simulator::builder().rate_limit_per_second(3).start().await.unwrap();
+    let sim = Simulator::builder()
+        .rate_limit_per_second(3)
+        .start()
+        .await
+        .unwrap();
     // The client believes the budget is larger than the server's: the server refuses, the
     // client waits for `x-ratelimit-reset` and tries again.
     let app = App::with_client(
         sim.app_config(),
-        atombot::Client::builder().rate_limit(atombot::client::layers::RateLimitConfig::default().per_second(20)),
+        atombot::Client::builder()
+            .rate_limit(atombot::client::layers::RateLimitConfig::default().per_second(20)),
     )
     .unwrap();
     let client = app.installation_client(14);
@@ -52,7 +79,11 @@ async fn a_refusal_is_waited_out_and_retried() {
         tokio::spawn(async move { client.repos().get("atomgit-demo", "hello-world").await })
     });
     for call in futures::future::join_all(calls).await {
-        call.unwrap().expect("refused calls are retried after the reset");
+        call.unwrap()
+            .expect("refused calls are retried after the reset");
     }
-    assert!(sim.rate_limited_count() > 0, "the scenario must provoke refusals");
+    assert!(
+        sim.rate_limited_count() > 0,
+        "the scenario must provoke refusals"
+    );
 }

@@ -51,8 +51,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -69,7 +68,10 @@ async fn main() -> anyhow::Result<()> {
 async fn run(app: App, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Jwt => {
-            let jwt = atombot::auth::AppJwt::new(app.config().app_id(), app.config().private_key().clone());
+            let jwt = atombot::auth::AppJwt::new(
+                app.config().app_id(),
+                app.config().private_key().clone(),
+            );
             println!("{}", jwt.current()?.expose_secret());
         }
         Command::Installations => {
@@ -101,7 +103,12 @@ async fn run(app: App, command: Command) -> anyhow::Result<()> {
                     .map(|i| i.id.0)
                     .with_context(|| format!("the app is not installed on {org}"))?,
             };
-            let repos = app.installation_client(id).repos().list_org(&org).all().await?;
+            let repos = app
+                .installation_client(id)
+                .repos()
+                .list_org(&org)
+                .all()
+                .await?;
             for repo in repos {
                 println!("{}", repo.full_name);
             }

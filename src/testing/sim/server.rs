@@ -112,7 +112,10 @@ async fn front_door(State(shared): State<Arc<Shared>>, request: Request, next: N
             status: None,
             seq,
         });
-        (seq, state.faults.take(&parts.method, api_path.unwrap_or(path)))
+        (
+            seq,
+            state.faults.take(&parts.method, api_path.unwrap_or(path)),
+        )
     };
     let response = answer(&shared, parts, body, token, fault, next).await;
     let mut state = shared.lock();
