@@ -27,8 +27,10 @@ mod app;
 pub mod auth;
 pub mod client;
 pub mod config;
+mod context;
 mod error;
 pub mod models;
+pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod webhook;
@@ -40,4 +42,8 @@ pub use client::Client;
 #[doc(inline)]
 pub use config::AppConfig;
 #[doc(inline)]
+pub use context::{Context, RepoRef};
+#[doc(inline)]
 pub use error::{Error, Result};
+#[doc(inline)]
+pub use runtime::Bot;

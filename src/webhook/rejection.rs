@@ -145,6 +145,13 @@ define_rejection! {
     )
 }
 
+impl PayloadTooLarge {
+    /// A rejection for a body over `limit` bytes (for receivers that stop reading early).
+    pub fn new(limit: usize) -> Self {
+        Self { limit }
+    }
+}
+
 /// Every reason [`parse_delivery`](super::parse_delivery) can refuse a delivery.
 ///
 /// Statuses: 413 too large; 400 missing signature, invalid JSON, not an object, missing
@@ -202,6 +209,19 @@ impl Rejection {
     /// The plain-text body this rejection answers with.
     pub fn body_text(&self) -> String {
         each_variant!(self, |inner| inner.body_text())
+    }
+
+    /// A short stable name for the reason, for logs and metric labels.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Rejection::PayloadTooLarge(_) => "too_large",
+            Rejection::MissingSignature(_) => "missing_signature",
+            Rejection::InvalidSignature(_) => "bad_signature",
+            Rejection::InvalidToken(_) => "bad_token",
+            Rejection::InvalidJson(_) => "invalid_json",
+            Rejection::NotAnObject(_) => "not_an_object",
+            Rejection::MissingEvent(_) => "missing_event",
+        }
     }
 }
 
