@@ -36,6 +36,14 @@ impl Payload {
         }
     }
 
+    /// Parses `json` (e.g. a payload file) as the body of `event`.
+    ///
+    /// # Errors
+    /// The JSON error, if `json` is not one JSON value.
+    pub fn from_slice(event: impl Into<String>, json: &[u8]) -> Result<Self, serde_json::Error> {
+        Ok(Self::new(event, serde_json::from_slice(json)?))
+    }
+
     /// The event header value this body belongs to.
     pub fn event(&self) -> &str {
         &self.event
