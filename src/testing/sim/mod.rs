@@ -11,6 +11,7 @@ mod routes;
 mod seed;
 mod server;
 mod state;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,9 +28,12 @@ pub use faults::{Fault, Route};
 pub use seed::{AccountKind, SimInstallation};
 #[doc(inline)]
 pub use state::{RecordedRequest, TokenKind};
+#[doc(inline)]
+pub use webhooks::{DEFAULT_WEBHOOK_SECRET, SentDelivery};
 
 use server::Shared;
 use state::TokenOwner;
+use webhooks::Hooks;
 
 /// The dev app private key (PKCS#1 PEM) matching the key the simulator trusts by default.
 const DEV_PRIVATE_KEY_PEM: &str = include_str!("../keys/dev-app-private-key.pem");
@@ -53,6 +57,7 @@ pub struct Simulator {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    hooks: Hooks,
 }
 
 impl Simulator {
@@ -83,12 +88,14 @@ impl Simulator {
         addr: SocketAddr,
         stop: oneshot::Sender<()>,
         task: JoinHandle<()>,
+        hooks: Hooks,
     ) -> Self {
         Self {
             shared,
             addr,
             stop: Some(stop),
             task: Some(task),
+            hooks,
         }
     }
 
@@ -112,6 +119,7 @@ impl Simulator {
             (env::PRIVATE_KEY, DEV_PRIVATE_KEY_PEM.to_owned()),
             (env::API_URL, self.url()),
             (env::WEB_URL, self.web_url()),
+            (env::WEBHOOK_SECRET, self.webhook_secret().to_owned()),
         ]
     }
 
