@@ -20,14 +20,30 @@ use tokio::sync::mpsc;
 async fn on_push(ctx: Context) -> atombot::Result<()> {
     let push: PushEvent = ctx.payload()?;
     let repo = ctx.repo().expect("a push names its repository");
-    println!("[bot] push to {} of {repo} (installation {:?})", push.git_ref, ctx.installation_id());
+    println!(
+        "[bot] push to {} of {repo} (installation {:?})",
+        push.git_ref,
+        ctx.installation_id().map(|i| i.0)
+    );
     let repos = ctx.client().repos().list_org(&repo.owner).all().await?;
     let names: Vec<&str> = repos.iter().map(|r| r.name.as_str()).collect();
-    println!("[bot]   {} has {} repositories: {}", repo.owner, repos.len(), names.join(", "));
+    println!(
+        "[bot]   {} has {} repositories: {}",
+        repo.owner,
+        repos.len(),
+        names.join(", ")
+    );
     let comment = ctx
         .client()
         .issues(&repo.owner, &repo.name)
-        .create_comment(1, format!("Saw a push to `{}` ({} commits).", push.git_ref, push.commits.len()))
+        .create_comment(
+            1,
+            format!(
+                "Saw a push to `{}` ({} commits).",
+                push.git_ref,
+                push.commits.len()
+            ),
+        )
         .await?;
     println!("[bot]   commented on {repo}#1 (comment {})", comment.id);
     Ok(())
@@ -35,8 +51,15 @@ async fn on_push(ctx: Context) -> atombot::Result<()> {
 
 async fn on_issue_opened(ctx: Context) -> atombot::Result<()> {
     let event: IssuesEvent = ctx.payload()?;
-    println!("[bot] issue #{} opened: {:?}", event.issue.number, event.issue.title);
-    ctx.comment(format!("Thanks for opening #{}, we'll take a look!", event.issue.number)).await?;
+    println!(
+        "[bot] issue #{} opened: {:?}",
+        event.issue.number, event.issue.title
+    );
+    ctx.comment(format!(
+        "Thanks for opening #{}, we'll take a look!",
+        event.issue.number
+    ))
+    .await?;
     println!("[bot]   replied on #{}", event.issue.number);
     Ok(())
 }
@@ -84,23 +107,41 @@ async fn main() -> anyhow::Result<()> {
 
     // A GitHub-style push without an `installation` object: the bot finds the installation
     // from the repository's owner.
-    let answer = sim.deliver("push", events::push("atomgit-demo/hello-world")).await?;
+    let answer = sim
+        .deliver("push", events::push("atomgit-demo/hello-world"))
+        .await?;
     println!("[sim] delivered push → {} {}", answer.status, answer.body);
     let answer = sim
-        .deliver("issues", events::issue_opened("atomgit-demo/hello-world", 1, "Docs are unclear").installation(14))
+        .deliver(
+            "issues",
+            events::issue_opened("atomgit-demo/hello-world", 1, "Docs are unclear")
+                .installation(14),
+        )
         .await?;
-    println!("[sim] delivered issues.opened → {} {}", answer.status, answer.body);
+    println!(
+        "[sim] delivered issues.opened → {} {}",
+        answer.status, answer.body
+    );
     // A GitCode-style delivery the demo has no handler for: acknowledged, not run.
     let note = events::gitlab_note_on_issue();
-    let answer = sim.deliver_with(note.event(), &note, &DeliveryOptions::gitcode()).await?;
-    println!("[sim] delivered a GitCode Note Hook → {} {}", answer.status, answer.body);
+    let answer = sim
+        .deliver_with(note.event(), &note, &DeliveryOptions::gitcode())
+        .await?;
+    println!(
+        "[sim] delivered a GitCode Note Hook → {} {}",
+        answer.status, answer.body
+    );
 
     for _ in 0..2 {
         tokio::time::timeout(Duration::from_secs(10), done.recv()).await?;
     }
     println!("[sim] comments on atomgit-demo/hello-world#1:");
     for comment in sim.comments("atomgit-demo", "hello-world", 1) {
-        println!("        {}: {}", comment["user"]["login"].as_str().unwrap_or("?"), comment["body"]);
+        println!(
+            "        {}: {}",
+            comment["user"]["login"].as_str().unwrap_or("?"),
+            comment["body"]
+        );
     }
     println!("[sim] installation tokens minted: {}", sim.mint_count(14));
     bot.shutdown().await;

@@ -30,10 +30,19 @@ async fn main() -> anyhow::Result<()> {
     let sim = Simulator::start().await?;
     let mut settings = atombot::runtime::RuntimeSettings::from_env()?;
     settings.listen = "127.0.0.1:0".parse()?;
-    let bot = Bot::new(sim.app_config()).settings(settings).on("push", slow).start().await?;
+    let bot = Bot::new(sim.app_config())
+        .settings(settings)
+        .on("push", slow)
+        .start()
+        .await?;
     sim.set_webhook_url(bot.url("/webhook"));
-    let answer = sim.deliver("push", events::push("atomgit-demo/hello-world")).await?;
-    println!("acknowledged with {} in {:?}; press Ctrl-C while the handler runs", answer.status, answer.elapsed);
+    let answer = sim
+        .deliver("push", events::push("atomgit-demo/hello-world"))
+        .await?;
+    println!(
+        "acknowledged with {} in {:?}; press Ctrl-C while the handler runs",
+        answer.status, answer.elapsed
+    );
     atombot::runtime::shutdown_signal().await;
     println!("shutting down: waiting for the handler");
     bot.shutdown().await;

@@ -21,7 +21,11 @@ fn example(name: &str) -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -47,7 +51,10 @@ async fn sigterm_lets_the_running_handler_finish_then_exits_zero() {
     let base = format!("http://127.0.0.1:{port}");
     let mut up = false;
     for _ in 0..100 {
-        if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             up = true;
             break;
         }
@@ -56,20 +63,37 @@ async fn sigterm_lets_the_running_handler_finish_then_exits_zero() {
     assert!(up, "the bot did not come up");
 
     let body = serde_json::to_vec(&serde_json::json!({"ref": "refs/heads/main",
-        "repository": {"full_name": "atomgit-demo/hello-world"}})).unwrap();
-    let mut req = reqwest::Client::new().post(format!("{base}/webhook")).body(body.clone());
+        "repository": {"full_name": "atomgit-demo/hello-world"}}))
+    .unwrap();
+    let mut req = reqwest::Client::new()
+        .post(format!("{base}/webhook"))
+        .body(body.clone());
     for (k, v) in common::signed("push", "term-1", common::SECRET, &body) {
         req = req.header(k, v);
     }
     assert_eq!(req.send().await.unwrap().status().as_u16(), 202);
-    let started = lines.recv_timeout(Duration::from_secs(10)).unwrap();
-    assert_eq!(started, "handler started term-1");
+    // Logs share stdout with the example's own lines; wait for the handler to start.
+    loop {
+        let line = lines.recv_timeout(Duration::from_secs(10)).expect("the handler starts");
+        if line == "handler started term-1" {
+            break;
+        }
+    }
 
-    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
-    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     let rest: Vec<String> = lines.iter().collect();
     assert!(status.success(), "exit status {status:?}; output {rest:?}");
-    assert!(rest.contains(&"handler finished term-1".to_owned()), "{rest:?}");
+    assert!(
+        rest.contains(&"handler finished term-1".to_owned()),
+        "{rest:?}"
+    );
     assert_eq!(rest.last().map(String::as_str), Some("exited cleanly"));
 }

@@ -100,13 +100,14 @@ impl Simulator {
     }
 
     /// An [`AppConfig`](crate::AppConfig) for the simulator's app: its id, the dev private
-    /// key and its API and web URLs.
+    /// key, its API and web URLs and the webhook secret it signs deliveries with.
     pub fn app_config(&self) -> crate::AppConfig {
         crate::AppConfig::builder()
             .app_id(self.app_id())
             .private_key_pem(DEV_PRIVATE_KEY_PEM)
             .api_url(self.url())
             .web_url(self.web_url())
+            .webhook_secret(self.webhook_secret())
             .build()
             .expect("the dev key and the simulator's URLs are valid")
     }
