@@ -74,7 +74,9 @@ async fn sigterm_lets_the_running_handler_finish_then_exits_zero() {
     assert_eq!(req.send().await.unwrap().status().as_u16(), 202);
     // Logs share stdout with the example's own lines; wait for the handler to start.
     loop {
-        let line = lines.recv_timeout(Duration::from_secs(10)).expect("the handler starts");
+        let line = lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the handler starts");
         if line == "handler started term-1" {
             break;
         }
