@@ -60,6 +60,31 @@ async fn the_handler_client_acts_as_the_delivery_installation() {
             .all(|r| r.path.contains("access_tokens")),
         "installation.id in the payload needs no lookup"
     );
+
+    let metrics = common::metrics(&bot).await;
+    for expected in [
+        r#"atombot_deliveries_total{event="push",outcome="accepted"} 1"#,
+        "atombot_token_mints_total 1",
+        r#"atombot_api_requests_total{method="GET",status="200"} 1"#,
+        r#"atombot_api_requests_total{method="POST",status="201"} 1"#,
+        "atombot_queue_depth 0",
+        "atombot_handler_duration_seconds_count{handler=",
+    ] {
+        assert!(
+            metrics.contains(expected),
+            "missing {expected:?} in\n{metrics}"
+        );
+    }
+    for probe in ["/healthz", "/readyz"] {
+        assert!(
+            reqwest::get(bot.url(probe))
+                .await
+                .unwrap()
+                .status()
+                .is_success(),
+            "{probe}"
+        );
+    }
     bot.shutdown().await;
 }
 
