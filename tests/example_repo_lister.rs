@@ -1,22 +1,13 @@
 //! Acceptance 7: the README's first command, `cargo run --example repo-lister`, works
 //! offline and prints the repositories of the simulator's organisation.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-/// `cargo test` builds the examples next to the test binaries.
-fn example(name: &str) -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples").join(name)
-}
+use std::process::Command;
 
 #[test]
 fn repo_lister_runs_offline() {
-    let out = Command::new(example("repo-lister"))
+    let out = Command::new(common::example("repo-lister"))
         .env_remove("ATOMGIT_APP_ID")
         .env_remove("ATOMGIT_API_URL")
         .output()

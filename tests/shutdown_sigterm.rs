@@ -4,21 +4,11 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use atombot::testing::Simulator;
-
-fn example(name: &str) -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples").join(name)
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -32,7 +22,7 @@ fn free_port() -> u16 {
 async fn sigterm_lets_the_running_handler_finish_then_exits_zero() {
     let sim = Simulator::start().await.unwrap();
     let port = free_port();
-    let mut child = Command::new(example("slow-handler"))
+    let mut child = Command::new(common::example("slow-handler"))
         .envs(sim.env())
         .env("ATOMGIT_WEBHOOK_SECRET", common::SECRET)
         .env("ATOMBOT_LISTEN", format!("127.0.0.1:{port}"))

@@ -103,3 +103,13 @@ pub async fn metrics(bot: &RunningBot) -> String {
         .await
         .unwrap()
 }
+
+/// The path of an example binary (`cargo test` builds examples next to the test binaries).
+pub fn example(name: &str) -> std::path::PathBuf {
+    let mut dir = std::env::current_exe().unwrap();
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir.join("examples").join(name)
+}

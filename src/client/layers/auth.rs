@@ -9,7 +9,7 @@ use http::{HeaderValue, StatusCode, header::AUTHORIZATION};
 use secrecy::{ExposeSecret, SecretString};
 use tower::{Layer, Service, ServiceExt};
 
-use super::clone_request;
+use super::{clone_request, take_ready};
 use crate::auth::TokenSource;
 use crate::client::{HttpRequest, HttpResponse};
 use crate::error::{Error, Result};
@@ -73,8 +73,7 @@ where
     }
 
     fn call(&mut self, req: HttpRequest) -> Self::Future {
-        let inner = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, inner);
+        let inner = take_ready(&mut self.inner);
         let source = self.source.clone();
         let key = self.key.clone();
         Box::pin(async move {

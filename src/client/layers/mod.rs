@@ -36,3 +36,10 @@ pub(crate) fn clone_request(req: &HttpRequest) -> HttpRequest {
     *copy.extensions_mut() = req.extensions().clone();
     copy
 }
+
+/// Takes the service that `poll_ready` prepared, leaving a clone in its place (the
+/// readiness of a clone is not guaranteed, so the ready one must make the call).
+pub(crate) fn take_ready<S: Clone>(service: &mut S) -> S {
+    let clone = service.clone();
+    std::mem::replace(service, clone)
+}

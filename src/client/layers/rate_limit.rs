@@ -11,7 +11,7 @@ use futures_util::future::BoxFuture;
 use http::StatusCode;
 use tower::{Layer, Service, ServiceExt};
 
-use super::{RateKey, clone_request};
+use super::{RateKey, clone_request, take_ready};
 use crate::client::layers::retry::parse_retry_after;
 use crate::client::{HttpRequest, HttpResponse};
 use crate::error::{Error, Result};
@@ -244,8 +244,7 @@ where
     }
 
     fn call(&mut self, req: HttpRequest) -> Self::Future {
-        let inner = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, inner);
+        let inner = take_ready(&mut self.inner);
         let limiter = self.limiter.clone();
         let key = req
             .extensions()

@@ -9,7 +9,7 @@ use futures_util::future::BoxFuture;
 use http::{Method, StatusCode, header::RETRY_AFTER};
 use tower::{Layer, Service, ServiceExt};
 
-use super::clone_request;
+use super::{clone_request, take_ready};
 use crate::client::{HttpRequest, HttpResponse};
 use crate::error::{Error, Result};
 
@@ -183,8 +183,7 @@ where
     }
 
     fn call(&mut self, req: HttpRequest) -> Self::Future {
-        let inner = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, inner);
+        let inner = take_ready(&mut self.inner);
         let policy = self.policy.clone();
         Box::pin(async move {
             let start = Instant::now();
