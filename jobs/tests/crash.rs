@@ -89,9 +89,14 @@ fn completions(path: &Path) -> (HashMap<u64, usize>, HashMap<String, usize>) {
     let mut by_worker = HashMap::new();
     for line in lines(path) {
         let mut parts = line.split(' ');
-        let n: u64 = parts.next().and_then(|n| n.parse().ok()).expect("job number");
+        let n: u64 = parts
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("job number");
         *runs.entry(n).or_default() += 1;
-        *by_worker.entry(parts.next().unwrap_or("").to_owned()).or_default() += 1;
+        *by_worker
+            .entry(parts.next().unwrap_or("").to_owned())
+            .or_default() += 1;
     }
     (runs, by_worker)
 }
@@ -117,11 +122,17 @@ async fn crash_and_restart(url: String, label: &str) {
         ("FROM", "0".into()),
         ("TO", "2000".into()),
     ]);
-    assert!(wait_lines(&done, 400, Duration::from_secs(60)).await, "first worker too slow");
+    assert!(
+        wait_lines(&done, 400, Duration::from_secs(60)).await,
+        "first worker too slow"
+    );
     first.kill();
     let killed_at = lines(&done).len();
     let _second = worker(&url, &queue, &done, CONCURRENCY);
-    let status = tokio::task::spawn_blocking(move || pusher.0.wait()).await.unwrap().unwrap();
+    let status = tokio::task::spawn_blocking(move || pusher.0.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success(), "pusher failed");
     let pushed: HashSet<u64> = lines(&pushed).iter().map(|l| l.parse().unwrap()).collect();
     assert_eq!(pushed.len(), 2000, "every push should succeed");
@@ -135,8 +146,13 @@ async fn crash_and_restart(url: String, label: &str) {
     assert!(all_done, "{label}: {missing} pushed jobs never completed");
     let duplicates: usize = runs.values().map(|r| r - 1).sum();
     eprintln!("{label}: killed after {killed_at} completions; {duplicates} re-runs; {by_worker:?}");
-    assert!(duplicates <= CONCURRENCY, "{label}: {duplicates} duplicate runs");
-    let q = Queue::connect(QueueConfig::new(url).queue_name(queue)).await.unwrap();
+    assert!(
+        duplicates <= CONCURRENCY,
+        "{label}: {duplicates} duplicate runs"
+    );
+    let q = Queue::connect(QueueConfig::new(url).queue_name(queue))
+        .await
+        .unwrap();
     let settled = eventually(Duration::from_secs(10), async || {
         let s = q.stats().await.unwrap();
         (s.pending, s.running, s.failed) == (0, 0, 0)
@@ -166,13 +182,18 @@ async fn two_workers(url: String, label: &str) {
     let done = dir.join("done");
     let mut a = worker(&url, &queue_name, &done, CONCURRENCY);
     let _b = worker(&url, &queue_name, &done, CONCURRENCY);
-    let queue = Queue::connect(QueueConfig::new(url).queue_name(&queue_name)).await.unwrap();
+    let queue = Queue::connect(QueueConfig::new(url).queue_name(&queue_name))
+        .await
+        .unwrap();
     let mut tasks = tokio::task::JoinSet::new();
     for lane in 0..20u64 {
         let queue = queue.clone();
         tasks.spawn(async move {
             for n in (lane..1000).step_by(20) {
-                queue.push(Job::new("count", serde_json::json!({ "n": n }))).await.unwrap();
+                queue
+                    .push(Job::new("count", serde_json::json!({ "n": n })))
+                    .await
+                    .unwrap();
             }
         });
     }
@@ -182,13 +203,27 @@ async fn two_workers(url: String, label: &str) {
     assert!(wait_lines(&done, 300, Duration::from_secs(60)).await);
     let (_, before_kill) = completions(&done);
     a.kill();
-    let all_done = eventually(Duration::from_secs(60), async || completions(&done).0.len() == 1000).await;
+    let all_done = eventually(Duration::from_secs(60), async || {
+        completions(&done).0.len() == 1000
+    })
+    .await;
     let (runs, by_worker) = completions(&done);
-    assert!(all_done, "{label}: only {} of 1000 jobs completed", runs.len());
-    assert_eq!(before_kill.len(), 2, "{label}: both workers should share the load: {before_kill:?}");
+    assert!(
+        all_done,
+        "{label}: only {} of 1000 jobs completed",
+        runs.len()
+    );
+    assert_eq!(
+        before_kill.len(),
+        2,
+        "{label}: both workers should share the load: {before_kill:?}"
+    );
     let duplicates: usize = runs.values().map(|r| r - 1).sum();
     eprintln!("{label}: {duplicates} re-runs after kill; {by_worker:?}");
-    assert!(duplicates <= CONCURRENCY, "{label}: {duplicates} duplicate runs");
+    assert!(
+        duplicates <= CONCURRENCY,
+        "{label}: {duplicates} duplicate runs"
+    );
     let settled = eventually(Duration::from_secs(10), async || {
         let s = queue.stats().await.unwrap();
         (s.pending, s.running, s.done) == (0, 0, 1000)
@@ -212,5 +247,9 @@ async fn postgres_two_workers_share_and_survive_a_kill() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_two_workers_share_and_survive_a_kill() {
     let dir = temp_dir("two-sqlite");
-    two_workers(format!("sqlite://{}", dir.join("q.db").display()), "two-sqlite").await;
+    two_workers(
+        format!("sqlite://{}", dir.join("q.db").display()),
+        "two-sqlite",
+    )
+    .await;
 }

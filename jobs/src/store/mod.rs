@@ -42,10 +42,17 @@ pub(crate) struct Leased {
 #[derive(Debug, Clone)]
 pub(crate) enum Ack {
     Done,
-    Retry { run_at: i64, error: String },
-    Fail { error: String },
+    Retry {
+        run_at: i64,
+        error: String,
+    },
+    Fail {
+        error: String,
+    },
     /// Back to the queue without using up an attempt.
-    Release { run_at: i64 },
+    Release {
+        run_at: i64,
+    },
 }
 
 #[derive(Debug, Clone)]

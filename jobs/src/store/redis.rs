@@ -5,8 +5,8 @@
 //! `running` hash (id → worker), `failed` zset, `done` zset, `workers` zset (last seen),
 //! `dedupe:<key>` string (job id, expires with the dedupe TTL).
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Value;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::config::QueueConfig;
 use crate::error::Error;
@@ -183,7 +183,11 @@ impl Store {
                 .arg(job.enqueued_at)
                 .arg(job.max_attempts)
                 .arg(job.run_at)
-                .arg(if job.unique && job.key.is_some() { "1" } else { "0" })
+                .arg(if job.unique && job.key.is_some() {
+                    "1"
+                } else {
+                    "0"
+                })
                 .arg((job.dedupe_expires_at - now_ms()).max(1))
                 .arg(if job.key.is_some() { "1" } else { "0" });
             pipe.add_command(cmd);
@@ -202,7 +206,17 @@ impl Store {
     }
 
     pub(crate) async fn fetch(&self, worker: &str, limit: usize) -> Result<Vec<Leased>, Error> {
-        type Row = (String, String, String, String, String, String, i64, i64, i64);
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            i64,
+        );
         let rows: Vec<Row> = self
             .script(FETCH)
             .arg(worker)

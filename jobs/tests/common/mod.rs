@@ -21,7 +21,13 @@ pub fn temp_dir(prefix: &str) -> PathBuf {
 
 /// The Redis URL for tests, or `None` after printing why the test is skipped.
 pub fn redis_url() -> Option<String> {
-    let url = std::env::var("ATOMBOT_TEST_REDIS_URL").ok().filter(|u| !u.is_empty());
+    if cfg!(not(feature = "redis")) {
+        eprintln!("skipped: built without the `redis` feature (use --all-features)");
+        return None;
+    }
+    let url = std::env::var("ATOMBOT_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if url.is_none() {
         eprintln!(
             "skipped: ATOMBOT_TEST_REDIS_URL not set (start redis-server, e.g. run jobs/ci-services.sh)"
@@ -32,7 +38,13 @@ pub fn redis_url() -> Option<String> {
 
 /// The Postgres URL for tests, or `None` after printing why the test is skipped.
 pub fn postgres_url() -> Option<String> {
-    let url = std::env::var("ATOMBOT_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    if cfg!(not(feature = "postgres")) {
+        eprintln!("skipped: built without the `postgres` feature (use --all-features)");
+        return None;
+    }
+    let url = std::env::var("ATOMBOT_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if url.is_none() {
         eprintln!(
             "skipped: ATOMBOT_TEST_POSTGRES_URL not set (start postgres, e.g. run jobs/ci-services.sh)"
@@ -105,7 +117,12 @@ impl Drop for Kid {
 pub fn spawn_child(env: &[(&str, String)]) -> Kid {
     let exe = std::env::current_exe().expect("current exe");
     let mut cmd = Command::new(exe);
-    cmd.args(["child_process", "--exact", "--nocapture", "--test-threads=1"]);
+    cmd.args([
+        "child_process",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
     cmd.env("ATOMBOT_JOBS_CHILD", "1");
     for (k, v) in env {
         cmd.env(k, v);
