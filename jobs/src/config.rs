@@ -10,6 +10,9 @@ use std::time::Duration;
 /// - `postgres://user:pass@host/db` (feature `postgres`);
 /// - `memory`: an in-process SQLite database for tests, **not durable**.
 ///
+/// SQLite runs in WAL mode with `synchronous = FULL`. For Redis, run the server with
+/// `appendonly yes`, or acknowledged jobs can be lost when it restarts.
+///
 /// # Example
 /// ```
 /// use std::time::Duration;
@@ -188,6 +191,8 @@ impl QueueConfig {
         let raw = self.backoff_base.saturating_mul(1u32 << exp);
         let capped = raw.min(self.backoff_max);
         let jitter = 0.8 + fastrand::f64() * 0.4;
-        capped.mul_f64(jitter).min(self.backoff_max)
+        Duration::try_from_secs_f64(capped.as_secs_f64() * jitter)
+            .unwrap_or(capped)
+            .min(self.backoff_max)
     }
 }

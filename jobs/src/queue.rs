@@ -1,6 +1,7 @@
 //! [`Queue`]: push, inspect and retry jobs; pushes share commits through one writer task.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -34,6 +35,7 @@ struct Inner {
     store: Store,
     config: QueueConfig,
     writer: mpsc::Sender<PushRequest>,
+    commits: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Queue {
@@ -50,15 +52,20 @@ impl Queue {
     /// Fails with [`Error::InvalidUrl`], [`Error::FeatureDisabled`] or [`Error::Unavailable`].
     /// Must be called inside a Tokio runtime (it starts the writer task).
     pub async fn connect(config: QueueConfig) -> Result<Queue, Error> {
-        let store = tokio::time::timeout(config.backend_timeout * 2, Store::connect(&config))
-            .await
-            .map_err(|_| Error::Unavailable("timed out connecting".into()))??;
+        let store = tokio::time::timeout(
+            config.backend_timeout.saturating_mul(2),
+            Store::connect(&config),
+        )
+        .await
+        .map_err(|_| Error::Unavailable("timed out connecting".into()))??;
         let (writer, requests) = mpsc::channel(config.max_batch * 4);
+        let commits = Arc::new(AtomicU64::new(0));
         tokio::spawn(write_batches(
             store.clone(),
             requests,
             config.max_batch,
             config.backend_timeout,
+            commits.clone(),
         ));
         debug!(backend = config.scheme(), queue = %config.queue, "queue connected");
         Ok(Queue {
@@ -66,6 +73,7 @@ impl Queue {
                 store,
                 config,
                 writer,
+                commits,
             }),
         })
     }
@@ -73,6 +81,12 @@ impl Queue {
     /// The settings this queue was opened with.
     pub fn config(&self) -> &QueueConfig {
         &self.inner.config
+    }
+
+    /// How many push batches this handle's writer has committed; with `pushes / commits`
+    /// it shows how well concurrent pushes share commits.
+    pub fn commits(&self) -> u64 {
+        self.inner.commits.load(Ordering::Relaxed)
     }
 
     /// Stores a job to run as soon as a worker is free; returns once it is committed.
@@ -180,6 +194,7 @@ async fn write_batches(
     mut requests: mpsc::Receiver<PushRequest>,
     max_batch: usize,
     timeout: Duration,
+    commits: Arc<AtomicU64>,
 ) {
     let mut batch: Vec<PushRequest> = Vec::with_capacity(max_batch);
     while requests.recv_many(&mut batch, max_batch).await > 0 {
@@ -192,6 +207,7 @@ async fn write_batches(
         };
         match result {
             Ok(pushed) => {
+                commits.fetch_add(1, Ordering::Relaxed);
                 debug!(jobs = jobs.len(), "push batch committed");
                 for (reply, pushed) in replies.into_iter().zip(pushed) {
                     let _ = reply.send(Ok(pushed));
@@ -204,5 +220,48 @@ async fn write_batches(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn concurrent_pushes_share_commits() {
+        let queue = Queue::connect(QueueConfig::new("memory")).await.unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..200 {
+            let queue = queue.clone();
+            tasks.spawn(async move {
+                queue
+                    .push(Job::new("n", serde_json::json!(n)))
+                    .await
+                    .unwrap()
+            });
+        }
+        let ids: std::collections::HashSet<JobId> = tasks.join_all().await.into_iter().collect();
+        assert_eq!(ids.len(), 200);
+        assert_eq!(queue.stats().await.unwrap().pending, 200);
+        assert!(
+            queue.commits() < 50,
+            "{} commits for 200 pushes",
+            queue.commits()
+        );
+    }
+
+    #[tokio::test]
+    async fn one_batch_answers_each_caller() {
+        let queue = Queue::connect(QueueConfig::new("memory")).await.unwrap();
+        let job = |k: &str| Job::new("n", serde_json::Value::Null).with_key(k);
+        let (a, b, c) = tokio::join!(
+            queue.push_unique(job("a")),
+            queue.push_unique(job("a")),
+            queue.push_unique(job("b")),
+        );
+        let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
+        assert!(!a.is_duplicate() && b.is_duplicate() && !c.is_duplicate());
+        assert_eq!(a.id(), b.id());
+        assert_ne!(a.id(), c.id());
     }
 }

@@ -170,11 +170,29 @@ where
         let span = info_span!("worker", name = %name, queue = %config.queue);
         async move {
             info!(concurrency = self.concurrency, "worker started");
+            let mut shutdown = std::pin::pin!(shutdown);
+            // Register before taking any job, so no other worker mistakes ours for orphans.
+            let mut wait = Duration::from_millis(100);
+            loop {
+                match queue.timed(queue.store().heartbeat(&name, &config)).await {
+                    Ok(n) => {
+                        if n > 0 {
+                            info!(jobs = n, "re-enqueued jobs of dead workers");
+                        }
+                        break;
+                    }
+                    Err(e) => warn!(error = %e, "registering worker failed; retrying"),
+                }
+                tokio::select! {
+                    _ = &mut shutdown => return Ok(()),
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
             let (stop_tx, stop_rx) = watch::channel(false);
             let beat = tokio::spawn(heartbeat(queue.clone(), name.clone(), stop_rx.clone()).in_current_span());
             let in_flight: Arc<Mutex<HashSet<JobId>>> = Arc::default();
             let mut tasks = JoinSet::new();
-            let mut shutdown = std::pin::pin!(shutdown);
             let mut failures = 0u32;
             loop {
                 while tasks.try_join_next().is_some() {}
@@ -219,7 +237,7 @@ where
                     continue;
                 }
                 let idle = if failures > 0 {
-                    (config.poll_interval * 2u32.saturating_pow(failures.min(5))).min(Duration::from_secs(2))
+                    config.poll_interval.saturating_mul(1 << failures.min(5)).min(Duration::from_secs(2))
                 } else {
                     config.poll_interval
                 };
@@ -259,19 +277,19 @@ where
     }
 }
 
-/// Beats every third of the orphan timeout (and once at start), queuing orphans again.
+/// Beats every third of the orphan timeout, queuing the jobs of dead workers again.
 async fn heartbeat(queue: Queue, name: Arc<str>, mut stop: watch::Receiver<bool>) {
     let config = queue.config().clone();
     let every = (config.orphan_timeout / 3).max(Duration::from_millis(100));
     loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
         match queue.timed(queue.store().heartbeat(&name, &config)).await {
             Ok(0) => {}
             Ok(n) => info!(jobs = n, "re-enqueued jobs of dead workers"),
             Err(e) => warn!(error = %e, "heartbeat failed"),
-        }
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = tokio::time::sleep(every) => {}
         }
     }
 }

@@ -60,11 +60,18 @@ fn counting(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dedupe_runs_a_key_once() {
     on_each_backend("dedupe", async |config| {
-        let queue = Queue::connect(config).await.unwrap();
+        // Two handles with their own connections and writers, like two processes.
+        let queue = Queue::connect(config.clone()).await.unwrap();
+        let other = Queue::connect(config).await.unwrap();
         let job = || Job::new("work", json!({})).with_key("delivery-1");
         let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..5 {
-            let (queue, job) = (queue.clone(), job());
+        for n in 0..5 {
+            let queue = if n % 2 == 0 {
+                queue.clone()
+            } else {
+                other.clone()
+            };
+            let job = job();
             tasks.spawn(async move { queue.push_unique(job).await.unwrap() });
         }
         let pushed: Vec<Pushed> = tasks.join_all().await;
@@ -81,7 +88,8 @@ async fn dedupe_runs_a_key_once() {
                 == 1)
             .await
         );
-        for _ in 0..5 {
+        for n in 0..5 {
+            let queue = if n % 2 == 0 { &queue } else { &other };
             assert!(queue.push_unique(job()).await.unwrap().is_duplicate());
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
