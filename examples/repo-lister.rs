@@ -22,7 +22,10 @@ async fn main() -> anyhow::Result<()> {
         (None, AppConfig::from_env()?)
     } else {
         let sim = atombot::testing::Simulator::start().await?;
-        println!("no ATOMGIT_APP_ID: using the local simulator at {}", sim.url());
+        println!(
+            "no ATOMGIT_APP_ID: using the local simulator at {}",
+            sim.url()
+        );
         let config = sim.app_config();
         (Some(sim), config)
     };

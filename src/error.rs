@@ -84,6 +84,10 @@ pub enum Error {
         source: Arc<Error>,
     },
 
+    /// A webhook payload did not fit the requested type.
+    #[error(transparent)]
+    Payload(#[from] crate::webhook::PayloadError),
+
     /// An invalid argument was passed to a call (for example a path with no owner).
     #[error("invalid request: {0}")]
     InvalidRequest(String),

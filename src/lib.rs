@@ -14,7 +14,7 @@
 //! let app = App::new(AppConfig::from_env()?)?;
 //! for installation in app.installations().await? {
 //!     let client = app.installation_client(installation.id);
-//!     let repos = client.repos().list_org(&installation.account.path).send().await?;
+//!     let repos = client.repos().list_org(&installation.account.path).all().await?;
 //!     println!("{}: {} repositories", installation.account.path, repos.len());
 //! }
 //! # Ok(()) }
@@ -27,10 +27,13 @@ mod app;
 pub mod auth;
 pub mod client;
 pub mod config;
+mod context;
 mod error;
 pub mod models;
+pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod webhook;
 
 #[doc(inline)]
 pub use app::App;
@@ -39,4 +42,8 @@ pub use client::Client;
 #[doc(inline)]
 pub use config::AppConfig;
 #[doc(inline)]
+pub use context::{Context, RepoRef};
+#[doc(inline)]
 pub use error::{Error, Result};
+#[doc(inline)]
+pub use runtime::Bot;

@@ -1,11 +1,14 @@
-//! The `atombot` command: inspect an AtomGit App from the shell, or run the local simulator.
+//! The `atombot` command: inspect an AtomGit App from the shell, run the local simulator, or
+//! send a signed webhook delivery to a bot.
 //!
-//! Reads the same `ATOMGIT_*` environment as a bot. Tokens are never printed unless
-//! `--show-token` is given.
+//! Reads the same `ATOMGIT_*` environment as a bot. Tokens and the webhook secret are never
+//! printed unless `--show-token` is given (tokens only).
 
-use anyhow::Context as _;
+mod app;
+mod send;
+mod sim;
+
 use clap::{Parser, Subcommand};
-use secrecy::ExposeSecret;
 
 use atombot::{App, AppConfig};
 
@@ -40,89 +43,26 @@ enum Command {
         installation: Option<u64>,
     },
     /// Run the local AtomGit simulator until Ctrl-C.
-    Sim {
-        /// Port on 127.0.0.1 (0 picks a free one).
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-    },
+    Sim(sim::SimArgs),
+    /// Send one webhook delivery signed with $ATOMGIT_WEBHOOK_SECRET.
+    Send(send::SendArgs),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Sim { port } => sim(port).await,
+        Command::Sim(args) => sim::run(args).await,
+        Command::Send(args) => send::run(args).await,
         command => {
             let app = App::new(AppConfig::from_env()?)?;
-            run(app, command).await
+            app::run(app, command).await
         }
     }
-}
-
-async fn run(app: App, command: Command) -> anyhow::Result<()> {
-    match command {
-        Command::Jwt => {
-            let jwt = atombot::auth::AppJwt::new(app.config().app_id(), app.config().private_key().clone());
-            println!("{}", jwt.current()?.expose_secret());
-        }
-        Command::Installations => {
-            for i in app.installations().await? {
-                println!(
-                    "{}\t{}\t{}\tevents={}",
-                    i.id,
-                    i.account.path,
-                    i.repository_selection,
-                    i.events.join(",")
-                );
-            }
-        }
-        Command::Token { id, show_token } => {
-            let token = app.create_installation_token(id).await?;
-            println!("installation {id}: token expires at {}", token.expires_at);
-            if show_token {
-                println!("{}", token.token.expose_secret());
-            }
-        }
-        Command::Repos { org, installation } => {
-            let id = match installation {
-                Some(id) => id,
-                None => app
-                    .installations()
-                    .await?
-                    .into_iter()
-                    .find(|i| i.account.path == org)
-                    .map(|i| i.id.0)
-                    .with_context(|| format!("the app is not installed on {org}"))?,
-            };
-            let repos = app.installation_client(id).repos().list_org(&org).all().await?;
-            for repo in repos {
-                println!("{}", repo.full_name);
-            }
-        }
-        Command::Sim { .. } => anyhow::bail!("the simulator is started by main"),
-    }
-    Ok(())
-}
-
-async fn sim(port: u16) -> anyhow::Result<()> {
-    let sim = atombot::testing::Simulator::builder()
-        .port(port)
-        .start()
-        .await
-        .context("cannot start the simulator")?;
-    println!("AtomGit simulator listening on {}", sim.url());
-    println!();
-    println!("Point a bot at it with:");
-    for (name, value) in sim.env() {
-        println!("  export {name}='{value}'");
-    }
-    tokio::signal::ctrl_c().await?;
-    Ok(())
 }

@@ -37,6 +37,7 @@ pub struct ClientBuilder {
     rate_limit: Option<layers::RateLimitConfig>,
     token_cache: Option<TokenCacheConfig>,
     http: Option<reqwest::Client>,
+    observer: Option<layers::ResponseObserver>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -110,6 +111,12 @@ impl ClientBuilder {
         self
     }
 
+    /// Reports every request's method and final status to `observer` (metrics).
+    pub fn observe(mut self, observer: layers::ResponseObserver) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Builds the client.
     ///
     /// Fails with [`Error::Config`] for an invalid URL, version or user agent.
@@ -170,6 +177,7 @@ impl ClientBuilder {
             limiter,
             jwt: None,
             tokens: None,
+            observer: self.observer,
         };
         if let Some(app) = &self.app {
             let jwt = Arc::new(AppJwt::new(app.app_id(), app.private_key().clone()));
@@ -203,6 +211,7 @@ impl Shared {
             limiter: self.limiter.clone(),
             jwt: None,
             tokens: None,
+            observer: self.observer.clone(),
         }
     }
 }

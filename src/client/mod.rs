@@ -50,6 +50,7 @@ struct Shared {
     limiter: Arc<layers::RateLimiter>,
     jwt: Option<Arc<AppJwt>>,
     tokens: Option<InstallationTokens>,
+    observer: Option<layers::ResponseObserver>,
 }
 
 /// An AtomGit OpenAPI client, authenticated as the app, an installation, a user or not at
@@ -79,17 +80,18 @@ impl Client {
 
     fn with_auth(shared: Arc<Shared>, auth: Option<Arc<dyn TokenSource>>) -> Self {
         let retry = layers::RetryLayer::new(shared.retry.clone());
+        let trace = layers::TraceLayer::with_observer(shared.observer.clone());
         let service = match &auth {
             Some(source) => BoxService::new(
                 tower::ServiceBuilder::new()
-                    .layer(layers::TraceLayer)
+                    .layer(trace)
                     .layer(retry)
                     .layer(layers::AuthLayer::new(source.clone()))
                     .service(shared.base.clone()),
             ),
             None => BoxService::new(
                 tower::ServiceBuilder::new()
-                    .layer(layers::TraceLayer)
+                    .layer(trace)
                     .layer(retry)
                     .service(shared.base.clone()),
             ),

@@ -13,6 +13,7 @@ mod repository;
 mod status;
 mod time;
 mod user;
+pub mod webhook;
 
 #[doc(inline)]
 pub use self::{

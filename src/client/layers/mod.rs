@@ -21,7 +21,7 @@ pub use self::{
     rate_limit::{RateLimit, RateLimitConfig, RateLimitLayer, RateLimitStatus, RateLimiter},
     retry::{DefaultRetryPolicy, Retry, RetryLayer, RetryPolicy},
     timeout::{Timeout, TimeoutLayer},
-    trace::{Trace, TraceLayer},
+    trace::{ResponseObserver, Trace, TraceLayer},
 };
 
 use super::HttpRequest;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::DecodingKey;
+use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -11,6 +12,7 @@ use super::Simulator;
 use super::seed::{AccountKind, SimInstallation};
 use super::server::{self, Shared};
 use super::state::State;
+use super::webhooks::{DEFAULT_WEBHOOK_SECRET, Hooks};
 
 /// The dev app public key the simulator trusts by default.
 pub(crate) const DEV_PUBLIC_KEY_PEM: &str = include_str!("../keys/dev-app-public-key.pem");
@@ -33,10 +35,13 @@ pub(crate) const DEV_PUBLIC_KEY_PEM: &str = include_str!("../keys/dev-app-public
 /// ```
 #[derive(Debug)]
 pub struct SimulatorBuilder {
+    webhook_secret: SecretString,
+    webhook_url: Option<String>,
     app_id: u64,
     app_slug: String,
     public_key_pem: String,
     prefix: String,
+    port: u16,
     state: State,
 }
 
@@ -45,10 +50,13 @@ impl Default for SimulatorBuilder {
         let mut state = State::new(Duration::from_secs(3600));
         state.seed_defaults();
         Self {
+            webhook_secret: SecretString::from(DEFAULT_WEBHOOK_SECRET),
+            webhook_url: None,
             app_id: 75,
             app_slug: "atombot-sim".to_owned(),
             public_key_pem: DEV_PUBLIC_KEY_PEM.to_owned(),
             prefix: String::new(),
+            port: 0,
             state,
         }
     }
@@ -137,13 +145,32 @@ impl SimulatorBuilder {
         self
     }
 
-    /// Binds `127.0.0.1:0` and serves in a background task.
+    /// The secret webhook deliveries are signed with (default
+    /// [`DEFAULT_WEBHOOK_SECRET`](crate::testing::DEFAULT_WEBHOOK_SECRET)).
+    pub fn webhook_secret(mut self, secret: impl Into<String>) -> Self {
+        self.webhook_secret = SecretString::from(secret.into());
+        self
+    }
+
+    /// The bot's webhook URL that [`Simulator::deliver`] posts to.
+    pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.webhook_url = Some(url.into());
+        self
+    }
+
+    /// Listens on this port of 127.0.0.1 (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Binds `127.0.0.1:<port>` and serves in a background task.
     ///
     /// Fails when the public key is not an RSA PEM key or the socket cannot be bound.
     pub async fn start(self) -> std::io::Result<Simulator> {
         let key = DecodingKey::from_rsa_pem(self.public_key_pem.as_bytes())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(
             self.app_id,
@@ -156,6 +183,7 @@ impl SimulatorBuilder {
         let router = server::app(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server::serve(listener, router, stopped));
-        Ok(Simulator::from_parts(shared, addr, stop, task))
+        let hooks = Hooks::new(self.webhook_secret, self.webhook_url);
+        Ok(Simulator::from_parts(shared, addr, stop, task, hooks))
     }
 }

@@ -11,6 +11,7 @@ mod routes;
 mod seed;
 mod server;
 mod state;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,9 +28,12 @@ pub use faults::{Fault, Route};
 pub use seed::{AccountKind, SimInstallation};
 #[doc(inline)]
 pub use state::{RecordedRequest, TokenKind};
+#[doc(inline)]
+pub use webhooks::{DEFAULT_WEBHOOK_SECRET, SentDelivery};
 
 use server::Shared;
 use state::TokenOwner;
+use webhooks::Hooks;
 
 /// The dev app private key (PKCS#1 PEM) matching the key the simulator trusts by default.
 const DEV_PRIVATE_KEY_PEM: &str = include_str!("../keys/dev-app-private-key.pem");
@@ -53,6 +57,7 @@ pub struct Simulator {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    hooks: Hooks,
 }
 
 impl Simulator {
@@ -83,13 +88,40 @@ impl Simulator {
         addr: SocketAddr,
         stop: oneshot::Sender<()>,
         task: JoinHandle<()>,
+        hooks: Hooks,
     ) -> Self {
         Self {
             shared,
             addr,
             stop: Some(stop),
             task: Some(task),
+            hooks,
         }
+    }
+
+    /// An [`AppConfig`](crate::AppConfig) for the simulator's app: its id, the dev private
+    /// key, its API and web URLs and the webhook secret it signs deliveries with.
+    pub fn app_config(&self) -> crate::AppConfig {
+        crate::AppConfig::builder()
+            .app_id(self.app_id())
+            .private_key_pem(DEV_PRIVATE_KEY_PEM)
+            .api_url(self.url())
+            .web_url(self.web_url())
+            .webhook_secret(self.webhook_secret())
+            .build()
+            .expect("the dev key and the simulator's URLs are valid")
+    }
+
+    /// The `ATOMGIT_*` environment a bot needs to talk to this simulator.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        use crate::config::env;
+        vec![
+            (env::APP_ID, self.app_id().to_string()),
+            (env::PRIVATE_KEY, DEV_PRIVATE_KEY_PEM.to_owned()),
+            (env::API_URL, self.url()),
+            (env::WEB_URL, self.web_url()),
+            (env::WEBHOOK_SECRET, self.webhook_secret().to_owned()),
+        ]
     }
 
     /// Base URL of the API, including any prefix, ending in `/`.

@@ -97,8 +97,10 @@ async fn front_door(State(shared): State<Arc<Shared>>, request: Request, next: N
     let api_path = path
         .strip_prefix(shared.prefix.as_str())
         .filter(|p| p.is_empty() || p.starts_with('/'));
-    let fault = {
+    let (seq, fault) = {
         let mut state = shared.lock();
+        let seq = state.request_seq;
+        state.request_seq += 1;
         state.log.push(RecordedRequest {
             method: parts.method.clone(),
             path: path.to_owned(),
@@ -107,9 +109,31 @@ async fn front_door(State(shared): State<Arc<Shared>>, request: Request, next: N
             body: body.clone(),
             token_kind: token.as_deref().map(TokenKind::of),
             received_at: Utc::now(),
+            status: None,
+            seq,
         });
-        state.faults.take(&parts.method, api_path.unwrap_or(path))
+        (
+            seq,
+            state.faults.take(&parts.method, api_path.unwrap_or(path)),
+        )
     };
+    let response = answer(&shared, parts, body, token, fault, next).await;
+    let mut state = shared.lock();
+    if let Some(r) = state.log.iter_mut().rev().find(|r| r.seq == seq) {
+        r.status = Some(response.status().as_u16());
+    }
+    response
+}
+
+/// Applies a pending fault and the rate limit, then runs the route.
+async fn answer(
+    shared: &Shared,
+    parts: http::request::Parts,
+    body: bytes::Bytes,
+    token: Option<String>,
+    fault: Option<Fault>,
+    next: Next,
+) -> Response {
     match fault {
         Some(Fault::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -57,6 +57,9 @@ pub struct RecordedRequest {
     pub token_kind: Option<TokenKind>,
     /// When the simulator received it.
     pub received_at: DateTime<Utc>,
+    /// The status the simulator answered with (`None` while the answer is pending).
+    pub status: Option<u16>,
+    pub(crate) seq: u64,
 }
 
 impl RecordedRequest {
@@ -145,6 +148,8 @@ pub(crate) struct State {
     pub(crate) tokens: HashMap<String, TokenRecord>,
     pub(crate) mints: HashMap<u64, u64>,
     pub(crate) log: Vec<RecordedRequest>,
+    /// Sequence number of the next recorded request (never reset).
+    pub(crate) request_seq: u64,
     pub(crate) faults: Faults,
     pub(crate) limiter: RateLimiter,
     pub(crate) token_lifetime: Duration,

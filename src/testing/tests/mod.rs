@@ -3,6 +3,7 @@
 mod auth;
 mod faults;
 mod resources;
+mod webhooks;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

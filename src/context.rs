@@ -1,0 +1,180 @@
+//! [`Context`]: what a handler receives — the delivery, its installation, and an API
+//! client already authenticated as that installation.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::models::webhook::EventPayload;
+use crate::models::{Comment, InstallationId};
+use crate::webhook::{Delivery, PayloadError};
+
+/// The repository a delivery is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RepoRef {
+    /// Owner namespace (may contain `/` for nested groups).
+    pub owner: String,
+    /// Repository name.
+    pub name: String,
+}
+
+impl RepoRef {
+    /// Splits `owner/name` at its last `/`.
+    pub fn parse(full_name: &str) -> Option<Self> {
+        let (owner, name) = full_name.rsplit_once('/')?;
+        (!owner.is_empty() && !name.is_empty()).then(|| Self {
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for RepoRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// A delivery as a handler sees it. Cheap to clone.
+///
+/// ```no_run
+/// use atombot::{Context, models::webhook::IssuesEvent};
+///
+/// async fn greet(ctx: Context) -> atombot::Result<()> {
+///     let issue: IssuesEvent = ctx.payload()?;
+///     ctx.comment(format!("Thanks for opening #{}!", issue.issue.number)).await?;
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Context {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    delivery: Arc<Delivery>,
+    installation: Option<InstallationId>,
+    client: Client,
+}
+
+impl Context {
+    /// A context for `delivery`; `client` must act as `installation` when there is one.
+    pub fn new(
+        delivery: Arc<Delivery>,
+        installation: Option<InstallationId>,
+        client: Client,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                delivery,
+                installation,
+                client,
+            }),
+        }
+    }
+
+    /// Canonical event name (`push`, `issues`, `pull_request`, ...).
+    pub fn event(&self) -> &str {
+        self.inner.delivery.event()
+    }
+
+    /// Canonical action (`opened`, `closed`, ...), if the event has one.
+    pub fn action(&self) -> Option<&str> {
+        self.inner.delivery.action()
+    }
+
+    /// The delivery id (from the delivery header, the body's `uuid`, or a body hash).
+    pub fn delivery_id(&self) -> &str {
+        self.inner.delivery.id()
+    }
+
+    /// The installation the delivery came from; `None` when it could not be resolved (the
+    /// client then acts as the app itself).
+    pub fn installation_id(&self) -> Option<InstallationId> {
+        self.inner.installation
+    }
+
+    /// The whole delivery.
+    pub fn delivery(&self) -> &Delivery {
+        &self.inner.delivery
+    }
+
+    /// The payload decoded as `T` (a type of [`models::webhook`](crate::models::webhook)
+    /// or your own `Deserialize` type).
+    pub fn payload<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
+        self.inner.delivery.payload()
+    }
+
+    /// The payload as the typed enum for its event ([`EventPayload::Unknown`] otherwise).
+    pub fn typed_payload(&self) -> Result<EventPayload, PayloadError> {
+        self.inner.delivery.typed_payload()
+    }
+
+    /// The (normalised) raw JSON payload.
+    pub fn json(&self) -> &Value {
+        self.inner.delivery.normalized_json()
+    }
+
+    /// The API client, authenticated with the installation's `ats_` token (or as the app
+    /// when there is no installation).
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// The repository the delivery is about.
+    pub fn repo(&self) -> Option<RepoRef> {
+        RepoRef::parse(self.inner.delivery.repository_full_name()?)
+    }
+
+    /// The number of the issue or pull request the delivery is about.
+    pub fn issue_number(&self) -> Option<u64> {
+        let json = self.json();
+        ["issue", "pull_request", "merge_request"]
+            .iter()
+            .find_map(|k| json.get(k)?.get("number").and_then(number))
+            .or_else(|| json.get("number").and_then(number))
+    }
+
+    /// Comments on the issue or pull request the delivery is about.
+    ///
+    /// Fails with [`Error::InvalidRequest`] when the delivery is about none.
+    pub async fn comment(&self, body: impl Into<String>) -> Result<Comment> {
+        let (repo, number) = self.repo().zip(self.issue_number()).ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "delivery {} ({}) is not about an issue or pull request",
+                self.delivery_id(),
+                self.event()
+            ))
+        })?;
+        self.client()
+            .issues(&repo.owner, &repo.name)
+            .create_comment(number, body)
+            .await
+    }
+}
+
+fn number(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_refs_split_at_the_last_slash() {
+        let r = RepoRef::parse("group/sub/repo").unwrap();
+        assert_eq!((r.owner.as_str(), r.name.as_str()), ("group/sub", "repo"));
+        assert!(RepoRef::parse("norepo").is_none());
+        assert!(RepoRef::parse("/x").is_none());
+    }
+}

@@ -1,0 +1,175 @@
+//! Prometheus metrics of a running bot, served at `GET /metrics`.
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use super::queue::DeliveryQueue;
+use crate::auth::InstallationTokens;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    event: String,
+    outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HandlerLabels {
+    handler: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HandlerErrorLabels {
+    handler: String,
+    kind: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiLabels {
+    method: String,
+    status: String,
+}
+
+type HistogramFamily = Family<HandlerLabels, Histogram, fn() -> Histogram>;
+
+/// Counts API calls by method and status; handed to the client before [`Metrics`] exists.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ApiCalls(Family<ApiLabels, Counter>);
+
+impl ApiCalls {
+    pub(crate) fn observer(&self) -> crate::client::layers::ResponseObserver {
+        let family = self.0.clone();
+        Arc::new(move |method, status| {
+            family
+                .get_or_create(&ApiLabels {
+                    method: method.to_string(),
+                    status: status.map_or_else(|| "error".to_owned(), |s| s.as_u16().to_string()),
+                })
+                .inc();
+        })
+    }
+}
+
+/// The bot's counters and histograms. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    deliveries: Family<DeliveryLabels, Counter>,
+    handler_seconds: HistogramFamily,
+    handler_errors: Family<HandlerErrorLabels, Counter>,
+}
+
+fn handler_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+/// Reads values owned elsewhere (queue depth, token mints) at scrape time.
+#[derive(Debug)]
+struct Live {
+    queue: Arc<dyn DeliveryQueueDebug>,
+    tokens: Option<InstallationTokens>,
+}
+
+/// A [`DeliveryQueue`] that can sit in a `Debug` struct.
+trait DeliveryQueueDebug: DeliveryQueue + std::fmt::Debug {}
+impl<T: DeliveryQueue + std::fmt::Debug> DeliveryQueueDebug for T {}
+
+impl prometheus_client::collector::Collector for Live {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        let depth = ConstGauge::new(self.queue.depth() as i64);
+        depth.encode(encoder.encode_descriptor(
+            "atombot_queue_depth",
+            "Deliveries waiting for their handlers",
+            None,
+            depth.metric_type(),
+        )?)?;
+        let mints = ConstCounter::new(self.tokens.as_ref().map_or(0, |t| t.mints()));
+        mints.encode(encoder.encode_descriptor(
+            "atombot_token_mints",
+            "Installation access tokens minted",
+            None,
+            mints.metric_type(),
+        )?)?;
+        Ok(())
+    }
+}
+
+impl Metrics {
+    /// Metrics reading the depth of `queue` and the mints of `tokens` when scraped.
+    pub(crate) fn new(
+        queue: Arc<impl DeliveryQueue + std::fmt::Debug>,
+        tokens: Option<InstallationTokens>,
+        api_calls: ApiCalls,
+    ) -> Self {
+        let mut registry = Registry::default();
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "atombot_deliveries",
+            "Webhook deliveries by event and outcome",
+            deliveries.clone(),
+        );
+        let handler_seconds: HistogramFamily = Family::new_with_constructor(handler_histogram);
+        registry.register(
+            "atombot_handler_duration_seconds",
+            "Handler run time",
+            handler_seconds.clone(),
+        );
+        let handler_errors = Family::<HandlerErrorLabels, Counter>::default();
+        registry.register(
+            "atombot_handler_errors",
+            "Handler failures by handler and kind (error or panic)",
+            handler_errors.clone(),
+        );
+        registry.register(
+            "atombot_api_requests",
+            "AtomGit API calls by method and status",
+            api_calls.0,
+        );
+        registry.register_collector(Box::new(Live { queue, tokens }));
+        Self {
+            registry: Arc::new(registry),
+            deliveries,
+            handler_seconds,
+            handler_errors,
+        }
+    }
+
+    /// Counts a delivery outcome (`accepted`, `ignored`, `rejected_<reason>`, `queue_full`).
+    pub(crate) fn delivery(&self, event: &str, outcome: &str) {
+        self.deliveries
+            .get_or_create(&DeliveryLabels {
+                event: event.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    pub(crate) fn handler_finished(&self, handler: &str, seconds: f64, failure: Option<&str>) {
+        let labels = HandlerLabels {
+            handler: handler.to_owned(),
+        };
+        self.handler_seconds.get_or_create(&labels).observe(seconds);
+        if let Some(kind) = failure {
+            self.handler_errors
+                .get_or_create(&HandlerErrorLabels {
+                    handler: handler.to_owned(),
+                    kind: kind.to_owned(),
+                })
+                .inc();
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}

@@ -1,0 +1,138 @@
+//! The webhook endpoint: read the body under a limit, verify and parse it, queue it, answer
+//! at once. Handlers never run inside the request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use serde_json::json;
+
+use super::metrics::Metrics;
+use super::queue::{DeliveryQueue, EnqueueError, QueuedDelivery};
+use crate::context::Context;
+use crate::webhook::{PayloadTooLarge, Rejection, Router, WebhookSettings, parse_delivery};
+
+/// How many first deliveries have their header names logged at debug level.
+const LOG_HEADERS_OF_FIRST: usize = 20;
+
+/// State of the webhook endpoint.
+pub(crate) struct Receiver {
+    pub(crate) settings: WebhookSettings,
+    pub(crate) router: Router<Context>,
+    pub(crate) queue: Arc<dyn DeliveryQueue>,
+    pub(crate) metrics: Metrics,
+    pub(crate) seen: AtomicUsize,
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+fn header_delivery_id<'a>(settings: &WebhookSettings, headers: &'a http::HeaderMap) -> &'a str {
+    settings
+        .delivery_headers
+        .iter()
+        .find_map(|h| headers.get(h.as_str())?.to_str().ok())
+        .unwrap_or("-")
+}
+
+fn reject(receiver: &Receiver, delivery: &str, rejection: Rejection) -> Response {
+    tracing::warn!(
+        delivery,
+        reason = rejection.reason(),
+        status = rejection.status().as_u16(),
+        "delivery rejected"
+    );
+    receiver
+        .metrics
+        .delivery("-", &format!("rejected_{}", rejection.reason()));
+    rejection.into_response()
+}
+
+/// `POST {webhook_path}`.
+pub(crate) async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let delivery_header = header_delivery_id(&receiver.settings, &parts.headers).to_owned();
+    if receiver.seen.fetch_add(1, Ordering::Relaxed) < LOG_HEADERS_OF_FIRST {
+        let names: Vec<&str> = parts
+            .headers
+            .keys()
+            .map(|k| k.as_str())
+            .filter(|k| k.starts_with("x-"))
+            .collect();
+        tracing::debug!(delivery = %delivery_header, headers = ?names, "delivery headers");
+    }
+
+    let limit = receiver.settings.max_body_bytes;
+    let bytes = match axum::body::to_bytes(Body::new(body), limit.saturating_add(1)).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                return reject(
+                    &receiver,
+                    &delivery_header,
+                    PayloadTooLarge::new(limit).into(),
+                );
+            }
+            tracing::warn!(delivery = %delivery_header, %error, "could not read the delivery body");
+            return (StatusCode::BAD_REQUEST, "could not read the request body").into_response();
+        }
+    };
+    let delivery = match parse_delivery(&parts.headers, bytes, &receiver.settings) {
+        Ok(delivery) => delivery,
+        Err(rejection) => return reject(&receiver, &delivery_header, rejection),
+    };
+    let (id, event, action) = (
+        delivery.id().to_owned(),
+        delivery.event().to_owned(),
+        delivery.action().map(str::to_owned),
+    );
+    if !receiver.router.wants(&event, action.as_deref()) {
+        tracing::debug!(delivery = %id, event, ?action, "no handler wants this event");
+        receiver.metrics.delivery(&event, "ignored");
+        return (
+            StatusCode::OK,
+            axum::Json(json!({"delivery": id, "status": "ignored"})),
+        )
+            .into_response();
+    }
+    match receiver.queue.enqueue(QueuedDelivery::new(delivery)).await {
+        Ok(()) => {
+            tracing::info!(delivery = %id, event, ?action, "delivery accepted");
+            receiver.metrics.delivery(&event, "accepted");
+            (
+                StatusCode::ACCEPTED,
+                axum::Json(json!({"delivery": id, "status": "queued"})),
+            )
+                .into_response()
+        }
+        Err(error) => {
+            let outcome = match error {
+                EnqueueError::Full => "queue_full",
+                EnqueueError::Closed => "shutting_down",
+                _ => "queue_unavailable",
+            };
+            tracing::warn!(delivery = %id, event, %error, "delivery not queued; asking for redelivery");
+            receiver.metrics.delivery(&event, outcome);
+            let mut response = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{error}; redeliver later"),
+            )
+                .into_response();
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("5"),
+            );
+            response
+        }
+    }
+}

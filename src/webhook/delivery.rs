@@ -1,0 +1,278 @@
+//! Headers + bytes → [`Delivery`]: size limit, authenticity, JSON, event, id.
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::WebhookSettings;
+use super::events::{self, Dialect};
+use super::gitlab::str_at;
+use super::rejection::{InvalidJson, MissingEvent, NotAnObject, PayloadTooLarge, Rejection};
+use super::verify::{Authenticity, verify};
+use crate::models::webhook::EventPayload;
+
+/// One authenticated webhook delivery, with its event in canonical form.
+///
+/// Built by [`parse_delivery`]. Keeps the raw bytes, the parsed body and (for GitLab-shaped
+/// bodies) a GitHub-shaped view used by [`Delivery::payload`]. `Debug` shows the metadata
+/// and the body's length, not its content.
+#[derive(Clone)]
+pub struct Delivery {
+    id: String,
+    event: String,
+    action: Option<String>,
+    original_event: String,
+    dialect: Dialect,
+    authenticity: Authenticity,
+    body: Bytes,
+    json: Value,
+    normalized: Option<Value>,
+}
+
+/// A payload did not decode into the requested type; `json_path` names the bad field.
+#[derive(Debug, thiserror::Error)]
+#[error("could not decode the webhook payload at `{json_path}`: {source}")]
+pub struct PayloadError {
+    /// JSON path of the field that failed (`.` for the document itself).
+    pub json_path: String,
+    /// The underlying serde error.
+    #[source]
+    pub source: serde_json::Error,
+}
+
+/// Turns a request's headers and raw body into a [`Delivery`], or says why not.
+///
+/// Checks, in this order: the body size ([`WebhookSettings::max_body_bytes`], 413), the
+/// authenticity over the raw bytes ([`verify`](super::verify()), 400/401), that the body is
+/// a JSON object (400), and that an event is named by a header or `object_kind` (400). The
+/// event is then normalised (see [`events`](super::events)). The delivery id is the first
+/// delivery header, else the body's `uuid`, else the SHA-256 hex of the body.
+///
+/// # Errors
+/// A [`Rejection`] whose status and body say why; it never contains the secret or the body.
+///
+/// # Example
+/// ```
+/// use atombot::webhook::{parse_delivery, sign, WebhookSettings};
+///
+/// let settings = WebhookSettings::default().with_secret("s3cret");
+/// let body = br#"{"action":"opened","repository":{"full_name":"acme/app"}}"#;
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("x-atomgit-event", "issues".parse().unwrap());
+/// headers.insert("x-hub-signature-256", sign(b"s3cret", body).parse().unwrap());
+///
+/// let delivery = parse_delivery(&headers, body.as_slice().into(), &settings).unwrap();
+/// assert_eq!(delivery.event(), "issues");
+/// assert_eq!(delivery.action(), Some("opened"));
+/// assert_eq!(delivery.owner_path(), Some("acme"));
+/// ```
+pub fn parse_delivery(
+    headers: &HeaderMap,
+    body: Bytes,
+    settings: &WebhookSettings,
+) -> Result<Delivery, Rejection> {
+    if body.len() > settings.max_body_bytes {
+        return Err(PayloadTooLarge {
+            limit: settings.max_body_bytes,
+        }
+        .into());
+    }
+    let authenticity = verify(headers, &body, settings)?;
+
+    let json: Value = serde_json::from_slice(&body).map_err(|e| InvalidJson::from_serde(&e))?;
+    if !json.is_object() {
+        return Err(NotAnObject {
+            found: json_type(&json),
+        }
+        .into());
+    }
+
+    let header_event = first_header(headers, &settings.event_headers);
+    let missing_event = || MissingEvent {
+        expected: settings.event_headers.clone(),
+    };
+    let normalized = events::normalize(header_event, &json).ok_or_else(missing_event)?;
+    let original_event = header_event
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .or_else(|| str_at(&json, &["object_kind"]))
+        .unwrap_or_default()
+        .to_owned();
+
+    let id = first_header(headers, &settings.delivery_headers)
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .or_else(|| str_at(&json, &["uuid"]).filter(|u| !u.is_empty()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| hex::encode(Sha256::digest(&body)));
+
+    Ok(Delivery {
+        id,
+        event: normalized.event,
+        action: normalized.action,
+        original_event,
+        dialect: normalized.dialect,
+        authenticity,
+        body,
+        json,
+        normalized: normalized.body,
+    })
+}
+
+/// The first header among `names` that is present, non-empty and visible ASCII.
+fn first_header<'h>(headers: &'h HeaderMap, names: &[String]) -> Option<&'h str> {
+    names
+        .iter()
+        .filter_map(|name| headers.get(name.as_str()))
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| !v.trim().is_empty())
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+impl Delivery {
+    /// The delivery id (header, body `uuid`, or SHA-256 hex of the body); use it to dedupe.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The canonical event name (`pull_request`), see [`events`](super::events).
+    pub fn event(&self) -> &str {
+        &self.event
+    }
+
+    /// The canonical action (`opened`), if the event has one.
+    pub fn action(&self) -> Option<&str> {
+        self.action.as_deref()
+    }
+
+    /// The event as the platform named it (`Merge Request Hook`, `tag_push`, `issues`).
+    pub fn original_event(&self) -> &str {
+        &self.original_event
+    }
+
+    /// Whether the body is GitHub- or GitLab-shaped.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// How the delivery proved its origin.
+    pub fn authenticity(&self) -> &Authenticity {
+        &self.authenticity
+    }
+
+    /// The raw body, exactly as received and verified.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The parsed body, untouched.
+    pub fn json(&self) -> &Value {
+        &self.json
+    }
+
+    /// The GitHub-shaped view of the body (the body itself for GitHub-shaped deliveries).
+    pub fn normalized_json(&self) -> &Value {
+        self.normalized.as_ref().unwrap_or(&self.json)
+    }
+
+    /// Whether this is a tag push (`Tag Push Hook`, or a push to `refs/tags/…`).
+    pub fn is_tag_push(&self) -> bool {
+        matches!(self.original_event.as_str(), "Tag Push Hook" | "tag_push")
+            || (self.event == events::PUSH
+                && str_at(&self.json, &["ref"]).is_some_and(|r| r.starts_with("refs/tags/")))
+    }
+
+    /// Decodes the [normalised body](Self::normalized_json) into `T`.
+    ///
+    /// # Errors
+    /// [`PayloadError`] naming the JSON path of the first field that does not fit `T`.
+    ///
+    /// # Example
+    /// ```
+    /// # fn f(delivery: &atombot::webhook::Delivery) -> Result<(), atombot::webhook::PayloadError> {
+    /// use atombot::models::webhook::PushEvent;
+    /// let push: PushEvent = delivery.payload()?;
+    /// println!("{} pushed to {}", push.pusher.name, push.git_ref);
+    /// # Ok(()) }
+    /// ```
+    pub fn payload<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
+        serde_path_to_error::deserialize(self.normalized_json()).map_err(|e| PayloadError {
+            json_path: e.path().to_string(),
+            source: e.into_inner(),
+        })
+    }
+
+    /// Decodes the normalised body into the [`EventPayload`] variant for [`event`](Self::event);
+    /// events without a typed payload come back as [`EventPayload::Unknown`].
+    ///
+    /// # Errors
+    /// [`PayloadError`] naming the JSON path of the first field that does not fit.
+    pub fn typed_payload(&self) -> Result<EventPayload, PayloadError> {
+        EventPayload::from_value(&self.event, self.normalized_json()).map_err(|e| PayloadError {
+            json_path: e.path().to_string(),
+            source: e.into_inner(),
+        })
+    }
+
+    /// `installation.id`, given as a number or a numeric string.
+    pub fn installation_id(&self) -> Option<u64> {
+        match self.json.get("installation")?.get("id")? {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// `owner/name` from `repository.full_name`, else `project.path_with_namespace`.
+    pub fn repository_full_name(&self) -> Option<&str> {
+        str_at(&self.json, &["repository", "full_name"])
+            .or_else(|| str_at(&self.json, &["project", "path_with_namespace"]))
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The owner's path (login), to find the installation by `account.path`.
+    ///
+    /// From `repository.owner.login`, `repository.owner.path`, the first segment of
+    /// [`repository_full_name`](Self::repository_full_name), or `installation.account`.
+    pub fn owner_path(&self) -> Option<&str> {
+        let j = &self.json;
+        str_at(j, &["repository", "owner", "login"])
+            .or_else(|| str_at(j, &["repository", "owner", "path"]))
+            .filter(|s| !s.is_empty())
+            .or_else(|| {
+                self.repository_full_name()
+                    .and_then(|f| f.split('/').next())
+            })
+            .or_else(|| str_at(j, &["installation", "account", "login"]))
+            .or_else(|| str_at(j, &["installation", "account", "path"]))
+            .filter(|s| !s.is_empty())
+    }
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("id", &self.id)
+            .field("event", &self.event)
+            .field("action", &self.action)
+            .field("original_event", &self.original_event)
+            .field("dialect", &self.dialect)
+            .field("authenticity", &self.authenticity)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}

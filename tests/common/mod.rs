@@ -1,0 +1,105 @@
+//! Shared helpers for the runtime tests: a simulator, a bot on 127.0.0.1, signed deliveries.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::{Arc, Mutex};
+
+use atombot::runtime::{RunningBot, RuntimeSettings};
+use atombot::testing::Simulator;
+use atombot::{AppConfig, Bot};
+
+pub const SECRET: &str = "test-webhook-secret";
+
+/// App settings for `sim` with the test webhook secret.
+pub fn config(sim: &Simulator) -> AppConfig {
+    AppConfig::builder()
+        .app_id(sim.app_id())
+        .private_key_pem(Simulator::dev_private_key_pem())
+        .api_url(sim.url())
+        .web_url(sim.web_url())
+        .webhook_secret(SECRET)
+        .build()
+        .unwrap()
+}
+
+/// Runtime settings listening on a free loopback port.
+pub fn settings() -> RuntimeSettings {
+    RuntimeSettings::from_lookup(|k| (k == "ATOMBOT_LISTEN").then(|| "127.0.0.1:0".to_owned()))
+        .unwrap()
+}
+
+/// A bot for `sim` listening on a free port.
+pub fn bot(sim: &Simulator) -> Bot {
+    Bot::new(config(sim)).settings(settings())
+}
+
+/// A log handlers write to.
+#[derive(Clone, Default)]
+pub struct Log(pub Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    pub fn push(&self, entry: impl Into<String>) {
+        self.0.lock().unwrap().push(entry.into());
+    }
+    pub fn entries(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+    /// Waits until `pred` holds for the entries, at most `secs` seconds.
+    pub async fn wait_for(&self, secs: u64, pred: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let entries = self.entries();
+            if pred(&entries) || std::time::Instant::now() > deadline {
+                return entries;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Sends `body` to the bot with the given headers; returns (status, body).
+pub async fn post(bot: &RunningBot, headers: &[(&str, String)], body: &[u8]) -> (u16, String) {
+    let mut req = reqwest::Client::new()
+        .post(bot.url("/webhook"))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap())
+}
+
+/// GitHub-style headers for `event`, signed with `secret`.
+pub fn signed(event: &str, id: &str, secret: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+    vec![
+        ("x-atomgit-event", event.to_owned()),
+        ("x-atomgit-delivery", id.to_owned()),
+        (
+            "x-hub-signature-256",
+            atombot::webhook::sign(secret.as_bytes(), body),
+        ),
+        ("user-agent", "AtomGit-Hookshot/test".to_owned()),
+    ]
+}
+
+/// Sends a GitHub-style delivery signed with the test secret.
+pub async fn deliver(
+    bot: &RunningBot,
+    event: &str,
+    id: &str,
+    body: &serde_json::Value,
+) -> (u16, String) {
+    let bytes = serde_json::to_vec(body).unwrap();
+    post(bot, &signed(event, id, SECRET, &bytes), &bytes).await
+}
+
+/// The bot's metrics text.
+pub async fn metrics(bot: &RunningBot) -> String {
+    reqwest::get(bot.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
