@@ -1,0 +1,104 @@
+//! Queue errors ([`Error`]) and handler outcomes ([`JobError`]).
+
+/// An error from the queue layer (connecting, pushing, inspecting).
+///
+/// Messages never contain the backend URL (it may hold a password).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The queue URL is not one of `sqlite://…`, `redis://…`, `postgres://…` or `memory`.
+    #[error("invalid queue url: {0}")]
+    InvalidUrl(String),
+    /// The URL names a backend whose cargo feature is not enabled.
+    #[error("queue backend `{0}` is not compiled in (enable the `{0}` feature of atombot-jobs)")]
+    FeatureDisabled(&'static str),
+    /// The backend could not be reached or did not answer in time.
+    #[error("queue backend unavailable: {0}")]
+    Unavailable(String),
+    /// The backend answered with an error.
+    #[error("queue backend error: {0}")]
+    Backend(String),
+    /// [`Queue::push_unique`](crate::Queue::push_unique) was given a job without a key.
+    #[error("push_unique needs a non-empty job key")]
+    MissingKey,
+    /// The job could not be stored (for example its payload does not serialize).
+    #[error("invalid job: {0}")]
+    InvalidJob(String),
+    /// The queue's writer task has stopped (the runtime is shutting down).
+    #[error("queue writer stopped")]
+    Closed,
+}
+
+impl Error {
+    /// Whether the backend was unreachable (answer 503 and try again later).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Unavailable(_) | Error::Closed)
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_) => Error::Unavailable(e.to_string()),
+            sqlx::Error::Database(ref db)
+                if db.message().contains("locked") || db.message().contains("busy") =>
+            {
+                Error::Unavailable(e.to_string())
+            }
+            other => Error::Backend(other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "redis")]
+impl From<redis::RedisError> for Error {
+    fn from(e: redis::RedisError) -> Self {
+        if e.is_io_error()
+            || e.is_connection_dropped()
+            || e.is_connection_refusal()
+            || e.is_timeout()
+        {
+            Error::Unavailable(e.to_string())
+        } else {
+            Error::Backend(e.to_string())
+        }
+    }
+}
+
+/// Why a handler did not finish a job; steers what the worker does next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Try again later with exponential backoff; after the last attempt the job is kept as failed.
+    #[error("retry: {0}")]
+    Retry(String),
+    /// Give up now: the job is kept as failed with this message.
+    #[error("abort: {0}")]
+    Abort(String),
+    /// This worker does not know the job's kind: return it to the queue for another worker,
+    /// without using up an attempt.
+    #[error("unknown job kind")]
+    Unknown,
+}
+
+impl JobError {
+    /// A [`JobError::Retry`] from any displayable error.
+    pub fn retry(e: impl std::fmt::Display) -> Self {
+        JobError::Retry(e.to_string())
+    }
+
+    /// A [`JobError::Abort`] from any displayable error.
+    pub fn abort(e: impl std::fmt::Display) -> Self {
+        JobError::Abort(e.to_string())
+    }
+}
+
+/// Bad payloads will not get better by retrying.
+impl From<serde_json::Error> for JobError {
+    fn from(e: serde_json::Error) -> Self {
+        JobError::Abort(format!("bad payload: {e}"))
+    }
+}

@@ -1,0 +1,164 @@
+//! The job envelope and the small types queues hand back.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::Value;
+
+/// A generic envelope job: one named queue carries jobs of many kinds.
+///
+/// Payloads and metadata are stored as given: put ids in them, never tokens or other secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// What the job is, for example `"delivery"` or `"sync-repo"`; workers route on it.
+    pub kind: String,
+    /// The job's arguments.
+    pub payload: Value,
+    /// Dedupe and idempotency key, used by [`Queue::push_unique`](crate::Queue::push_unique).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Extra context such as an installation id. Never secrets.
+    #[serde(default)]
+    pub meta: BTreeMap<String, Value>,
+    /// When the job was pushed (set by the queue on push).
+    pub enqueued_at: SystemTime,
+}
+
+impl Job {
+    /// A job of `kind` with a JSON payload.
+    pub fn new(kind: impl Into<String>, payload: Value) -> Self {
+        Job {
+            kind: kind.into(),
+            payload,
+            key: None,
+            meta: BTreeMap::new(),
+            enqueued_at: SystemTime::now(),
+        }
+    }
+
+    /// A job of `kind` whose payload is `args` serialized to JSON.
+    ///
+    /// Fails with [`Error::InvalidJob`](crate::Error::InvalidJob) if `args` does not serialize.
+    pub fn from_args(kind: impl Into<String>, args: &impl Serialize) -> Result<Self, crate::Error> {
+        let payload =
+            serde_json::to_value(args).map_err(|e| crate::Error::InvalidJob(e.to_string()))?;
+        Ok(Job::new(kind, payload))
+    }
+
+    /// Sets the dedupe / idempotency key.
+    #[must_use]
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Adds a metadata entry (never a secret).
+    #[must_use]
+    pub fn with_meta(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.meta.insert(name.into(), value.into());
+        self
+    }
+
+    /// Decodes the payload; a mismatch converts into [`JobError::Abort`](crate::JobError::Abort).
+    pub fn args<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.payload)
+    }
+}
+
+/// A job's id, unique within its backend.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(pub String);
+
+impl JobId {
+    pub(crate) fn generate() -> Self {
+        // Sortable by time: millisecond timestamp, then 64 random bits.
+        JobId(format!("{:012x}{:016x}", now_ms(), fastrand::u64(..)))
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    /// The job is durably stored under this id.
+    Enqueued(JobId),
+    /// A live job with the same key exists (this id); nothing was stored.
+    Duplicate(JobId),
+}
+
+impl Pushed {
+    /// The id of the new job, or of the existing job for a duplicate.
+    pub fn id(&self) -> &JobId {
+        match self {
+            Pushed::Enqueued(id) | Pushed::Duplicate(id) => id,
+        }
+    }
+
+    /// Whether this push was dropped as a duplicate.
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, Pushed::Duplicate(_))
+    }
+}
+
+/// A job that ran out of attempts or was aborted, as listed by [`Queue::failed`](crate::Queue::failed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedJob {
+    /// The job's id, for [`Queue::retry`](crate::Queue::retry).
+    pub id: JobId,
+    /// The job's kind.
+    pub kind: String,
+    /// The job's key, if any.
+    pub key: Option<String>,
+    /// How many times it ran.
+    pub attempts: u32,
+    /// The last error message.
+    pub last_error: Option<String>,
+    /// The stored payload.
+    pub payload: Value,
+    /// When the job was pushed.
+    pub enqueued_at: SystemTime,
+    /// When the job was marked failed.
+    pub failed_at: Option<SystemTime>,
+}
+
+/// Job counts of one queue, for metrics and readiness.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Waiting jobs, including delayed and retrying ones.
+    pub pending: u64,
+    /// Jobs a worker holds now.
+    pub running: u64,
+    /// Finished jobs still retained (see [`QueueConfig::keep_done`](crate::QueueConfig::keep_done)).
+    pub done: u64,
+    /// Jobs kept as failed.
+    pub failed: u64,
+}
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn ms_to_time(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)
+}
+
+pub(crate) fn time_to_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn dur_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
+}

@@ -1,0 +1,53 @@
+//! Durable background jobs for atombot: one envelope [`Job`] type, named queues on SQLite
+//! (default), Redis (feature `redis`) or Postgres (feature `postgres`), retries with backoff,
+//! dedupe keys, orphan recovery and graceful shutdown. Knows nothing of AtomGit.
+//!
+//! 1. Open a [`Queue`] from a [`QueueConfig`] (one URL picks the backend).
+//! 2. Push: [`Queue::push`], [`Queue::push_after`], [`Queue::push_unique`]. Concurrent pushes
+//!    share one commit, and each returns only once its job is durably stored.
+//! 3. Work: [`Queue::worker`] builds a [`WorkerBuilder`]; the handler's [`JobError`] steers
+//!    what happens next (retry with backoff, fail now, or hand an unknown kind back).
+//! 4. Inspect: [`Queue::failed`], [`Queue::retry`], [`Queue::stats`], [`Queue::ping`].
+//!
+//! Delivery is at least once: a job whose worker dies mid-run runs again after the orphan
+//! timeout, so handlers should be idempotent (use [`Job::key`]).
+//!
+//! **Never put tokens or other secrets in payloads or metadata**: they are stored as given.
+//!
+//! # Example
+//! ```no_run
+//! use atombot_jobs::{Job, JobContext, JobError, Queue, QueueConfig};
+//!
+//! # async fn demo() -> Result<(), atombot_jobs::Error> {
+//! let queue = Queue::connect(QueueConfig::new("sqlite://atombot.db")).await?;
+//! queue.push(Job::new("greet", serde_json::json!({ "issue": 7 })).with_key("greet-7")).await?;
+//! queue
+//!     .worker(|job: Job, _ctx: JobContext| async move {
+//!         match job.kind.as_str() {
+//!             "greet" => Ok(()),
+//!             _ => Err(JobError::Unknown),
+//!         }
+//!     })
+//!     .name_prefix("bot")
+//!     .run(async { let _ = tokio::signal::ctrl_c().await; })
+//!     .await
+//! # }
+//! ```
+
+mod config;
+mod error;
+mod job;
+mod queue;
+mod store;
+mod worker;
+
+#[doc(inline)]
+pub use config::QueueConfig;
+#[doc(inline)]
+pub use error::{Error, JobError};
+#[doc(inline)]
+pub use job::{FailedJob, Job, JobId, Pushed, Stats};
+#[doc(inline)]
+pub use queue::Queue;
+#[doc(inline)]
+pub use worker::{JobContext, WorkerBuilder};

@@ -1,0 +1,162 @@
+//! Backends: one enum, one implementation per storage, chosen by URL.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::config::QueueConfig;
+use crate::error::Error;
+use crate::job::{FailedJob, Job, JobId, Pushed, Stats, ms_to_time};
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
+mod sqlite;
+
+/// A job ready to be written.
+#[derive(Debug)]
+pub(crate) struct NewJob {
+    pub(crate) id: JobId,
+    pub(crate) kind: String,
+    pub(crate) key: Option<String>,
+    pub(crate) payload: String,
+    pub(crate) meta: String,
+    pub(crate) enqueued_at: i64,
+    pub(crate) run_at: i64,
+    pub(crate) max_attempts: i64,
+    pub(crate) unique: bool,
+    pub(crate) dedupe_expires_at: i64,
+}
+
+/// A job a worker has claimed.
+#[derive(Debug)]
+pub(crate) struct Leased {
+    pub(crate) id: JobId,
+    pub(crate) job: Job,
+    pub(crate) attempts: u32,
+    pub(crate) max_attempts: u32,
+}
+
+/// What a worker reports after running a job.
+#[derive(Debug, Clone)]
+pub(crate) enum Ack {
+    Done,
+    Retry {
+        run_at: i64,
+        error: String,
+    },
+    Fail {
+        error: String,
+    },
+    /// Back to the queue without using up an attempt.
+    Release {
+        run_at: i64,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Store {
+    Sqlite(sqlite::Store),
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::Store),
+    #[cfg(feature = "redis")]
+    Redis(redis::Store),
+}
+
+macro_rules! each {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            Store::Sqlite($s) => $e,
+            #[cfg(feature = "postgres")]
+            Store::Postgres($s) => $e,
+            #[cfg(feature = "redis")]
+            Store::Redis($s) => $e,
+        }
+    };
+}
+
+impl Store {
+    pub(crate) async fn connect(config: &QueueConfig) -> Result<Store, Error> {
+        let url = config.url.as_str();
+        match config.scheme() {
+            "memory" | "sqlite" => Ok(Store::Sqlite(sqlite::Store::connect(config).await?)),
+            "postgres" | "postgresql" => {
+                #[cfg(feature = "postgres")]
+                return Ok(Store::Postgres(postgres::Store::connect(config).await?));
+                #[cfg(not(feature = "postgres"))]
+                Err(Error::FeatureDisabled("postgres"))
+            }
+            "redis" | "rediss" => {
+                #[cfg(feature = "redis")]
+                return Ok(Store::Redis(redis::Store::connect(config).await?));
+                #[cfg(not(feature = "redis"))]
+                Err(Error::FeatureDisabled("redis"))
+            }
+            _ => Err(Error::InvalidUrl(format!(
+                "unsupported scheme in {:?}: use sqlite://, redis://, postgres:// or memory",
+                url.split("://").next().unwrap_or("")
+            ))),
+        }
+    }
+
+    pub(crate) async fn push_batch(&self, jobs: &[NewJob]) -> Result<Vec<Pushed>, Error> {
+        each!(self, s => s.push_batch(jobs).await)
+    }
+
+    pub(crate) async fn fetch(&self, worker: &str, limit: usize) -> Result<Vec<Leased>, Error> {
+        each!(self, s => s.fetch(worker, limit).await)
+    }
+
+    pub(crate) async fn ack(&self, id: &JobId, worker: &str, ack: &Ack) -> Result<bool, Error> {
+        each!(self, s => s.ack(id, worker, ack).await)
+    }
+
+    /// Records the worker as alive and queues again the jobs of dead workers.
+    pub(crate) async fn heartbeat(&self, worker: &str, config: &QueueConfig) -> Result<u64, Error> {
+        each!(self, s => s.heartbeat(worker, config).await)
+    }
+
+    pub(crate) async fn deregister(&self, worker: &str) -> Result<(), Error> {
+        each!(self, s => s.deregister(worker).await)
+    }
+
+    pub(crate) async fn failed(&self, limit: usize) -> Result<Vec<FailedJob>, Error> {
+        each!(self, s => s.failed(limit).await)
+    }
+
+    pub(crate) async fn retry(&self, id: &JobId) -> Result<bool, Error> {
+        each!(self, s => s.retry(id).await)
+    }
+
+    pub(crate) async fn stats(&self) -> Result<Stats, Error> {
+        each!(self, s => s.stats().await)
+    }
+
+    pub(crate) async fn ping(&self) -> Result<(), Error> {
+        each!(self, s => s.ping().await)
+    }
+}
+
+/// Rebuilds a job from stored columns; a corrupt column becomes `null` rather than a panic.
+pub(crate) fn decode_job(
+    kind: String,
+    payload: &str,
+    key: Option<String>,
+    meta: &str,
+    enqueued_at: i64,
+) -> Job {
+    let payload = serde_json::from_str(payload).unwrap_or(Value::Null);
+    let meta: BTreeMap<String, Value> = serde_json::from_str(meta).unwrap_or_default();
+    Job {
+        kind,
+        payload,
+        key,
+        meta,
+        enqueued_at: ms_to_time(enqueued_at),
+    }
+}
+
+pub(crate) fn to_u32(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}

@@ -1,0 +1,359 @@
+//! Redis backend: every state change is one Lua script, so it is atomic; a batch of pushes is
+//! one `MULTI`/`EXEC` pipeline. Start Redis with `appendonly yes` for durability.
+//!
+//! Keys (prefix `atombot:{queue}:`): `job:<id>` hash, `ready` zset (score: run at, ms),
+//! `running` hash (id → worker), `failed` zset, `done` zset, `workers` zset (last seen),
+//! `dedupe:<key>` string (job id, expires with the dedupe TTL).
+
+use redis::Value;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::config::QueueConfig;
+use crate::error::Error;
+use crate::job::{FailedJob, JobId, Pushed, Stats, dur_ms, ms_to_time, now_ms};
+use crate::store::{Ack, Leased, NewJob, decode_job, to_u32};
+
+const PUSH: &str = r#"
+local p = ARGV[1]
+local id = ARGV[2]
+if ARGV[10] == '1' then
+  local dk = p .. 'dedupe:' .. ARGV[5]
+  local existing = redis.call('GET', dk)
+  if existing then return {0, existing} end
+  redis.call('SET', dk, id, 'PX', ARGV[11])
+end
+redis.call('HSET', p .. 'job:' .. id, 'kind', ARGV[3], 'payload', ARGV[4], 'key', ARGV[5],
+  'has_key', ARGV[12], 'meta', ARGV[6], 'enqueued_at', ARGV[7], 'attempts', 0,
+  'max_attempts', ARGV[8], 'status', 'pending')
+redis.call('ZADD', p .. 'ready', ARGV[9], id)
+return {1, id}
+"#;
+
+const FETCH: &str = r#"
+local p, worker, now, limit = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local ids = redis.call('ZRANGEBYSCORE', p .. 'ready', '-inf', now, 'LIMIT', 0, limit)
+local out = {}
+for _, id in ipairs(ids) do
+  redis.call('ZREM', p .. 'ready', id)
+  local jk = p .. 'job:' .. id
+  if redis.call('EXISTS', jk) == 1 then
+    local a = redis.call('HINCRBY', jk, 'attempts', 1)
+    redis.call('HSET', jk, 'status', 'running', 'lock_by', worker)
+    redis.call('HSET', p .. 'running', id, worker)
+    local f = redis.call('HMGET', jk, 'kind', 'payload', 'key', 'has_key', 'meta',
+      'enqueued_at', 'max_attempts')
+    table.insert(out, {id, f[1] or '', f[2] or 'null', f[3] or '', f[4] or '0', f[5] or '{}',
+      f[6] or '0', tostring(a), f[7] or '1'})
+  end
+end
+return out
+"#;
+
+/// ARGV: prefix, id, worker, action, now, run_at, error.
+const ACK: &str = r#"
+local p, id, worker, action, now, run_at, err = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+if redis.call('HGET', p .. 'running', id) ~= worker then return 0 end
+redis.call('HDEL', p .. 'running', id)
+local jk = p .. 'job:' .. id
+if action == 'done' then
+  redis.call('DEL', jk)
+  redis.call('ZADD', p .. 'done', now, id)
+elseif action == 'retry' or action == 'release' then
+  if action == 'release' then
+    if tonumber(redis.call('HGET', jk, 'attempts') or '0') > 0 then
+      redis.call('HINCRBY', jk, 'attempts', -1)
+    end
+  else
+    redis.call('HSET', jk, 'last_error', err)
+  end
+  redis.call('HSET', jk, 'status', 'pending')
+  redis.call('HDEL', jk, 'lock_by')
+  redis.call('ZADD', p .. 'ready', run_at, id)
+else
+  redis.call('HSET', jk, 'status', 'failed', 'last_error', err, 'failed_at', now)
+  redis.call('HDEL', jk, 'lock_by')
+  redis.call('ZADD', p .. 'failed', now, id)
+  if redis.call('HGET', jk, 'has_key') == '1' then
+    local dk = p .. 'dedupe:' .. redis.call('HGET', jk, 'key')
+    if redis.call('GET', dk) == id then redis.call('DEL', dk) end
+  end
+end
+return 1
+"#;
+
+/// ARGV: prefix, worker, now, cutoff, keep_done_cutoff.
+const HEARTBEAT: &str = r#"
+local p, worker, now, cutoff = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+redis.call('ZADD', p .. 'workers', now, worker)
+local running = redis.call('HGETALL', p .. 'running')
+local n = 0
+for i = 1, #running, 2 do
+  local id, w = running[i], running[i + 1]
+  local seen = redis.call('ZSCORE', p .. 'workers', w)
+  if (not seen) or tonumber(seen) <= cutoff then
+    redis.call('HDEL', p .. 'running', id)
+    local jk = p .. 'job:' .. id
+    local a = tonumber(redis.call('HGET', jk, 'attempts') or '0')
+    local m = tonumber(redis.call('HGET', jk, 'max_attempts') or '1')
+    local msg = 'worker ' .. w .. ' died while running the job'
+    redis.call('HDEL', jk, 'lock_by')
+    if a >= m then
+      redis.call('HSET', jk, 'status', 'failed', 'last_error', msg, 'failed_at', now)
+      redis.call('ZADD', p .. 'failed', now, id)
+    else
+      redis.call('HSET', jk, 'status', 'pending', 'last_error', msg)
+      redis.call('ZADD', p .. 'ready', now, id)
+    end
+    n = n + 1
+  end
+end
+redis.call('ZREMRANGEBYSCORE', p .. 'workers', '-inf', cutoff - 3600000)
+redis.call('ZREMRANGEBYSCORE', p .. 'done', '-inf', ARGV[5])
+return n
+"#;
+
+const FAILED: &str = r#"
+local p = ARGV[1]
+local ids = redis.call('ZREVRANGE', p .. 'failed', 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+local out = {}
+for i = 1, #ids, 2 do
+  local f = redis.call('HMGET', p .. 'job:' .. ids[i], 'kind', 'key', 'has_key', 'attempts',
+    'last_error', 'payload', 'enqueued_at')
+  table.insert(out, {ids[i], f[1] or '', f[2] or '', f[3] or '0', f[4] or '0', f[5] or '',
+    f[6] or 'null', f[7] or '0', ids[i + 1]})
+end
+return out
+"#;
+
+const RETRY: &str = r#"
+local p, id, now = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('ZREM', p .. 'failed', id) == 0 then return 0 end
+redis.call('HSET', p .. 'job:' .. id, 'status', 'pending', 'attempts', 0)
+redis.call('ZADD', p .. 'ready', now, id)
+return 1
+"#;
+
+/// A queue stored in Redis.
+#[derive(Clone)]
+pub(crate) struct Store {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    pub(crate) async fn connect(config: &QueueConfig) -> Result<Store, Error> {
+        let client = redis::Client::open(config.url.as_str())
+            .map_err(|e| Error::InvalidUrl(format!("redis url: {e}")))?;
+        let cm_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(config.backend_timeout))
+            .set_response_timeout(Some(config.backend_timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(std::time::Duration::from_millis(500));
+        let conn = ConnectionManager::new_with_config(client, cm_config).await?;
+        Ok(Store {
+            conn,
+            prefix: format!("atombot:{{{}}}:", config.queue),
+        })
+    }
+
+    fn script(&self, src: &str) -> redis::Cmd {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(src).arg(0).arg(&self.prefix);
+        cmd
+    }
+
+    pub(crate) async fn push_batch(&self, jobs: &[NewJob]) -> Result<Vec<Pushed>, Error> {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for job in jobs {
+            let mut cmd = self.script(PUSH);
+            cmd.arg(&job.id.0)
+                .arg(&job.kind)
+                .arg(&job.payload)
+                .arg(job.key.as_deref().unwrap_or(""))
+                .arg(&job.meta)
+                .arg(job.enqueued_at)
+                .arg(job.max_attempts)
+                .arg(job.run_at)
+                .arg(if job.unique && job.key.is_some() {
+                    "1"
+                } else {
+                    "0"
+                })
+                .arg((job.dedupe_expires_at - now_ms()).max(1))
+                .arg(if job.key.is_some() { "1" } else { "0" });
+            pipe.add_command(cmd);
+        }
+        let results: Vec<(i64, String)> = pipe.query_async(&mut self.conn.clone()).await?;
+        Ok(results
+            .into_iter()
+            .map(|(fresh, id)| {
+                if fresh == 1 {
+                    Pushed::Enqueued(JobId(id))
+                } else {
+                    Pushed::Duplicate(JobId(id))
+                }
+            })
+            .collect())
+    }
+
+    pub(crate) async fn fetch(&self, worker: &str, limit: usize) -> Result<Vec<Leased>, Error> {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            i64,
+        );
+        let rows: Vec<Row> = self
+            .script(FETCH)
+            .arg(worker)
+            .arg(now_ms())
+            .arg(limit)
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, kind, payload, key, has_key, meta, enqueued_at, attempts, max)| Leased {
+                    id: JobId(id),
+                    job: decode_job(
+                        kind,
+                        &payload,
+                        (has_key == "1").then_some(key),
+                        &meta,
+                        enqueued_at,
+                    ),
+                    attempts: to_u32(attempts),
+                    max_attempts: to_u32(max),
+                },
+            )
+            .collect())
+    }
+
+    pub(crate) async fn ack(&self, id: &JobId, worker: &str, ack: &Ack) -> Result<bool, Error> {
+        let (action, run_at, error) = match ack {
+            Ack::Done => ("done", 0, ""),
+            Ack::Retry { run_at, error } => ("retry", *run_at, error.as_str()),
+            Ack::Release { run_at } => ("release", *run_at, ""),
+            Ack::Fail { error } => ("fail", 0, error.as_str()),
+        };
+        let n: i64 = self
+            .script(ACK)
+            .arg(&id.0)
+            .arg(worker)
+            .arg(action)
+            .arg(now_ms())
+            .arg(run_at)
+            .arg(error)
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(n == 1)
+    }
+
+    pub(crate) async fn heartbeat(&self, worker: &str, config: &QueueConfig) -> Result<u64, Error> {
+        let now = now_ms();
+        let n: i64 = self
+            .script(HEARTBEAT)
+            .arg(worker)
+            .arg(now)
+            .arg(now - dur_ms(config.orphan_timeout))
+            .arg(now - dur_ms(config.keep_done))
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    pub(crate) async fn deregister(&self, worker: &str) -> Result<(), Error> {
+        let _: Value = redis::cmd("ZREM")
+            .arg(format!("{}workers", self.prefix))
+            .arg(worker)
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn failed(&self, limit: usize) -> Result<Vec<FailedJob>, Error> {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            i64,
+            String,
+            String,
+            i64,
+            i64,
+        );
+        let rows: Vec<Row> = self
+            .script(FAILED)
+            .arg(limit.max(1))
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, kind, key, has_key, attempts, err, payload, enq, failed)| FailedJob {
+                    id: JobId(id),
+                    kind,
+                    key: (has_key == "1").then_some(key),
+                    attempts: to_u32(attempts),
+                    last_error: (!err.is_empty()).then_some(err),
+                    payload: serde_json::from_str(&payload).unwrap_or_default(),
+                    enqueued_at: ms_to_time(enq),
+                    failed_at: Some(ms_to_time(failed)),
+                },
+            )
+            .collect())
+    }
+
+    pub(crate) async fn retry(&self, id: &JobId) -> Result<bool, Error> {
+        let n: i64 = self
+            .script(RETRY)
+            .arg(&id.0)
+            .arg(now_ms())
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(n == 1)
+    }
+
+    pub(crate) async fn stats(&self) -> Result<Stats, Error> {
+        let p = &self.prefix;
+        let (pending, running, done, failed): (u64, u64, u64, u64) = redis::pipe()
+            .cmd("ZCARD")
+            .arg(format!("{p}ready"))
+            .cmd("HLEN")
+            .arg(format!("{p}running"))
+            .cmd("ZCARD")
+            .arg(format!("{p}done"))
+            .cmd("ZCARD")
+            .arg(format!("{p}failed"))
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(Stats {
+            pending,
+            running,
+            done,
+            failed,
+        })
+    }
+
+    pub(crate) async fn ping(&self) -> Result<(), Error> {
+        let _: String = redis::cmd("PING")
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+}

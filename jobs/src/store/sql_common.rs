@@ -1,0 +1,340 @@
+// Shared SQL for SQLite and Postgres, included by `sqlite.rs` and `postgres.rs`, which define
+// `Db`, `SKIP_LOCKED` and `BEGIN`. Placeholders are `$n` (sqlx accepts them for SQLite too);
+// all times are milliseconds since the Unix epoch, computed in Rust.
+
+use sqlx::Row;
+
+use crate::config::QueueConfig;
+use crate::error::Error;
+use crate::job::{FailedJob, JobId, Pushed, Stats, dur_ms, ms_to_time, now_ms};
+use crate::store::{Ack, Leased, NewJob, decode_job, to_u32};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS atombot_jobs (
+    id TEXT PRIMARY KEY,
+    queue TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    job_key TEXT,
+    meta TEXT NOT NULL,
+    enqueued_at BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    max_attempts BIGINT NOT NULL,
+    run_at BIGINT NOT NULL,
+    lock_by TEXT,
+    lock_at BIGINT,
+    last_error TEXT,
+    done_at BIGINT
+);
+CREATE INDEX IF NOT EXISTS atombot_jobs_ready ON atombot_jobs (queue, status, run_at);
+CREATE INDEX IF NOT EXISTS atombot_jobs_lock ON atombot_jobs (lock_by);
+CREATE TABLE IF NOT EXISTS atombot_dedupe (
+    queue TEXT NOT NULL,
+    job_key TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (queue, job_key)
+);
+CREATE TABLE IF NOT EXISTS atombot_workers (
+    name TEXT PRIMARY KEY,
+    queue TEXT NOT NULL,
+    last_seen BIGINT NOT NULL,
+    started_at BIGINT NOT NULL
+);
+";
+
+/// A queue stored in SQL tables.
+#[derive(Debug, Clone)]
+pub(crate) struct Store {
+    pool: sqlx::Pool<Db>,
+    queue: String,
+}
+
+impl Store {
+    pub(crate) async fn push_batch(&self, jobs: &[NewJob]) -> Result<Vec<Pushed>, Error> {
+        let now = now_ms();
+        let mut tx = self.pool.begin_with(BEGIN).await?;
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if let (true, Some(key)) = (job.unique, job.key.as_deref()) {
+                let claimed = sqlx::query(
+                    "INSERT INTO atombot_dedupe (queue, job_key, job_id, expires_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (queue, job_key) DO UPDATE
+                       SET job_id = excluded.job_id, expires_at = excluded.expires_at
+                       WHERE atombot_dedupe.expires_at <= $5
+                     RETURNING job_id",
+                )
+                .bind(&self.queue)
+                .bind(key)
+                .bind(&job.id.0)
+                .bind(job.dedupe_expires_at)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if claimed.is_none() {
+                    let row = sqlx::query(
+                        "SELECT job_id FROM atombot_dedupe WHERE queue = $1 AND job_key = $2",
+                    )
+                    .bind(&self.queue)
+                    .bind(key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    out.push(Pushed::Duplicate(JobId(row.try_get("job_id")?)));
+                    continue;
+                }
+            }
+            sqlx::query(
+                "INSERT INTO atombot_jobs
+                   (id, queue, kind, payload, job_key, meta, enqueued_at, status, attempts,
+                    max_attempts, run_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9)",
+            )
+            .bind(&job.id.0)
+            .bind(&self.queue)
+            .bind(&job.kind)
+            .bind(&job.payload)
+            .bind(job.key.as_deref())
+            .bind(&job.meta)
+            .bind(job.enqueued_at)
+            .bind(job.max_attempts)
+            .bind(job.run_at)
+            .execute(&mut *tx)
+            .await?;
+            out.push(Pushed::Enqueued(job.id.clone()));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn fetch(&self, worker: &str, limit: usize) -> Result<Vec<Leased>, Error> {
+        let now = now_ms();
+        let sql = format!(
+            "UPDATE atombot_jobs
+             SET status = 'running', lock_by = $1, lock_at = $2, attempts = attempts + 1
+             WHERE id IN (
+                 SELECT id FROM atombot_jobs
+                 WHERE queue = $3 AND status = 'pending' AND run_at <= $2
+                 ORDER BY run_at, id
+                 LIMIT $4 {SKIP_LOCKED})
+             RETURNING id, kind, payload, job_key, meta, enqueued_at, attempts, max_attempts"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(worker)
+            .bind(now)
+            .bind(&self.queue)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let payload: String = row.try_get("payload")?;
+            let meta: String = row.try_get("meta")?;
+            out.push(Leased {
+                id: JobId(row.try_get("id")?),
+                job: decode_job(
+                    row.try_get("kind")?,
+                    &payload,
+                    row.try_get("job_key")?,
+                    &meta,
+                    row.try_get("enqueued_at")?,
+                ),
+                attempts: to_u32(row.try_get("attempts")?),
+                max_attempts: to_u32(row.try_get("max_attempts")?),
+            });
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    pub(crate) async fn ack(&self, id: &JobId, worker: &str, ack: &Ack) -> Result<bool, Error> {
+        let now = now_ms();
+        const OWNED: &str = "id = $1 AND lock_by = $2 AND status = 'running'";
+        let done = match ack {
+            Ack::Done => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE atombot_jobs SET status = 'done', done_at = $3, lock_by = NULL,
+                     last_error = NULL WHERE {OWNED}"
+                )))
+                .bind(&id.0)
+                .bind(worker)
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+            }
+            Ack::Retry { run_at, error } => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE atombot_jobs SET status = 'pending', run_at = $3, lock_by = NULL,
+                     last_error = $4 WHERE {OWNED}"
+                )))
+                .bind(&id.0)
+                .bind(worker)
+                .bind(*run_at)
+                .bind(error)
+                .execute(&self.pool)
+                .await?
+            }
+            Ack::Release { run_at } => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE atombot_jobs SET status = 'pending', run_at = $3, lock_by = NULL,
+                     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+                     WHERE {OWNED}"
+                )))
+                .bind(&id.0)
+                .bind(worker)
+                .bind(*run_at)
+                .execute(&self.pool)
+                .await?
+            }
+            Ack::Fail { error } => {
+                let mut tx = self.pool.begin_with(BEGIN).await?;
+                let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE atombot_jobs SET status = 'failed', done_at = $3, lock_by = NULL,
+                     last_error = $4 WHERE {OWNED}"
+                )))
+                .bind(&id.0)
+                .bind(worker)
+                .bind(now)
+                .bind(error)
+                .execute(&mut *tx)
+                .await?;
+                // A finally failed job frees its key: pushing it again may run it again.
+                sqlx::query("DELETE FROM atombot_dedupe WHERE queue = $1 AND job_id = $2")
+                    .bind(&self.queue)
+                    .bind(&id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                r
+            }
+        };
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(crate) async fn heartbeat(&self, worker: &str, config: &QueueConfig) -> Result<u64, Error> {
+        let now = now_ms();
+        let cutoff = now - dur_ms(config.orphan_timeout);
+        let mut tx = self.pool.begin_with(BEGIN).await?;
+        sqlx::query(
+            "INSERT INTO atombot_workers (name, queue, last_seen, started_at) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen",
+        )
+        .bind(worker)
+        .bind(&self.queue)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        // Orphans: running jobs whose worker is gone or silent. A job that already used all
+        // its attempts (for example one that kills its worker every time) is failed instead.
+        let orphans = sqlx::query(
+            "UPDATE atombot_jobs
+             SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
+                 done_at = CASE WHEN attempts >= max_attempts THEN $2 ELSE NULL END,
+                 run_at = $2, lock_by = NULL,
+                 last_error = 'worker ' || lock_by || ' died while running the job'
+             WHERE queue = $1 AND status = 'running' AND lock_by NOT IN
+               (SELECT name FROM atombot_workers WHERE last_seen > $3)",
+        )
+        .bind(&self.queue)
+        .bind(now)
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query("DELETE FROM atombot_workers WHERE queue = $1 AND last_seen < $2")
+            .bind(&self.queue)
+            .bind(cutoff - 3_600_000)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM atombot_dedupe WHERE queue = $1 AND expires_at <= $2")
+            .bind(&self.queue)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM atombot_jobs WHERE queue = $1 AND status = 'done' AND done_at < $2")
+            .bind(&self.queue)
+            .bind(now - dur_ms(config.keep_done))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(orphans)
+    }
+
+    pub(crate) async fn deregister(&self, worker: &str) -> Result<(), Error> {
+        sqlx::query("DELETE FROM atombot_workers WHERE name = $1")
+            .bind(worker)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn failed(&self, limit: usize) -> Result<Vec<FailedJob>, Error> {
+        let rows = sqlx::query(
+            "SELECT id, kind, job_key, attempts, last_error, payload, enqueued_at, done_at
+             FROM atombot_jobs WHERE queue = $1 AND status = 'failed'
+             ORDER BY done_at DESC, id LIMIT $2",
+        )
+        .bind(&self.queue)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let payload: String = row.try_get("payload")?;
+            let done_at: Option<i64> = row.try_get("done_at")?;
+            out.push(FailedJob {
+                id: JobId(row.try_get("id")?),
+                kind: row.try_get("kind")?,
+                key: row.try_get("job_key")?,
+                attempts: to_u32(row.try_get("attempts")?),
+                last_error: row.try_get("last_error")?,
+                payload: serde_json::from_str(&payload).unwrap_or_default(),
+                enqueued_at: ms_to_time(row.try_get("enqueued_at")?),
+                failed_at: done_at.map(ms_to_time),
+            });
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn retry(&self, id: &JobId) -> Result<bool, Error> {
+        let r = sqlx::query(
+            "UPDATE atombot_jobs SET status = 'pending', attempts = 0, run_at = $3, done_at = NULL
+             WHERE queue = $1 AND id = $2 AND status = 'failed'",
+        )
+        .bind(&self.queue)
+        .bind(&id.0)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub(crate) async fn stats(&self) -> Result<Stats, Error> {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM atombot_jobs WHERE queue = $1 GROUP BY status",
+        )
+        .bind(&self.queue)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut stats = Stats::default();
+        for row in rows {
+            let status: String = row.try_get("status")?;
+            let n: i64 = row.try_get("n")?;
+            let n = u64::try_from(n).unwrap_or(0);
+            match status.as_str() {
+                "pending" => stats.pending = n,
+                "running" => stats.running = n,
+                "done" => stats.done = n,
+                "failed" => stats.failed = n,
+                _ => {}
+            }
+        }
+        Ok(stats)
+    }
+
+    pub(crate) async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

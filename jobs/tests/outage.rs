@@ -1,0 +1,112 @@
+//! Acceptance 6: with Redis down, pushes fail promptly; once it is back, the same `Queue`
+//! and the running worker work again.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use atombot_jobs::{Job, JobContext, Queue, QueueConfig};
+use common::*;
+use serde_json::json;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A private redis-server on loopback (append-only, so acknowledged pushes survive restarts).
+fn start_redis(port: u16, dir: &std::path::Path) -> Kid {
+    let child = Command::new("redis-server")
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "yes", "--dir", &dir.display().to_string()])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server");
+    Kid(child)
+}
+
+async fn wait_up(port: u16) {
+    let up = eventually(Duration::from_secs(10), async || {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+    })
+    .await;
+    assert!(up, "redis-server did not start");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_outage_fails_fast_and_recovers() {
+    // The shared server only signals that Redis is installed; this test runs its own.
+    if redis_url().is_none() {
+        return;
+    }
+    let dir = temp_dir("outage");
+    let port = free_port();
+    let mut redis = start_redis(port, &dir);
+    wait_up(port).await;
+    let config = fast(QueueConfig::new(format!("redis://127.0.0.1:{port}/")))
+        .queue_name(unique("outage"))
+        .backend_timeout(Duration::from_secs(1));
+    let queue = Queue::connect(config).await.unwrap();
+    let done = Arc::new(AtomicUsize::new(0));
+    let seen = done.clone();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(
+        queue
+            .worker(move |_job: Job, _ctx: JobContext| {
+                seen.fetch_add(1, Ordering::SeqCst);
+                async { Ok(()) }
+            })
+            .run(async move {
+                let _ = stopped.await;
+            }),
+    );
+    queue.push(Job::new("before", json!({}))).await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), async || done.load(Ordering::SeqCst)
+            == 1)
+        .await
+    );
+
+    redis.kill();
+    let t = Instant::now();
+    let err = queue.push(Job::new("during", json!({}))).await.unwrap_err();
+    assert!(err.is_unavailable(), "{err}");
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "push took {:?} to fail",
+        t.elapsed()
+    );
+    assert!(queue.ping().await.is_err());
+
+    let _redis = start_redis(port, &dir);
+    wait_up(port).await;
+    let t = Instant::now();
+    let back = eventually(Duration::from_secs(10), async || {
+        queue.push(Job::new("after", json!({}))).await.is_ok()
+    })
+    .await;
+    assert!(back, "push still failing after redis came back");
+    eprintln!("push worked again {:?} after restart", t.elapsed());
+    assert!(
+        eventually(Duration::from_secs(10), async || done
+            .load(Ordering::SeqCst)
+            == 2)
+        .await
+    );
+    queue.ping().await.unwrap();
+}
