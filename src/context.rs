@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::jobs::Jobs;
 use crate::models::webhook::EventPayload;
 use crate::models::{Comment, InstallationId};
 use crate::webhook::{Delivery, PayloadError};
@@ -60,22 +61,37 @@ struct Inner {
     delivery: Arc<Delivery>,
     installation: Option<InstallationId>,
     client: Client,
+    jobs: Jobs,
 }
 
 impl Context {
-    /// A context for `delivery`; `client` must act as `installation` when there is one.
+    /// A context for `delivery`; `client` must act as `installation` when there is one,
+    /// and `jobs` queue for it.
     pub fn new(
         delivery: Arc<Delivery>,
         installation: Option<InstallationId>,
         client: Client,
+        jobs: Jobs,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 delivery,
                 installation,
                 client,
+                jobs,
             }),
         }
+    }
+
+    /// Queues background jobs for this delivery's installation (see [`crate::jobs`]).
+    pub fn jobs(&self) -> &Jobs {
+        &self.inner.jobs
+    }
+
+    /// A key stable across redeliveries and retries of this delivery (its delivery id),
+    /// for making your own side effects idempotent.
+    pub fn idempotency_key(&self) -> &str {
+        self.inner.delivery.id()
     }
 
     /// Canonical event name (`push`, `issues`, `pull_request`, ...).

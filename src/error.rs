@@ -84,6 +84,10 @@ pub enum Error {
         source: Arc<Error>,
     },
 
+    /// The job queue could not take or give a job.
+    #[error("job queue: {0}")]
+    Queue(#[from] atombot_jobs::Error),
+
     /// A webhook payload did not fit the requested type.
     #[error(transparent)]
     Payload(#[from] crate::webhook::PayloadError),

@@ -29,6 +29,7 @@ pub mod client;
 pub mod config;
 mod context;
 mod error;
+pub mod jobs;
 pub mod models;
 pub mod runtime;
 #[cfg(feature = "testing")]

@@ -44,17 +44,17 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
-
-    #[test]
-    fn the_receiver_always_answers_a_documented_status(
-        headers in proptest::collection::vec((0..HEADER_NAMES.len(), header_value()), 0..6),
-        body in body(),
-        sign in any::<bool>(),
-    ) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let status = rt.block_on(async {
+/// One bot (in-memory queue) for every case, on a runtime that keeps its worker running.
+fn receiver() -> &'static (tokio::runtime::Runtime, axum::Router) {
+    static RECEIVER: std::sync::OnceLock<(tokio::runtime::Runtime, axum::Router)> =
+        std::sync::OnceLock::new();
+    RECEIVER.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let router = rt.block_on(async {
             let config = atombot::AppConfig::builder()
                 .app_id(75)
                 .private_key_pem(atombot::testing::Simulator::dev_private_key_pem())
@@ -64,11 +64,30 @@ proptest! {
                 .unwrap();
             let mut settings = common::settings();
             settings.max_body_bytes = 4096;
-            let router = atombot::Bot::new(config)
+            atombot::Bot::new(config)
                 .settings(settings)
-                .on("push", |_ctx: atombot::Context| async { Ok::<_, atombot::Error>(()) })
+                .on("push", |_ctx: atombot::Context| async {
+                    Ok::<_, atombot::Error>(())
+                })
                 .into_router()
-                .unwrap();
+                .await
+                .unwrap()
+        });
+        (rt, router)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn the_receiver_always_answers_a_documented_status(
+        headers in proptest::collection::vec((0..HEADER_NAMES.len(), header_value()), 0..6),
+        body in body(),
+        sign in any::<bool>(),
+    ) {
+        let (rt, router) = receiver();
+        let status = rt.block_on(async {
             let mut request = http::Request::post("/webhook");
             for (i, value) in &headers {
                 if let Ok(v) = http::HeaderValue::from_str(value) {
@@ -78,7 +97,7 @@ proptest! {
             if sign {
                 request = request.header("x-hub-signature-256", atombot::webhook::sign(common::SECRET.as_bytes(), &body));
             }
-            let response = router.oneshot(request.body(Body::from(body.clone())).unwrap()).await.unwrap();
+            let response = router.clone().oneshot(request.body(Body::from(body.clone())).unwrap()).await.unwrap();
             response.status().as_u16()
         });
         prop_assert!(DOCUMENTED.contains(&status), "status {}", status);

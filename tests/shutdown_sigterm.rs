@@ -22,10 +22,13 @@ fn free_port() -> u16 {
 async fn sigterm_lets_the_running_handler_finish_then_exits_zero() {
     let sim = Simulator::start().await.unwrap();
     let port = free_port();
+    let dir = common::temp_dir("sigterm");
+    let queue = dir.join("queue.db");
     let mut child = Command::new(common::example("slow-handler"))
         .envs(sim.env())
         .env("ATOMGIT_WEBHOOK_SECRET", common::SECRET)
         .env("ATOMBOT_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ATOMBOT_QUEUE", format!("sqlite://{}", queue.display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

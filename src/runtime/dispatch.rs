@@ -2,18 +2,19 @@
 //! matching handler with its error or panic caught, logged and counted.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::future::join_all;
-use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use super::metrics::Metrics;
-use super::queue::{InProcessReceiver, QueuedDelivery};
 use super::resolve::InstallationResolver;
 use crate::app::App;
+use crate::client::Client;
 use crate::context::Context;
-use crate::webhook::Router;
+use crate::jobs::{JobHandlers, Jobs, Queue};
+use crate::models::InstallationId;
+use crate::webhook::{Delivery, Router};
 
 /// Everything a worker needs to handle a delivery.
 #[derive(Debug)]
@@ -22,27 +23,45 @@ pub(crate) struct Dispatch {
     pub(crate) router: Router<Context>,
     pub(crate) resolver: InstallationResolver,
     pub(crate) metrics: Metrics,
+    pub(crate) queue: Queue,
+    pub(crate) jobs: JobHandlers,
 }
 
 impl Dispatch {
-    /// Handles one delivery: every matching handler runs, concurrently, in its own task.
-    pub(crate) async fn handle(&self, queued: QueuedDelivery) {
-        let delivery = queued.delivery;
-        let installation = match self.resolver.resolve(&delivery).await {
+    /// The installation `delivery` came from, if it can be resolved.
+    pub(crate) async fn installation_of(&self, delivery: &Delivery) -> Option<InstallationId> {
+        match self.resolver.resolve(delivery).await {
             Ok(found) => found,
             Err(error) => {
                 tracing::warn!(%error, "could not resolve the delivery's installation");
                 None
             }
-        };
+        }
+    }
+
+    /// A client acting as `installation`, or as the app when there is none.
+    pub(crate) fn client_for(&self, installation: Option<InstallationId>) -> Client {
+        match installation {
+            Some(id) => self.app.installation_client(id),
+            None => self.app.client().clone(),
+        }
+    }
+
+    /// Handles one delivery: every matching handler runs, concurrently, in its own task.
+    /// Fails (naming the handlers) when any handler failed or panicked, so the delivery is
+    /// retried.
+    pub(crate) async fn handle(&self, delivery: Arc<Delivery>) -> Result<(), String> {
+        let installation = self.installation_of(&delivery).await;
         if installation.is_none() {
             tracing::debug!(owner = ?delivery.owner_path(), "no installation; handlers get an app client");
         }
-        let client = match installation {
-            Some(id) => self.app.installation_client(id),
-            None => self.app.client().clone(),
-        };
-        let ctx = Context::new(delivery.clone(), installation, client);
+        let jobs = Jobs::new(self.queue.clone(), installation);
+        let ctx = Context::new(
+            delivery.clone(),
+            installation,
+            self.client_for(installation),
+            jobs,
+        );
         let handlers = self
             .router
             .handlers_for(delivery.event(), delivery.action());
@@ -68,9 +87,15 @@ impl Dispatch {
                     Err(_) => Some("cancelled"),
                 };
                 metrics.handler_finished(handler.name(), seconds, failure);
+                failure.map(|kind| format!("{} ({kind})", handler.name()))
             }
         });
-        join_all(runs).await;
+        let failed: Vec<String> = join_all(runs).await.into_iter().flatten().collect();
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("handlers failed: {}", failed.join(", ")))
+        }
     }
 }
 
@@ -80,62 +105,4 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "non-string panic payload".to_owned())
-}
-
-/// Takes deliveries off `rx` and runs at most `concurrency` at once until `rx` is closed
-/// and drained, then waits for running ones.
-pub(crate) async fn run_workers(
-    mut rx: InProcessReceiver,
-    dispatch: Arc<Dispatch>,
-    concurrency: usize,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let permits = Arc::new(Semaphore::new(concurrency));
-    let mut stopping = false;
-    loop {
-        let next = if stopping {
-            rx.recv().await
-        } else {
-            tokio::select! {
-                next = rx.recv() => next,
-                _ = stop.wait_for(|stop| *stop) => {
-                    // Refuse new deliveries; drain what was already acknowledged.
-                    rx.close();
-                    stopping = true;
-                    continue;
-                }
-            }
-        };
-        let Some(queued) = next else { break };
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            break;
-        };
-        let dispatch = dispatch.clone();
-        let span = tracing::info_span!(
-            "delivery",
-            id = queued.delivery.id(),
-            event = queued.delivery.event(),
-            action = queued.delivery.action().unwrap_or(""),
-        );
-        tokio::spawn(
-            async move {
-                dispatch.handle(queued).await;
-                drop(permit);
-            }
-            .instrument(span),
-        );
-    }
-    // Every permit back means every delivery finished.
-    let _ = permits.acquire_many(concurrency as u32).await;
-}
-
-/// Waits for the workers to drain, at most `timeout`; returns whether they did.
-pub(crate) async fn drain(workers: tokio::task::JoinHandle<()>, timeout: Duration) -> bool {
-    match tokio::time::timeout(timeout, workers).await {
-        Ok(_) => true,
-        Err(_) => {
-            tracing::warn!(?timeout, "handlers still running at the shutdown timeout");
-            false
-        }
-    }
 }

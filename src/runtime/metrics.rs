@@ -69,22 +69,23 @@ fn handler_histogram() -> Histogram {
 }
 
 /// Reads values owned elsewhere (queue depth, token mints) at scrape time.
-#[derive(Debug)]
 struct Live {
-    queue: Arc<dyn DeliveryQueueDebug>,
+    queue: Arc<dyn DeliveryQueue>,
     tokens: Option<InstallationTokens>,
 }
 
-/// A [`DeliveryQueue`] that can sit in a `Debug` struct.
-trait DeliveryQueueDebug: DeliveryQueue + std::fmt::Debug {}
-impl<T: DeliveryQueue + std::fmt::Debug> DeliveryQueueDebug for T {}
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live").finish_non_exhaustive()
+    }
+}
 
 impl prometheus_client::collector::Collector for Live {
     fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
         let depth = ConstGauge::new(self.queue.depth() as i64);
         depth.encode(encoder.encode_descriptor(
             "atombot_queue_depth",
-            "Deliveries waiting for their handlers",
+            "Deliveries and jobs waiting to run",
             None,
             depth.metric_type(),
         )?)?;
@@ -102,7 +103,7 @@ impl prometheus_client::collector::Collector for Live {
 impl Metrics {
     /// Metrics reading the depth of `queue` and the mints of `tokens` when scraped.
     pub(crate) fn new(
-        queue: Arc<impl DeliveryQueue + std::fmt::Debug>,
+        queue: Arc<dyn DeliveryQueue>,
         tokens: Option<InstallationTokens>,
         api_calls: ApiCalls,
     ) -> Self {

@@ -21,6 +21,7 @@ mod queue;
 mod receiver;
 mod resolve;
 mod settings;
+mod worker;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -39,12 +40,13 @@ use crate::client::ClientBuilder;
 use crate::config::AppConfig;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::jobs::{JobHandler, JobHandlers, Queue};
 use crate::webhook::{Handler, Router, WebhookSettings};
 
 #[doc(inline)]
 pub use self::{
     metrics::Metrics,
-    queue::{DeliveryQueue, EnqueueError, InProcessQueue, InProcessReceiver, QueuedDelivery},
+    queue::{DELIVERY_KIND, DeliveryQueue, EnqueueError},
     resolve::InstallationResolver,
     settings::{LogFormat, RuntimeSettings, env},
 };
@@ -60,6 +62,7 @@ pub struct Bot {
     settings: RuntimeSettings,
     webhook: WebhookSettings,
     router: Router<Context>,
+    jobs: JobHandlers,
 }
 
 impl std::fmt::Debug for Bot {
@@ -68,6 +71,7 @@ impl std::fmt::Debug for Bot {
             .field("config", &self.config)
             .field("settings", &self.settings)
             .field("router", &self.router)
+            .field("jobs", &self.jobs)
             .finish_non_exhaustive()
     }
 }
@@ -77,6 +81,7 @@ impl std::fmt::Debug for Bot {
 pub struct RunningBot {
     addr: std::net::SocketAddr,
     metrics: Metrics,
+    queue: Queue,
     stop: watch::Sender<bool>,
     done: tokio::task::JoinHandle<bool>,
 }
@@ -97,6 +102,11 @@ impl RunningBot {
         &self.metrics
     }
 
+    /// The bot's job queue (inspect failed jobs, re-queue them, read stats).
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
     /// Stops accepting, lets running handlers finish (within the shutdown timeout) and
     /// returns whether they all did.
     pub async fn shutdown(self) -> bool {
@@ -115,6 +125,7 @@ impl Bot {
             settings: RuntimeSettings::default(),
             webhook,
             router: Router::new(),
+            jobs: JobHandlers::default(),
         }
     }
 
@@ -165,6 +176,17 @@ impl Bot {
         self
     }
 
+    /// Runs `handler` for background jobs of its job type `T` (queued with
+    /// [`Context::jobs`]); see [`crate::jobs`].
+    pub fn job<T, H>(mut self, handler: H) -> Self
+    where
+        T: serde::de::DeserializeOwned + Send + 'static,
+        H: JobHandler<T>,
+    {
+        self.jobs.add(handler);
+        self
+    }
+
     fn check(&self) -> Result<()> {
         if self.webhook.secrets.is_empty() && !self.webhook.allow_unsigned {
             return Err(Error::config(
@@ -178,22 +200,23 @@ impl Bot {
         Ok(())
     }
 
-    /// Builds the HTTP app and spawns the workers. Must be called inside a Tokio runtime.
-    fn build(
-        self,
-    ) -> Result<(
-        HttpRouter,
-        Metrics,
-        watch::Sender<bool>,
-        tokio::task::JoinHandle<()>,
-    )> {
+    /// Connects the queue, builds the HTTP app and spawns the worker. Must be called
+    /// inside a Tokio runtime.
+    async fn build(self) -> Result<Built> {
         self.check()?;
         let api_calls = metrics::ApiCalls::default();
         let app = App::with_client(self.config, self.client.observe(api_calls.observer()))?;
-        let (queue, rx) = InProcessQueue::new(self.settings.queue_capacity);
-        let queue = Arc::new(queue);
+        let queue = Queue::connect(
+            self.settings
+                .queue
+                .clone()
+                .concurrency(self.settings.concurrency),
+        )
+        .await
+        .map_err(|e| Error::config(env::QUEUE, format!("cannot open the job queue: {e}")))?;
+        let deliveries = queue::JobDeliveryQueue::new(queue.clone());
         let metrics = Metrics::new(
-            queue.clone(),
+            Arc::new(deliveries.clone()),
             app.client().installation_tokens().cloned(),
             api_calls,
         );
@@ -202,23 +225,37 @@ impl Bot {
             app,
             router: self.router.clone(),
             metrics: metrics.clone(),
+            queue: queue.clone(),
+            jobs: self.jobs,
         });
         let (stop, stopped) = watch::channel(false);
-        let workers = tokio::spawn(dispatch::run_workers(
-            rx,
-            dispatch,
-            self.settings.concurrency,
-            stopped,
-        ));
+        let worker = {
+            let mut stopped = stopped.clone();
+            let dispatch = dispatch.clone();
+            queue
+                .worker(move |job, ctx| worker::run_job(dispatch.clone(), job, ctx))
+                .name_prefix("atombot")
+                .concurrency(self.settings.concurrency)
+                .shutdown_timeout(self.settings.shutdown_timeout)
+                .run(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+        };
+        let worker = tokio::spawn(async move {
+            if let Err(error) = worker.await {
+                tracing::error!(%error, "the job worker stopped with an error");
+            }
+        });
+        tokio::spawn(sample_depth(deliveries.clone(), stopped));
         let receiver = Arc::new(receiver::Receiver {
             settings: self.webhook,
             router: self.router,
-            queue: queue.clone(),
+            queue: Arc::new(deliveries),
             metrics: metrics.clone(),
             seen: AtomicUsize::new(0),
         });
         let ops = Ops {
-            queue,
+            queue: queue.clone(),
             metrics: metrics.clone(),
         };
         let http = HttpRouter::new()
@@ -229,19 +266,26 @@ impl Bot {
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz).with_state(ops.clone()))
             .route("/metrics", get(render_metrics).with_state(ops));
-        Ok((http, metrics, stop, workers))
+        Ok(Built {
+            http,
+            metrics,
+            queue,
+            stop,
+            worker,
+        })
     }
 
     /// The bot as an axum router (webhook route, `/healthz`, `/readyz`, `/metrics`) to
-    /// mount in your own server; workers run in the background of the current runtime.
+    /// mount in your own server; the job worker runs in the background of the current
+    /// runtime until the router is dropped.
     ///
     /// Fails with [`Error::Config`] when no webhook secret is set and unsigned deliveries
-    /// are not allowed.
-    pub fn into_router(self) -> Result<HttpRouter> {
-        let (http, _, stop, _) = self.build()?;
-        // The workers stop (after draining) when the last clone of the router is dropped.
-        let stop = Arc::new(stop);
-        Ok(http.layer(axum::Extension(stop)))
+    /// are not allowed, or when the queue cannot be opened.
+    pub async fn into_router(self) -> Result<HttpRouter> {
+        let built = self.build().await?;
+        // The worker stops (letting running jobs finish) when the last clone of the router
+        // is dropped and with it this sender.
+        Ok(built.http.layer(axum::Extension(Arc::new(built.stop))))
     }
 
     /// Binds the listen address and serves in the background; see [`RunningBot`].
@@ -257,8 +301,13 @@ impl Bot {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::config(env::LISTEN, e.to_string()))?;
-        let timeout = self.settings.shutdown_timeout;
-        let (http, metrics, stop, workers) = self.build()?;
+        let Built {
+            http,
+            metrics,
+            queue,
+            stop,
+            worker,
+        } = self.build().await?;
         let mut stopped = stop.subscribe();
         let done = tokio::spawn(async move {
             let server = axum::serve(listener, http).with_graceful_shutdown(async move {
@@ -267,12 +316,15 @@ impl Bot {
             if let Err(error) = server.await {
                 tracing::error!(%error, "the server stopped with an error");
             }
-            dispatch::drain(workers, timeout).await
+            // The worker lets running jobs finish within the shutdown timeout; what does not
+            // finish is handed back to the queue and picked up after a restart.
+            worker.await.is_ok()
         });
         tracing::info!(%addr, "atombot listening");
         Ok(RunningBot {
             addr,
             metrics,
+            queue,
             stop,
             done,
         })
@@ -308,20 +360,39 @@ fn webhook_settings(config: &AppConfig, settings: &RuntimeSettings) -> WebhookSe
     }
 }
 
+/// What `build` makes.
+struct Built {
+    http: HttpRouter,
+    metrics: Metrics,
+    queue: Queue,
+    stop: watch::Sender<bool>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
 #[derive(Clone)]
 struct Ops {
-    queue: Arc<InProcessQueue>,
+    queue: Queue,
     metrics: Metrics,
 }
 
 async fn readyz(State(ops): State<Ops>) -> impl IntoResponse {
-    if ops.queue.is_ready() {
-        (StatusCode::OK, "ready")
-    } else {
-        (
+    match ops.queue.ping().await {
+        Ok(()) => (StatusCode::OK, "ready".to_owned()),
+        Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            "not ready: the queue is closed",
-        )
+            format!("not ready: {error}"),
+        ),
+    }
+}
+
+/// Samples the queue depth for `/metrics` every second until the bot stops.
+async fn sample_depth(queue: queue::JobDeliveryQueue, mut stopped: watch::Receiver<bool>) {
+    loop {
+        queue.sample_depth().await;
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
     }
 }
 

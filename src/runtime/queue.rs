@@ -1,123 +1,120 @@
-//! Where the receiver puts accepted deliveries: the [`DeliveryQueue`] interface and the
-//! in-process bounded queue behind it.
+//! Where the receiver puts accepted deliveries: the [`DeliveryQueue`] interface and its
+//! durable implementation on the bot's job queue.
+//!
+//! A delivery becomes one job of kind [`DELIVERY_KIND`] keyed by its delivery id, so the
+//! same delivery received again (by this replica or another) is stored, and run, once.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono::{DateTime, Utc};
+use bytes::Bytes;
+use chrono::Utc;
 use futures_util::future::BoxFuture;
-use tokio::sync::mpsc;
+use serde::{Deserialize, Serialize};
 
-use crate::webhook::Delivery;
+use crate::jobs::{INSTALLATION, Job, Pushed, Queue};
+use crate::webhook::{Delivery, Rejection};
 
-/// A delivery the receiver accepted, waiting for its handlers.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct QueuedDelivery {
-    /// The verified, parsed delivery.
-    pub delivery: Arc<Delivery>,
-    /// When the receiver accepted it.
-    pub received_at: DateTime<Utc>,
-}
-
-impl QueuedDelivery {
-    /// Wraps a delivery received now.
-    pub fn new(delivery: Delivery) -> Self {
-        Self {
-            delivery: Arc::new(delivery),
-            received_at: Utc::now(),
-        }
-    }
-}
+/// The job kind of a queued delivery.
+pub const DELIVERY_KIND: &str = "atombot.delivery";
 
 /// Why a delivery could not be queued; the receiver answers 503 so the platform redelivers.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EnqueueError {
-    /// The queue is at capacity.
-    #[error("the delivery queue is full")]
-    Full,
     /// The bot is shutting down.
     #[error("the bot is shutting down")]
     Closed,
-    /// The queue's storage cannot take it.
+    /// The queue's storage cannot take it now.
     #[error("the delivery queue is unavailable: {0}")]
     Unavailable(String),
 }
 
 /// Accepts deliveries for background handling. The receiver answers 2xx only once
-/// [`enqueue`](Self::enqueue) succeeded.
+/// [`enqueue`](Self::enqueue) succeeded, that is once the delivery is durably stored.
 pub trait DeliveryQueue: Send + Sync + 'static {
-    /// Queues a delivery, failing fast (never blocking) when it cannot be taken.
-    fn enqueue(&self, delivery: QueuedDelivery) -> BoxFuture<'_, Result<(), EnqueueError>>;
+    /// Stores a delivery; resolves to whether it was new (`false`: a duplicate).
+    fn enqueue(&self, delivery: &Delivery) -> BoxFuture<'_, Result<bool, EnqueueError>>;
 
-    /// Deliveries waiting to be handled.
-    fn depth(&self) -> usize;
-
-    /// Whether the queue can take deliveries now (for `/readyz`).
-    fn is_ready(&self) -> bool;
+    /// Deliveries and jobs waiting to run, as last sampled.
+    fn depth(&self) -> u64;
 }
 
-/// A bounded in-memory queue: fast, but what it holds is lost if the process dies.
-#[derive(Debug, Clone)]
-pub struct InProcessQueue {
-    tx: mpsc::Sender<QueuedDelivery>,
-    closed: Arc<AtomicBool>,
+/// A stored delivery: what the worker needs to rebuild it. No header but the event, no
+/// secret, no token.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct StoredDelivery {
+    pub(crate) id: String,
+    pub(crate) header_event: Option<String>,
+    pub(crate) body: String,
+    pub(crate) received_at: chrono::DateTime<Utc>,
 }
 
-/// The consuming end of an [`InProcessQueue`].
-#[derive(Debug)]
-pub struct InProcessReceiver {
-    rx: mpsc::Receiver<QueuedDelivery>,
-    closed: Arc<AtomicBool>,
-}
-
-impl InProcessQueue {
-    /// A queue holding at most `capacity` deliveries.
-    pub fn new(capacity: usize) -> (Self, InProcessReceiver) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
-        let closed = Arc::new(AtomicBool::new(false));
-        (
-            Self {
-                tx,
-                closed: closed.clone(),
-            },
-            InProcessReceiver { rx, closed },
+impl StoredDelivery {
+    pub(crate) fn restore(self) -> Result<Delivery, Rejection> {
+        Delivery::restore(
+            &self.id,
+            self.header_event.as_deref(),
+            Bytes::from(self.body),
         )
     }
 }
 
-impl DeliveryQueue for InProcessQueue {
-    fn enqueue(&self, delivery: QueuedDelivery) -> BoxFuture<'_, Result<(), EnqueueError>> {
-        let result = if self.closed.load(Ordering::Acquire) {
-            Err(EnqueueError::Closed)
-        } else {
-            self.tx.try_send(delivery).map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => EnqueueError::Full,
-                mpsc::error::TrySendError::Closed(_) => EnqueueError::Closed,
-            })
+/// The durable [`DeliveryQueue`] on the bot's [`Queue`].
+#[derive(Debug, Clone)]
+pub(crate) struct JobDeliveryQueue {
+    pub(crate) queue: Queue,
+    pub(crate) depth: Arc<AtomicU64>,
+}
+
+impl JobDeliveryQueue {
+    pub(crate) fn new(queue: Queue) -> Self {
+        Self {
+            queue,
+            depth: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn job(delivery: &Delivery) -> Result<Job, EnqueueError> {
+        let stored = StoredDelivery {
+            id: delivery.id().to_owned(),
+            header_event: delivery.header_event().map(str::to_owned),
+            // The receiver parsed the body as JSON, so it is UTF-8.
+            body: String::from_utf8_lossy(delivery.body()).into_owned(),
+            received_at: Utc::now(),
         };
-        Box::pin(std::future::ready(result))
+        let mut job = Job::from_args(DELIVERY_KIND, &stored)
+            .map_err(|e| EnqueueError::Unavailable(e.to_string()))?
+            .with_key(format!("delivery:{}", delivery.id()))
+            .with_meta("event", delivery.event());
+        if let Some(id) = delivery.installation_id() {
+            job = job.with_meta(INSTALLATION, id);
+        }
+        Ok(job)
     }
 
-    fn depth(&self) -> usize {
-        self.tx.max_capacity() - self.tx.capacity()
-    }
-
-    fn is_ready(&self) -> bool {
-        !self.closed.load(Ordering::Acquire) && !self.tx.is_closed()
+    /// Samples the queue's pending count (for metrics).
+    pub(crate) async fn sample_depth(&self) {
+        if let Ok(stats) = self.queue.stats().await {
+            self.depth.store(stats.pending, Ordering::Relaxed);
+        }
     }
 }
 
-impl InProcessReceiver {
-    /// The next delivery; `None` once closed and drained.
-    pub async fn recv(&mut self) -> Option<QueuedDelivery> {
-        self.rx.recv().await
+impl DeliveryQueue for JobDeliveryQueue {
+    fn enqueue(&self, delivery: &Delivery) -> BoxFuture<'_, Result<bool, EnqueueError>> {
+        let job = Self::job(delivery);
+        Box::pin(async move {
+            match self.queue.push_unique(job?).await {
+                Ok(Pushed::Enqueued(_)) => Ok(true),
+                Ok(Pushed::Duplicate(_)) => Ok(false),
+                Err(atombot_jobs::Error::Closed) => Err(EnqueueError::Closed),
+                Err(e) => Err(EnqueueError::Unavailable(e.to_string())),
+            }
+        })
     }
 
-    /// Refuses new deliveries; those already queued are still returned by `recv`.
-    pub fn close(&mut self) {
-        self.closed.store(true, Ordering::Release);
-        self.rx.close();
+    fn depth(&self) -> u64 {
+        self.depth.load(Ordering::Relaxed)
     }
 }

@@ -11,7 +11,7 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::metrics::Metrics;
-use super::queue::{DeliveryQueue, EnqueueError, QueuedDelivery};
+use super::queue::{DeliveryQueue, EnqueueError};
 use crate::context::Context;
 use crate::webhook::{PayloadTooLarge, Rejection, Router, WebhookSettings, parse_delivery};
 
@@ -105,19 +105,20 @@ pub(crate) async fn receive(State(receiver): State<Arc<Receiver>>, request: Requ
         )
             .into_response();
     }
-    match receiver.queue.enqueue(QueuedDelivery::new(delivery)).await {
-        Ok(()) => {
-            tracing::info!(delivery = %id, event, ?action, "delivery accepted");
-            receiver.metrics.delivery(&event, "accepted");
+    match receiver.queue.enqueue(&delivery).await {
+        Ok(new) => {
+            let outcome = if new { "accepted" } else { "duplicate" };
+            tracing::info!(delivery = %id, event, ?action, outcome, "delivery stored");
+            receiver.metrics.delivery(&event, outcome);
+            let status = if new { "queued" } else { "duplicate" };
             (
                 StatusCode::ACCEPTED,
-                axum::Json(json!({"delivery": id, "status": "queued"})),
+                axum::Json(json!({"delivery": id, "status": status})),
             )
                 .into_response()
         }
         Err(error) => {
             let outcome = match error {
-                EnqueueError::Full => "queue_full",
                 EnqueueError::Closed => "shutting_down",
                 _ => "queue_unavailable",
             };

@@ -13,9 +13,16 @@ pub mod env {
     pub const WEBHOOK_PATH: &str = "ATOMBOT_WEBHOOK_PATH";
     /// Largest accepted delivery body in bytes (default 25 MiB).
     pub const MAX_BODY_BYTES: &str = "ATOMBOT_MAX_BODY_BYTES";
-    /// Deliveries the in-process queue holds before answering 503 (default 1024).
-    pub const QUEUE_CAPACITY: &str = "ATOMBOT_QUEUE_CAPACITY";
-    /// Deliveries handled at once (default 32).
+    /// Job queue: `sqlite://atombot.db` (default), `redis://…`, `postgres://…` or `memory`
+    /// (tests only: not durable).
+    pub const QUEUE: &str = "ATOMBOT_QUEUE";
+    /// Runs a failing delivery or job gets before it is kept as failed (default 5).
+    pub const MAX_ATTEMPTS: &str = "ATOMBOT_MAX_ATTEMPTS";
+    /// Seconds after which work held by a dead worker is run again (default 30).
+    pub const ORPHAN_TIMEOUT: &str = "ATOMBOT_ORPHAN_TIMEOUT";
+    /// Seconds a delivery id is remembered to drop redeliveries (default 7 days).
+    pub const DEDUPE_TTL: &str = "ATOMBOT_DEDUPE_TTL";
+    /// Deliveries and jobs run at once by this process (default 32).
     pub const CONCURRENCY: &str = "ATOMBOT_CONCURRENCY";
     /// Seconds running handlers get to finish on shutdown (default 30).
     pub const SHUTDOWN_TIMEOUT: &str = "ATOMBOT_SHUTDOWN_TIMEOUT";
@@ -46,9 +53,9 @@ pub struct RuntimeSettings {
     pub webhook_path: String,
     /// Largest accepted body (413 above).
     pub max_body_bytes: usize,
-    /// In-process queue capacity (503 when full).
-    pub queue_capacity: usize,
-    /// Deliveries handled at once.
+    /// The job queue: backend URL, attempts, backoff, orphan timeout, dedupe window.
+    pub queue: atombot_jobs::QueueConfig,
+    /// Deliveries and jobs run at once.
     pub concurrency: usize,
     /// Time running handlers get on shutdown.
     pub shutdown_timeout: Duration,
@@ -64,7 +71,7 @@ impl Default for RuntimeSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             webhook_path: "/webhook".to_owned(),
             max_body_bytes: crate::webhook::DEFAULT_MAX_BODY_BYTES,
-            queue_capacity: 1024,
+            queue: atombot_jobs::QueueConfig::new("sqlite://atombot.db"),
             concurrency: 32,
             shutdown_timeout: Duration::from_secs(30),
             allow_unsigned: false,
@@ -104,8 +111,21 @@ impl RuntimeSettings {
         if let Some(v) = get(env::MAX_BODY_BYTES) {
             s.max_body_bytes = parse(env::MAX_BODY_BYTES, &v, "a number of bytes")?;
         }
-        if let Some(v) = get(env::QUEUE_CAPACITY) {
-            s.queue_capacity = parse(env::QUEUE_CAPACITY, &v, "a number")?;
+        if let Some(v) = get(env::QUEUE) {
+            s.queue = atombot_jobs::QueueConfig::new(v.trim());
+        }
+        if let Some(v) = get(env::MAX_ATTEMPTS) {
+            s.queue = s
+                .queue
+                .max_attempts(parse(env::MAX_ATTEMPTS, &v, "a number")?);
+        }
+        if let Some(v) = get(env::ORPHAN_TIMEOUT) {
+            let secs: u64 = parse(env::ORPHAN_TIMEOUT, &v, "a number of seconds")?;
+            s.queue = s.queue.orphan_timeout(Duration::from_secs(secs));
+        }
+        if let Some(v) = get(env::DEDUPE_TTL) {
+            let secs: u64 = parse(env::DEDUPE_TTL, &v, "a number of seconds")?;
+            s.queue = s.queue.dedupe_ttl(Duration::from_secs(secs));
         }
         if let Some(v) = get(env::CONCURRENCY) {
             s.concurrency = parse::<usize>(env::CONCURRENCY, &v, "a number")?.max(1);

@@ -26,6 +26,7 @@ pub struct Delivery {
     event: String,
     action: Option<String>,
     original_event: String,
+    header_event: Option<String>,
     dialect: Dialect,
     authenticity: Authenticity,
     body: Bytes,
@@ -82,7 +83,25 @@ pub fn parse_delivery(
         .into());
     }
     let authenticity = verify(headers, &body, settings)?;
+    let header_event = first_header(headers, &settings.event_headers);
+    let header_id = first_header(headers, &settings.delivery_headers);
+    build(
+        header_id,
+        header_event,
+        body,
+        authenticity,
+        &settings.event_headers,
+    )
+}
 
+/// Parses and normalises an already verified body.
+fn build(
+    header_id: Option<&str>,
+    header_event: Option<&str>,
+    body: Bytes,
+    authenticity: Authenticity,
+    event_headers: &[String],
+) -> Result<Delivery, Rejection> {
     let json: Value = serde_json::from_slice(&body).map_err(|e| InvalidJson::from_serde(&e))?;
     if !json.is_object() {
         return Err(NotAnObject {
@@ -91,9 +110,8 @@ pub fn parse_delivery(
         .into());
     }
 
-    let header_event = first_header(headers, &settings.event_headers);
     let missing_event = || MissingEvent {
-        expected: settings.event_headers.clone(),
+        expected: event_headers.to_vec(),
     };
     let normalized = events::normalize(header_event, &json).ok_or_else(missing_event)?;
     let original_event = header_event
@@ -103,7 +121,7 @@ pub fn parse_delivery(
         .unwrap_or_default()
         .to_owned();
 
-    let id = first_header(headers, &settings.delivery_headers)
+    let id = header_id
         .map(str::trim)
         .filter(|h| !h.is_empty())
         .or_else(|| str_at(&json, &["uuid"]).filter(|u| !u.is_empty()))
@@ -115,6 +133,10 @@ pub fn parse_delivery(
         event: normalized.event,
         action: normalized.action,
         original_event,
+        header_event: header_event
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned),
         dialect: normalized.dialect,
         authenticity,
         body,
@@ -144,6 +166,21 @@ fn json_type(v: &Value) -> &'static str {
 }
 
 impl Delivery {
+    /// Rebuilds a delivery the receiver verified and queued, from its id, the event header
+    /// it came with (if any) and its raw body. Nothing is verified again.
+    ///
+    /// # Errors
+    /// A [`Rejection`] if the body is not a JSON object naming an event (it was when queued,
+    /// unless the stored body was altered).
+    pub fn restore(id: &str, header_event: Option<&str>, body: Bytes) -> Result<Self, Rejection> {
+        build(Some(id), header_event, body, Authenticity::Queued, &[])
+    }
+
+    /// The event header value the delivery came with, if any (for [`restore`](Self::restore)).
+    pub fn header_event(&self) -> Option<&str> {
+        self.header_event.as_deref()
+    }
+
     /// The delivery id (header, body `uuid`, or SHA-256 hex of the body); use it to dedupe.
     pub fn id(&self) -> &str {
         &self.id

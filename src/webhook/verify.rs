@@ -35,6 +35,10 @@ pub enum Authenticity {
     /// Nothing was checked: the delivery carried no credentials and
     /// [`WebhookSettings::allow_unsigned`] is on.
     Unsigned,
+    /// Checked by the receiver before the delivery was queued (see [`Delivery::restore`]).
+    ///
+    /// [`Delivery::restore`]: super::Delivery::restore
+    Queued,
 }
 
 /// Signs `body` the way the platform does: `sha256=` followed by the lowercase hex

@@ -21,10 +21,23 @@ pub fn config(sim: &Simulator) -> AppConfig {
         .unwrap()
 }
 
-/// Runtime settings listening on a free loopback port.
+/// Runtime settings listening on a free loopback port, with an in-memory job queue.
 pub fn settings() -> RuntimeSettings {
-    RuntimeSettings::from_lookup(|k| (k == "ATOMBOT_LISTEN").then(|| "127.0.0.1:0".to_owned()))
-        .unwrap()
+    settings_with_queue("memory")
+}
+
+/// Runtime settings listening on a free loopback port, with the job queue at `url`.
+pub fn settings_with_queue(url: &str) -> RuntimeSettings {
+    let mut settings = RuntimeSettings::from_lookup(|k| match k {
+        "ATOMBOT_LISTEN" => Some("127.0.0.1:0".to_owned()),
+        "ATOMBOT_QUEUE" => Some(url.to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    settings.queue = settings
+        .queue
+        .poll_interval(std::time::Duration::from_millis(20));
+    settings
 }
 
 /// A bot for `sim` listening on a free port.
@@ -112,4 +125,18 @@ pub fn example(name: &str) -> std::path::PathBuf {
         dir.pop();
     }
     dir.join("examples").join(name)
+}
+
+/// A fresh, empty directory under the system temp dir.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "atombot-{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
