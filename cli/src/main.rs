@@ -5,6 +5,7 @@
 //! printed unless `--show-token` is given (tokens only).
 
 mod app;
+mod jobs;
 mod send;
 mod sim;
 
@@ -46,6 +47,8 @@ enum Command {
     Sim(sim::SimArgs),
     /// Send one webhook delivery signed with $ATOMGIT_WEBHOOK_SECRET.
     Send(send::SendArgs),
+    /// Inspect the job queue ($ATOMBOT_QUEUE): failed jobs, re-queue, stats.
+    Jobs(jobs::JobsArgs),
 }
 
 #[tokio::main]
@@ -71,6 +74,7 @@ async fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::Sim(args) => sim::run(args).await,
         Command::Send(args) => send::run(args).await,
+        Command::Jobs(args) => jobs::run(args).await,
         command => {
             let app = App::new(AppConfig::from_env()?)?;
             app::run(app, command).await
