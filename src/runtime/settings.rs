@@ -16,6 +16,9 @@ pub mod env {
     /// Job queue: `sqlite://atombot.db` (default), `redis://…`, `postgres://…` or `memory`
     /// (tests only: not durable).
     pub const QUEUE: &str = "ATOMBOT_QUEUE";
+    /// Queue name within the backend (default `atombot`); bots sharing one Redis or
+    /// Postgres use different names.
+    pub const QUEUE_NAME: &str = "ATOMBOT_QUEUE_NAME";
     /// Runs a failing delivery or job gets before it is kept as failed (default 5).
     pub const MAX_ATTEMPTS: &str = "ATOMBOT_MAX_ATTEMPTS";
     /// Seconds after which work held by a dead worker is run again (default 30).
@@ -113,6 +116,9 @@ impl RuntimeSettings {
         }
         if let Some(v) = get(env::QUEUE) {
             s.queue = atombot_jobs::QueueConfig::new(v.trim());
+        }
+        if let Some(v) = get(env::QUEUE_NAME) {
+            s.queue = s.queue.queue_name(v.trim());
         }
         if let Some(v) = get(env::MAX_ATTEMPTS) {
             s.queue = s
