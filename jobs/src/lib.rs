@@ -34,6 +34,7 @@
 //! # }
 //! ```
 
+mod backend;
 mod config;
 mod error;
 mod job;
@@ -41,6 +42,12 @@ mod queue;
 mod store;
 mod worker;
 
+/// The apalis crates this queue runs on, re-exported so users build with matching versions.
+pub use apalis;
+#[doc(no_inline)]
+pub use apalis_core;
+#[doc(inline)]
+pub use backend::{AckLayer, AckService, JobBackend};
 #[doc(inline)]
 pub use config::QueueConfig;
 #[doc(inline)]

@@ -11,6 +11,7 @@ use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, Job, JobId, Pushed, Stats, dur_ms, now_ms, time_to_ms};
 use crate::store::{NewJob, Store};
+use crate::backend::JobBackend;
 use crate::worker::WorkerBuilder;
 use crate::{JobContext, JobError};
 
@@ -151,6 +152,13 @@ impl Queue {
         Fut: Future<Output = Result<(), JobError>> + Send + 'static,
     {
         WorkerBuilder::new(self.clone(), handler)
+    }
+
+    /// This queue as an apalis-core 1.0 backend, for building apalis workers directly:
+    /// `apalis::prelude::WorkerBuilder::new(name).backend(queue.backend())…` (see [`JobBackend`]).
+    /// [`Queue::worker`] does this for you.
+    pub fn backend(&self) -> JobBackend {
+        JobBackend::new(self.clone())
     }
 
     /// Jobs kept as failed, newest first (at most 1,000).
