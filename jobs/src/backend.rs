@@ -353,7 +353,10 @@ impl Backend for JobBackend {
                     left.extend(jobs.into_iter().map(|l| l.id));
                 }
                 if !left.is_empty() {
-                    debug!(jobs = left.len(), "returning claimed jobs that did not start");
+                    debug!(
+                        jobs = left.len(),
+                        "returning claimed jobs that did not start"
+                    );
                 }
                 for id in left {
                     let release = Ack::Release { run_at: now_ms() };
@@ -516,7 +519,10 @@ where
                     (outcome(&e, &lease, &config, elapsed_ms), Err(e))
                 }
                 None => {
-                    warn!(elapsed_ms, "shutdown timeout: returning unfinished job to the queue");
+                    warn!(
+                        elapsed_ms,
+                        "shutdown timeout: returning unfinished job to the queue"
+                    );
                     let e: BoxDynError = "job did not finish before the shutdown timeout".into();
                     (Ack::Release { run_at: now_ms() }, Err(e))
                 }

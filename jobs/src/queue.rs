@@ -7,11 +7,11 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
+use crate::backend::JobBackend;
 use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, Job, JobId, Pushed, Stats, dur_ms, now_ms, time_to_ms};
 use crate::store::{NewJob, Store};
-use crate::backend::JobBackend;
 use crate::worker::WorkerBuilder;
 use crate::{JobContext, JobError};
 

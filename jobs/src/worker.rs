@@ -2,18 +2,18 @@
 //! on a [`JobBackend`](crate::JobBackend), and the [`JobContext`] handlers receive.
 
 use std::any::{Any, TypeId};
-use std::pin::Pin;
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::layers::WorkerBuilderExt;
 use apalis::layers::catch_panic::CatchPanicLayer;
 use apalis_core::backend::ext::BackendExt;
+use apalis_core::error::WorkerError;
 use apalis_core::task::Task;
 use apalis_core::task::data::MissingDataError;
 use apalis_core::task::from_request::FromRequest;
-use apalis_core::error::WorkerError;
 use apalis_core::worker::context::WorkerContext;
 use tracing::{Instrument, info, info_span, warn};
 
