@@ -9,6 +9,27 @@
 //!    what happens next (retry with backoff, fail now, or hand an unknown kind back).
 //! 4. Inspect: [`Queue::failed`], [`Queue::retry`], [`Queue::stats`], [`Queue::ping`].
 //!
+//! # On apalis 1.0
+//!
+//! Workers run on [apalis](https://docs.rs/apalis) 1.0; the storage is our own (durable
+//! backoff, dedupe keys that expire and report duplicates, orphans that do not burn attempts,
+//! millisecond times, batched commits), exposed to apalis as a custom backend:
+//!
+//! - [`JobBackend`] ([`Queue::backend`]) implements apalis-core's `Backend` and
+//!   `BackendConfig`: it registers the worker, claims jobs as `Task<Job>`s, keeps a heartbeat
+//!   that also re-enqueues the jobs of dead workers, and returns unstarted jobs on close.
+//! - [`AckLayer`] / [`AckService`] is its backend middleware, which apalis wraps around the
+//!   user's layers: it records each result as done, retry at a stored time, failed, or returned
+//!   (an unknown kind gives its attempt back, which apalis' statuses cannot express), and
+//!   enforces the shutdown timeout apalis lacks.
+//! - [`Queue::worker`]`(handler)…run(shutdown)` is a thin wrapper that builds
+//!   `apalis::WorkerBuilder::new(name).backend(queue.backend().poll_with_interval(..))
+//!   .data(..).concurrency(n).enable_tracing()` plus catch-panic (a panic is retried), and
+//!   `.build(handler)`, then stops the worker when `shutdown` completes.
+//! - To add other apalis layers, build the worker yourself on [`Queue::backend`]; handlers
+//!   may take [`JobContext`] (and apalis extractors such as `Data<T>`) as arguments. The
+//!   [`apalis`] and [`apalis_core`] crates are re-exported for matching versions.
+//!
 //! Delivery is at least once: a job whose worker dies mid-run runs again after the orphan
 //! timeout, so handlers should be idempotent (use [`Job::key`]).
 //!
@@ -34,6 +55,7 @@
 //! # }
 //! ```
 
+mod backend;
 mod config;
 mod error;
 mod job;
@@ -41,6 +63,12 @@ mod queue;
 mod store;
 mod worker;
 
+/// The apalis crates this queue runs on, re-exported so users build with matching versions.
+pub use apalis;
+#[doc(no_inline)]
+pub use apalis_core;
+#[doc(inline)]
+pub use backend::{AckLayer, AckService, JobBackend};
 #[doc(inline)]
 pub use config::QueueConfig;
 #[doc(inline)]

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
+use crate::backend::JobBackend;
 use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, Job, JobId, Pushed, Stats, dur_ms, now_ms, time_to_ms};
@@ -151,6 +152,13 @@ impl Queue {
         Fut: Future<Output = Result<(), JobError>> + Send + 'static,
     {
         WorkerBuilder::new(self.clone(), handler)
+    }
+
+    /// This queue as an apalis-core 1.0 backend, for building apalis workers directly:
+    /// `apalis::prelude::WorkerBuilder::new(name).backend(queue.backend())…` (see [`JobBackend`]).
+    /// [`Queue::worker`] does this for you.
+    pub fn backend(&self) -> JobBackend {
+        JobBackend::new(self.clone())
     }
 
     /// Jobs kept as failed, newest first (at most 1,000).

@@ -1,22 +1,32 @@
-//! Workers: claim jobs, run the handler in a span, report the outcome, beat, shut down cleanly.
+//! Workers: [`Queue::worker`]'s builder, a thin layer over an apalis [`Worker`](apalis_core::worker::Worker)
+//! on a [`JobBackend`](crate::JobBackend), and the [`JobContext`] handlers receive.
 
 use std::any::{Any, TypeId};
-use std::collections::{HashMap, HashSet};
-use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
-use tracing::{Instrument, debug, error, info, info_span, warn};
+use apalis::layers::WorkerBuilderExt;
+use apalis::layers::catch_panic::CatchPanicLayer;
+use apalis_core::backend::ext::BackendExt;
+use apalis_core::error::WorkerError;
+use apalis_core::task::Task;
+use apalis_core::task::data::MissingDataError;
+use apalis_core::task::from_request::FromRequest;
+use apalis_core::worker::context::WorkerContext;
+use tracing::{Instrument, info, info_span, warn};
 
+use crate::backend::{JobLease, panic_to_retry};
 use crate::error::{Error, JobError};
-use crate::job::{Job, JobId, dur_ms, now_ms};
+use crate::job::{Job, JobId};
 use crate::queue::Queue;
-use crate::store::{Ack, Leased};
 
 type DataMap = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
+
+/// The data registered with [`WorkerBuilder::data`], shared with tasks as an apalis extension.
+#[derive(Clone, Default)]
+struct WorkerData(Arc<DataMap>);
 
 /// What a handler learns about the job it runs, plus shared data.
 #[derive(Clone)]
@@ -74,7 +84,37 @@ impl JobContext {
     }
 }
 
-/// Builds and runs a worker; reads as a sentence, like apalis' `WorkerBuilder`.
+/// Extracts the context in apalis handlers: `async fn handle(job: Job, ctx: JobContext)`.
+///
+/// Fails with [`MissingDataError`] for a task that did not come from a [`JobBackend`](crate::JobBackend).
+impl FromRequest<Task<Job>> for JobContext {
+    type Error = MissingDataError;
+
+    async fn from_request(task: &Task<Job>) -> Result<Self, Self::Error> {
+        let lease = task.data().get_checked::<JobLease>()?;
+        let data = task
+            .data()
+            .get::<WorkerData>()
+            .map(|d| d.0.clone())
+            .unwrap_or_default();
+        Ok(JobContext {
+            id: lease.id.clone(),
+            attempt: lease.attempt,
+            max_attempts: lease.max_attempts,
+            worker: lease.worker.clone(),
+            queue: lease.queue.clone(),
+            data,
+        })
+    }
+}
+
+/// Builds and runs a worker; reads as a sentence, like apalis' `WorkerBuilder`, and runs on it.
+///
+/// [`run`](WorkerBuilder::run) builds an apalis worker named `{prefix}-{random}`:
+/// `apalis::WorkerBuilder::new(name).backend(queue.backend().poll_with_interval(..))`, then
+/// `.data(..)`, `.concurrency(n)`, `.enable_tracing()` and a catch-panic layer that turns a
+/// panic into a retry, and `.build(handler)`. For other layers, build the apalis worker
+/// yourself on [`Queue::backend`].
 ///
 /// # Example
 /// ```no_run
@@ -161,224 +201,64 @@ where
     /// within the shutdown timeout; unfinished ones go back to the queue.
     ///
     /// Backend outages are logged and retried, never fatal.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
-        let name: Arc<str> = format!("{}-{:08x}", self.prefix, fastrand::u32(..)).into();
-        let queue = self.queue.clone();
-        let config = queue.config().clone();
+    pub fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let name = format!("{}-{:08x}", self.prefix, fastrand::u32(..));
+        let config = self.queue.config().clone();
+        let context = WorkerContext::new(&name);
         let handler = Arc::new(self.handler);
-        let data = Arc::new(self.data);
+        let handle = move |job: Job, ctx: JobContext| handler(job, ctx);
+        let backend = self
+            .queue
+            .backend()
+            .batch_size(self.concurrency)
+            .shutdown_timeout(self.shutdown_timeout)
+            .poll_with_interval(config.poll_interval);
+        let worker = apalis_core::worker::builder::WorkerBuilder::new(context.clone())
+            .backend(backend)
+            .data(WorkerData(Arc::new(self.data)))
+            .concurrency(self.concurrency)
+            .enable_tracing()
+            .layer(CatchPanicLayer::with_panic_handler(
+                panic_to_retry as fn(&Box<dyn Any + Send + 'static>) -> JobError,
+            ))
+            .build(handle);
+        // Boxed here, outside the async block: proving the worker future `Send` inside it trips
+        // rustc's higher-ranked lifetime erasure (the catch-panic handler's `for<'a> fn(&'a ..)`).
+        let mut running: Pin<Box<dyn Future<Output = Result<(), WorkerError>> + Send>> =
+            Box::pin(worker.run());
+        let concurrency = self.concurrency;
         let span = info_span!("worker", name = %name, queue = %config.queue);
         async move {
-            info!(concurrency = self.concurrency, "worker started");
+            info!(concurrency, "worker started");
             let mut shutdown = std::pin::pin!(shutdown);
-            // Register before taking any job, so no other worker mistakes ours for orphans.
-            let mut wait = Duration::from_millis(100);
-            loop {
-                match queue.timed(queue.store().heartbeat(&name, &config)).await {
-                    Ok(n) => {
-                        if n > 0 {
-                            info!(jobs = n, "re-enqueued jobs of dead workers");
-                        }
-                        break;
+            let result = tokio::select! {
+                result = &mut running => result,
+                () = &mut shutdown => loop {
+                    // `stop` fails until apalis has started the worker; keep asking.
+                    if context.stop().is_ok() || context.is_shutting_down() {
+                        info!(running = context.task_count(), "worker stopping");
+                        break (&mut running).await;
                     }
-                    Err(e) => warn!(error = %e, "registering worker failed; retrying"),
-                }
-                tokio::select! {
-                    _ = &mut shutdown => return Ok(()),
-                    _ = tokio::time::sleep(wait) => {}
-                }
-                wait = (wait * 2).min(Duration::from_secs(2));
-            }
-            let (stop_tx, stop_rx) = watch::channel(false);
-            let beat = tokio::spawn(heartbeat(queue.clone(), name.clone(), stop_rx.clone()).in_current_span());
-            let in_flight: Arc<Mutex<HashSet<JobId>>> = Arc::default();
-            let mut tasks = JoinSet::new();
-            let mut failures = 0u32;
-            loop {
-                while tasks.try_join_next().is_some() {}
-                let free = self.concurrency.saturating_sub(tasks.len());
-                let mut full_batch = false;
-                if free > 0 {
-                    match queue.timed(queue.store().fetch(&name, free)).await {
-                        Ok(jobs) => {
-                            failures = 0;
-                            full_batch = jobs.len() == free;
-                            for leased in jobs {
-                                in_flight.lock().map(|mut s| s.insert(leased.id.clone())).ok();
-                                let ctx = JobContext {
-                                    id: leased.id.clone(),
-                                    attempt: leased.attempts,
-                                    max_attempts: leased.max_attempts,
-                                    worker: name.clone(),
-                                    queue: queue.clone(),
-                                    data: data.clone(),
-                                };
-                                tasks.spawn(run_job(
-                                    leased,
-                                    ctx,
-                                    handler.clone(),
-                                    in_flight.clone(),
-                                    stop_rx.clone(),
-                                ));
-                            }
-                        }
-                        Err(e) => {
-                            failures = failures.saturating_add(1);
-                            warn!(error = %e, "fetching jobs failed");
-                        }
-                    }
-                }
-                if full_batch {
-                    // More may be waiting; look again once a slot frees up.
                     tokio::select! {
-                        _ = &mut shutdown => break,
-                        _ = tasks.join_next() => {}
+                        result = &mut running => break result,
+                        () = tokio::time::sleep(Duration::from_millis(10)) => {}
                     }
-                    continue;
-                }
-                let idle = if failures > 0 {
-                    config.poll_interval.saturating_mul(1 << failures.min(5)).min(Duration::from_secs(2))
-                } else {
-                    config.poll_interval
-                };
-                tokio::select! {
-                    _ = &mut shutdown => break,
-                    Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-                    _ = tokio::time::sleep(idle) => {}
-                }
-            }
-            info!(running = tasks.len(), "worker stopping");
-            let drained = tokio::time::timeout(self.shutdown_timeout, async {
-                while tasks.join_next().await.is_some() {}
-            })
-            .await;
-            let _ = stop_tx.send(true);
-            if drained.is_err() {
-                tasks.abort_all();
-                while tasks.join_next().await.is_some() {}
-                let left: Vec<JobId> = in_flight.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default();
-                warn!(jobs = left.len(), "shutdown timeout: returning unfinished jobs to the queue");
-                for id in left {
-                    let release = Ack::Release { run_at: now_ms() };
-                    if let Err(e) = queue.timed(queue.store().ack(&id, &name, &release)).await {
-                        warn!(job = %id, error = %e, "could not return job; it is recovered as an orphan");
-                    }
-                }
-            }
-            let _ = beat.await;
-            if let Err(e) = queue.timed(queue.store().deregister(&name)).await {
-                warn!(error = %e, "could not deregister worker");
-            }
-            info!("worker stopped");
-            Ok(())
-        }
-        .instrument(span)
-        .await
-    }
-}
-
-/// Beats every third of the orphan timeout, queuing the jobs of dead workers again.
-async fn heartbeat(queue: Queue, name: Arc<str>, mut stop: watch::Receiver<bool>) {
-    let config = queue.config().clone();
-    let every = (config.orphan_timeout / 3).max(Duration::from_millis(100));
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-        match queue.timed(queue.store().heartbeat(&name, &config)).await {
-            Ok(0) => {}
-            Ok(n) => info!(jobs = n, "re-enqueued jobs of dead workers"),
-            Err(e) => warn!(error = %e, "heartbeat failed"),
-        }
-    }
-}
-
-async fn run_job<F, Fut>(
-    leased: Leased,
-    ctx: JobContext,
-    handler: Arc<F>,
-    in_flight: Arc<Mutex<HashSet<JobId>>>,
-    mut stop: watch::Receiver<bool>,
-) where
-    F: Fn(Job, JobContext) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), JobError>> + Send + 'static,
-{
-    let queue = ctx.queue.clone();
-    let worker = ctx.worker.clone();
-    let config = queue.config().clone();
-    let id = leased.id.clone();
-    let span = info_span!(
-        "job",
-        id = %id,
-        kind = %leased.job.kind,
-        attempt = leased.attempts,
-        max_attempts = leased.max_attempts
-    );
-    async move {
-        let started = std::time::Instant::now();
-        let outcome = AssertUnwindSafe(handler(leased.job, ctx))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| {
-                let msg = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "non-string panic".into());
-                Err(JobError::Retry(format!("handler panicked: {msg}")))
-            });
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        let ack = match outcome {
-            Ok(()) => {
-                debug!(elapsed_ms, "job done");
-                Ack::Done
-            }
-            Err(JobError::Retry(error)) if leased.attempts < leased.max_attempts => {
-                let delay = config.backoff_for(leased.attempts);
-                warn!(elapsed_ms, %error, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
-                Ack::Retry { run_at: now_ms() + dur_ms(delay), error }
-            }
-            Err(JobError::Retry(error)) => {
-                error!(elapsed_ms, %error, "job failed on its last attempt");
-                Ack::Fail { error }
-            }
-            Err(JobError::Abort(error)) => {
-                error!(elapsed_ms, %error, "job aborted");
-                Ack::Fail { error }
-            }
-            Err(JobError::Unknown) => {
-                debug!("unknown job kind; returning it to the queue");
-                Ack::Release { run_at: now_ms() + dur_ms(config.unknown_kind_delay) }
-            }
-        };
-        // Until the outcome is recorded the job stays ours: keep trying (the backend may be
-        // down) unless the worker is shutting down, in which case orphan recovery takes over.
-        let mut wait = Duration::from_millis(50);
-        loop {
-            match queue.timed(queue.store().ack(&id, &worker, &ack)).await {
-                Ok(true) => break,
-                Ok(false) => {
-                    warn!("job was taken over by another worker; outcome dropped");
-                    break;
+                },
+            };
+            match result {
+                Ok(()) => {
+                    info!("worker stopped");
+                    Ok(())
                 }
                 Err(e) => {
-                    warn!(error = %e, "recording job outcome failed; retrying");
-                    if *stop.borrow() {
-                        break;
-                    }
-                    tokio::select! {
-                        _ = stop.changed() => {}
-                        _ = tokio::time::sleep(wait) => {}
-                    }
-                    wait = (wait * 2).min(Duration::from_secs(2));
+                    warn!(error = %e, "worker failed");
+                    Err(Error::Backend(e.to_string()))
                 }
             }
         }
-        if let Ok(mut set) = in_flight.lock() {
-            set.remove(&id);
-        }
+        .instrument(span)
     }
-    .instrument(span)
-    .await
 }

@@ -1,0 +1,645 @@
+//! The apalis side of the queue: [`JobBackend`] implements apalis-core 1.0's [`Backend`] over
+//! our own storage, and [`AckLayer`] is its backend middleware that records each outcome.
+//!
+//! How the pieces map onto apalis:
+//!
+//! - **Polling**: [`Backend::poll_next`] claims up to the number of free slots from the store
+//!   (one atomic lease per job, attempts counted in the store) and hands them out one by one as
+//!   `Task<Job>`s with the job id as [`TaskId`], the lease in the task's extensions and
+//!   apalis' attempt counter set so that it reads the same as ours while the job runs.
+//!   An empty queue parks the backend for `poll_interval`; backend outages are logged and
+//!   retried with backoff, never returned as errors (apalis ends a worker on a backend error).
+//! - **Registration, heartbeat, recovery**: [`Backend::poll_ready`] registers the worker before
+//!   it takes any job, then a heartbeat task beats every third of the orphan timeout and
+//!   re-enqueues the jobs of dead workers. It runs as its own Tokio task because apalis does
+//!   not poll the backend while it drains running jobs at shutdown, and a drain can outlast
+//!   the orphan timeout.
+//! - **Acknowledgement**: apalis places the backend's middleware ([`BackendConfig::Layer`])
+//!   around the user's layers, so [`AckService`] sees every task's final result (after
+//!   catch-panic, tracing, concurrency…) and records it: done, retry with *durable* backoff
+//!   (the next run time is stored, not slept), failed, or returned. apalis' own statuses
+//!   cannot express "return without using up an attempt", so [`JobError::Unknown`] is handled
+//!   here: the store gives the attempt back.
+//! - **Shutdown**: apalis stops fetching and waits for running tasks without a time limit;
+//!   [`AckService`] adds ours: once the worker is shutting down, a task that has not finished
+//!   within the shutdown timeout is cancelled and its job returned to the queue.
+//!   [`Backend::poll_close`] then returns claimed-but-not-started jobs, stops the heartbeat
+//!   and deregisters the worker.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use apalis_core::backend::{Backend, BackendConfig, finalize::Ephemeral};
+use apalis_core::error::{AbortError, BoxDynError, RetryAfterError};
+use apalis_core::layers::{Layer, Service};
+use apalis_core::task::Task;
+use apalis_core::task::builder::TaskBuilder;
+use apalis_core::task::task_id::TaskId;
+use apalis_core::worker::context::WorkerContext;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use tokio::task::JoinHandle;
+use tokio::time::Sleep;
+use tracing::{Instrument, debug, error, info, info_span, warn};
+
+use crate::error::{Error, JobError};
+use crate::job::{Job, JobId, dur_ms, now_ms};
+use crate::queue::Queue;
+use crate::store::{Ack, Leased};
+
+/// What the backend knows about a claimed job; stored in each task's extensions.
+#[derive(Debug, Clone)]
+pub(crate) struct JobLease {
+    pub(crate) id: JobId,
+    pub(crate) attempt: u32,
+    pub(crate) max_attempts: u32,
+    pub(crate) worker: Arc<str>,
+    pub(crate) queue: Queue,
+}
+
+/// Counters shared by a backend and its ack layer.
+#[derive(Debug, Default)]
+struct Shared {
+    /// Tasks handed to the worker whose outcome is not yet recorded.
+    in_flight: AtomicUsize,
+}
+
+/// An apalis-core 1.0 [`Backend`] over a [`Queue`]'s storage; get one from [`Queue::backend`].
+///
+/// It emits `Task<Job>`s and is [`Ephemeral`] in apalis' terms (the store already decodes
+/// jobs). Use it with apalis' own builder when [`Queue::worker`] is not enough:
+///
+/// ```no_run
+/// # async fn demo(queue: atombot_jobs::Queue) -> Result<(), Box<dyn std::error::Error>> {
+/// use apalis::prelude::*;
+/// use atombot_jobs::{Job, JobContext, JobError};
+///
+/// async fn handle(job: Job, ctx: JobContext) -> Result<(), JobError> {
+///     match job.kind.as_str() {
+///         "greet" => Ok(()),
+///         _ => Err(JobError::Unknown),
+///     }
+/// }
+///
+/// WorkerBuilder::new("bot-1")
+///     .backend(queue.backend().poll_with_interval(std::time::Duration::from_millis(100)))
+///     .concurrency(4)
+///     .enable_tracing()
+///     .build(handle)
+///     .run()
+///     .await?;
+/// # Ok(()) }
+/// ```
+///
+/// Worker names must be unique among live workers of a queue (the store leases jobs to them).
+pub struct JobBackend {
+    queue: Queue,
+    batch: usize,
+    shutdown_timeout: Duration,
+    shared: Arc<Shared>,
+    phase: Phase,
+    worker: Arc<str>,
+    buffer: VecDeque<Leased>,
+    fetching: Option<BoxFuture<'static, Result<Vec<Leased>, Error>>>,
+    pause: Option<Pin<Box<Sleep>>>,
+    failures: u32,
+    beat: Option<AbortOnDrop>,
+    closing: Option<BoxFuture<'static, ()>>,
+}
+
+enum Phase {
+    New,
+    Registering(BoxFuture<'static, ()>),
+    Running,
+}
+
+impl fmt::Debug for JobBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobBackend")
+            .field("queue", &self.queue.config().queue)
+            .field("batch", &self.batch)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("buffered", &self.buffer.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Clone for JobBackend {
+    /// A fresh backend over the same queue and settings (state such as leases is not shared).
+    fn clone(&self) -> Self {
+        JobBackend::new(self.queue.clone())
+            .batch_size(self.batch)
+            .shutdown_timeout(self.shutdown_timeout)
+    }
+}
+
+impl JobBackend {
+    pub(crate) fn new(queue: Queue) -> Self {
+        let config = queue.config();
+        JobBackend {
+            batch: config.concurrency,
+            shutdown_timeout: config.shutdown_timeout,
+            queue,
+            shared: Arc::default(),
+            phase: Phase::New,
+            worker: "".into(),
+            buffer: VecDeque::new(),
+            fetching: None,
+            pause: None,
+            failures: 0,
+            beat: None,
+            closing: None,
+        }
+    }
+
+    /// How many jobs one fetch may claim at most (default: the queue's concurrency); each fetch
+    /// claims only as many as are not already running.
+    #[must_use]
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch = n.max(1);
+        self
+    }
+
+    /// How long running jobs get to finish once the worker is shutting down (default: the
+    /// queue's); unfinished ones are cancelled and returned to the queue.
+    #[must_use]
+    pub fn shutdown_timeout(mut self, d: Duration) -> Self {
+        self.shutdown_timeout = d;
+        self
+    }
+
+    fn to_task(&self, leased: Leased) -> Task<Job> {
+        let lease = JobLease {
+            id: leased.id.clone(),
+            attempt: leased.attempts,
+            max_attempts: leased.max_attempts,
+            worker: self.worker.clone(),
+            queue: self.queue.clone(),
+        };
+        let key = leased.job.key.clone();
+        let mut builder = TaskBuilder::new(leased.job)
+            .task_id(TaskId::from_string(leased.id.0))
+            // apalis counts the run when it starts polling the task.
+            .attempt(leased.attempts.saturating_sub(1) as usize)
+            .max_attempts(leased.max_attempts as usize)
+            .lock_by(Some(self.worker.to_string()))
+            .queue(self.queue.config().queue.as_str().into())
+            .data(lease);
+        if let Some(key) = key {
+            builder = builder.idempotency_key(key);
+        }
+        builder.build()
+    }
+}
+
+/// Aborts a Tokio task when dropped.
+#[derive(Debug)]
+struct AbortOnDrop<T = ()>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Registers the worker, retrying while the backend is down.
+async fn register(queue: Queue, name: Arc<str>) {
+    let config = queue.config().clone();
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match queue.timed(queue.store().heartbeat(&name, &config)).await {
+            Ok(n) => {
+                if n > 0 {
+                    info!(jobs = n, "re-enqueued jobs of dead workers");
+                }
+                return;
+            }
+            Err(e) => warn!(error = %e, "registering worker failed; retrying"),
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// Beats every third of the orphan timeout, queuing the jobs of dead workers again.
+async fn heartbeat(queue: Queue, name: Arc<str>) {
+    let config = queue.config().clone();
+    let every = (config.orphan_timeout / 3).max(Duration::from_millis(100));
+    loop {
+        tokio::time::sleep(every).await;
+        match queue.timed(queue.store().heartbeat(&name, &config)).await {
+            Ok(0) => {}
+            Ok(n) => info!(jobs = n, "re-enqueued jobs of dead workers"),
+            Err(e) => warn!(error = %e, "heartbeat failed"),
+        }
+    }
+}
+
+impl Backend for JobBackend {
+    type Task = Task<Job>;
+    type Error = Error;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut Context<'_>,
+        worker: &WorkerContext,
+    ) -> Poll<Result<(), Self::Error>> {
+        loop {
+            match &mut self.phase {
+                Phase::New => {
+                    // Register before taking any job, so no other worker mistakes ours for orphans.
+                    self.worker = worker.name().into();
+                    let fut = register(self.queue.clone(), self.worker.clone());
+                    self.phase = Phase::Registering(fut.in_current_span().boxed());
+                }
+                Phase::Registering(fut) => {
+                    if fut.poll_unpin(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    let beat = heartbeat(self.queue.clone(), self.worker.clone());
+                    self.beat = Some(AbortOnDrop(tokio::spawn(beat.in_current_span())));
+                    self.phase = Phase::Running;
+                }
+                Phase::Running => return Poll::Ready(Ok(())),
+            }
+        }
+    }
+
+    fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        _worker: &WorkerContext,
+    ) -> Poll<Option<Result<Self::Task, Self::Error>>> {
+        if !matches!(self.phase, Phase::Running) {
+            return Poll::Pending;
+        }
+        let config = self.queue.config();
+        loop {
+            if let Some(leased) = self.buffer.pop_front() {
+                self.shared.in_flight.fetch_add(1, Ordering::SeqCst);
+                return Poll::Ready(Some(Ok(self.to_task(leased))));
+            }
+            if let Some(fetch) = &mut self.fetching {
+                let result = match fetch.poll_unpin(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(result) => result,
+                };
+                self.fetching = None;
+                match result {
+                    Ok(jobs) if jobs.is_empty() => {
+                        self.failures = 0;
+                        self.pause = Some(Box::pin(tokio::time::sleep(config.poll_interval)));
+                    }
+                    Ok(jobs) => {
+                        self.failures = 0;
+                        self.buffer.extend(jobs);
+                        continue;
+                    }
+                    Err(e) => {
+                        self.failures = self.failures.saturating_add(1);
+                        warn!(error = %e, "fetching jobs failed");
+                        let idle = config
+                            .poll_interval
+                            .saturating_mul(1 << self.failures.min(5))
+                            .min(Duration::from_secs(2));
+                        self.pause = Some(Box::pin(tokio::time::sleep(idle)));
+                    }
+                }
+            }
+            if let Some(pause) = &mut self.pause {
+                if pause.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                self.pause = None;
+            }
+            let free = self
+                .batch
+                .saturating_sub(self.shared.in_flight.load(Ordering::SeqCst))
+                .max(1);
+            let (queue, name) = (self.queue.clone(), self.worker.clone());
+            let fetch = async move { queue.timed(queue.store().fetch(&name, free)).await };
+            self.fetching = Some(fetch.boxed());
+        }
+    }
+
+    fn poll_close(
+        &mut self,
+        cx: &mut Context<'_>,
+        _worker: &WorkerContext,
+    ) -> Poll<Result<(), Self::Error>> {
+        if self.closing.is_none() {
+            let registered = matches!(self.phase, Phase::Running);
+            self.phase = Phase::Running;
+            self.pause = None;
+            let fetching = self.fetching.take();
+            let mut left: Vec<JobId> = self.buffer.drain(..).map(|l| l.id).collect();
+            let beat = self.beat.take();
+            let (queue, name) = (self.queue.clone(), self.worker.clone());
+            let close = async move {
+                drop(beat);
+                if !registered {
+                    return;
+                }
+                // A fetch in flight may already have claimed jobs: finish it to return them.
+                if let Some(Ok(jobs)) = match fetching {
+                    Some(f) => Some(f.await),
+                    None => None,
+                } {
+                    left.extend(jobs.into_iter().map(|l| l.id));
+                }
+                if !left.is_empty() {
+                    debug!(
+                        jobs = left.len(),
+                        "returning claimed jobs that did not start"
+                    );
+                }
+                for id in left {
+                    let release = Ack::Release { run_at: now_ms() };
+                    if let Err(e) = queue.timed(queue.store().ack(&id, &name, &release)).await {
+                        warn!(job = %id, error = %e, "could not return job; it is recovered as an orphan");
+                    }
+                }
+                if let Err(e) = queue.timed(queue.store().deregister(&name)).await {
+                    warn!(error = %e, "could not deregister worker");
+                }
+            };
+            self.closing = Some(close.in_current_span().boxed());
+        }
+        match self.closing.as_mut().map(|c| c.poll_unpin(cx)) {
+            Some(Poll::Pending) => Poll::Pending,
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl BackendConfig for JobBackend {
+    type Args = Job;
+    type Id = TaskId;
+    type Kind = Ephemeral;
+    type Config = crate::QueueConfig;
+    type Layer = AckLayer;
+
+    fn config(&self) -> &Self::Config {
+        self.queue.config()
+    }
+
+    fn middleware(&mut self, worker: &mut WorkerContext) -> Self::Layer {
+        AckLayer {
+            worker: worker.clone(),
+            shutdown_timeout: self.shutdown_timeout,
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// The backend middleware of [`JobBackend`]: runs each task on its own Tokio task and records
+/// its outcome in the store. apalis adds it for you; see [`AckService`].
+#[derive(Clone)]
+pub struct AckLayer {
+    worker: WorkerContext,
+    shutdown_timeout: Duration,
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for AckLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AckLayer")
+            .field("worker", &self.worker.name())
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for AckLayer {
+    type Service = AckService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AckService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// Runs a task (the user's layers and handler) and records what came of it:
+///
+/// | result | recorded |
+/// |---|---|
+/// | `Ok(_)` | done |
+/// | [`JobError::Retry`], apalis' [`RetryAfterError`], any other error, a panic | retry at a stored time (exponential backoff, or the `RetryAfterError` delay); failed after the last attempt |
+/// | [`JobError::Abort`], apalis' [`AbortError`] | failed now |
+/// | [`JobError::Unknown`] | returned to the queue after `unknown_kind_delay`, attempt given back |
+/// | unfinished at the shutdown timeout | cancelled, returned to the queue at once, attempt given back |
+///
+/// If the store cannot be reached, recording is retried until it succeeds or the shutdown
+/// timeout passes; then orphan recovery takes over.
+#[derive(Clone)]
+pub struct AckService<S> {
+    inner: S,
+    layer: AckLayer,
+}
+
+impl<S> fmt::Debug for AckService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AckService")
+            .field("layer", &self.layer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Service<Task<Job>> for AckService<S>
+where
+    S: Service<Task<Job>>,
+    S::Future: Send + 'static,
+    S::Response: Send + 'static,
+    S::Error: Into<BoxDynError> + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = BoxDynError;
+    type Future = BoxFuture<'static, Result<S::Response, BoxDynError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, task: Task<Job>) -> Self::Future {
+        let Some(lease) = task.data().get::<JobLease>().cloned() else {
+            // Not one of ours: run it without recording anything.
+            return self.inner.call(task).map(|r| r.map_err(Into::into)).boxed();
+        };
+        let span = info_span!(
+            "job",
+            id = %lease.id,
+            kind = %task.args.kind,
+            attempt = lease.attempt,
+            max_attempts = lease.max_attempts
+        );
+        let fut = span.in_scope(|| self.inner.call(task));
+        let AckLayer {
+            worker,
+            shutdown_timeout,
+            shared,
+        } = self.layer.clone();
+        async move {
+            let _counted = InFlight(shared);
+            let started = std::time::Instant::now();
+            let mut deadline = std::pin::pin!(deadline(worker, shutdown_timeout));
+            // Its own Tokio task: jobs run in parallel, and a panic without catch-panic is
+            // still only this job's failure.
+            let mut run = AbortOnDrop(tokio::spawn(fut.in_current_span()));
+            let finished = tokio::select! {
+                joined = &mut run.0 => Some(joined),
+                () = &mut deadline => None,
+            };
+            drop(run);
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let config = lease.queue.config().clone();
+            let late = finished.is_none();
+            let (ack, result) = match finished {
+                Some(Ok(Ok(response))) => {
+                    debug!(elapsed_ms, "job done");
+                    (Ack::Done, Ok(response))
+                }
+                Some(Ok(Err(e))) => {
+                    let e: BoxDynError = e.into();
+                    (outcome(&e, &lease, &config, elapsed_ms), Err(e))
+                }
+                Some(Err(joined)) => {
+                    let msg = if joined.is_panic() {
+                        format!("handler panicked: {}", panic_message(&joined.into_panic()))
+                    } else {
+                        "handler task was cancelled".to_string()
+                    };
+                    let e: BoxDynError = Box::new(JobError::Retry(msg));
+                    (outcome(&e, &lease, &config, elapsed_ms), Err(e))
+                }
+                None => {
+                    warn!(
+                        elapsed_ms,
+                        "shutdown timeout: returning unfinished job to the queue"
+                    );
+                    let e: BoxDynError = "job did not finish before the shutdown timeout".into();
+                    (Ack::Release { run_at: now_ms() }, Err(e))
+                }
+            };
+            record(&lease, &ack, deadline, late).await;
+            result
+        }
+        .instrument(span)
+        .boxed()
+    }
+}
+
+/// Counts a task as in flight until its outcome is recorded (or it is dropped).
+struct InFlight(Arc<Shared>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Completes `shutdown_timeout` after the worker starts shutting down.
+async fn deadline(worker: WorkerContext, shutdown_timeout: Duration) {
+    while !worker.is_shutting_down() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(shutdown_timeout).await;
+}
+
+/// Maps a handler error to what the store should record.
+fn outcome(e: &BoxDynError, lease: &JobLease, config: &crate::QueueConfig, elapsed_ms: u64) -> Ack {
+    let retry = |error: String, delay: Option<Duration>| {
+        if lease.attempt < lease.max_attempts {
+            let delay = delay.unwrap_or_else(|| config.backoff_for(lease.attempt));
+            warn!(elapsed_ms, %error, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
+            Ack::Retry {
+                run_at: now_ms() + dur_ms(delay),
+                error,
+            }
+        } else {
+            error!(elapsed_ms, %error, "job failed on its last attempt");
+            Ack::Fail { error }
+        }
+    };
+    if let Some(job_error) = e.downcast_ref::<JobError>() {
+        return match job_error {
+            JobError::Retry(error) => retry(error.clone(), None),
+            JobError::Abort(error) => {
+                error!(elapsed_ms, %error, "job aborted");
+                Ack::Fail {
+                    error: error.clone(),
+                }
+            }
+            JobError::Unknown => {
+                debug!("unknown job kind; returning it to the queue");
+                Ack::Release {
+                    run_at: now_ms() + dur_ms(config.unknown_kind_delay),
+                }
+            }
+        };
+    }
+    if let Some(abort) = e.downcast_ref::<AbortError>() {
+        let error = abort.to_string();
+        error!(elapsed_ms, %error, "job aborted");
+        return Ack::Fail { error };
+    }
+    if let Some(later) = e.downcast_ref::<RetryAfterError>() {
+        return retry(later.to_string(), Some(later.get_duration()));
+    }
+    retry(e.to_string(), None)
+}
+
+/// Records `ack`; until that succeeds the job stays ours, so keep trying (the backend may be
+/// down) unless the shutdown deadline has passed, in which case orphan recovery takes over.
+async fn record(
+    lease: &JobLease,
+    ack: &Ack,
+    mut deadline: Pin<&mut impl Future<Output = ()>>,
+    once: bool,
+) {
+    let queue = &lease.queue;
+    let mut wait = Duration::from_millis(50);
+    loop {
+        match queue
+            .timed(queue.store().ack(&lease.id, &lease.worker, ack))
+            .await
+        {
+            Ok(true) => return,
+            Ok(false) => {
+                warn!("job was taken over by another worker; outcome dropped");
+                return;
+            }
+            Err(e) => {
+                warn!(error = %e, "recording job outcome failed; retrying");
+                if once {
+                    warn!("could not return job; it is recovered as an orphan");
+                    return;
+                }
+                tokio::select! {
+                    () = &mut deadline => return,
+                    () = tokio::time::sleep(wait) => {}
+                }
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".into())
+}
+
+/// Turns a panic caught by apalis' `CatchPanicLayer` into a retry, as [`Queue::worker`] does.
+pub(crate) fn panic_to_retry(panic: &Box<dyn std::any::Any + Send>) -> JobError {
+    JobError::Retry(format!("handler panicked: {}", panic_message(panic)))
+}
