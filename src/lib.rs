@@ -30,6 +30,7 @@ pub mod config;
 mod context;
 mod error;
 pub mod models;
+pub mod oauth;
 pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -60,6 +60,8 @@ pub struct Bot {
     settings: RuntimeSettings,
     webhook: WebhookSettings,
     router: Router<Context>,
+    /// User sign-in routes, if enabled with [`Bot::oauth`].
+    oauth: Option<crate::oauth::OAuth>,
 }
 
 impl std::fmt::Debug for Bot {
@@ -115,6 +117,7 @@ impl Bot {
             settings: RuntimeSettings::default(),
             webhook,
             router: Router::new(),
+            oauth: None,
         }
     }
 
@@ -162,6 +165,15 @@ impl Bot {
     /// Runs `handler` for every delivery.
     pub fn on_any<H: Handler<Context>>(mut self, handler: H) -> Self {
         self.router = self.router.on_any(handler);
+        self
+    }
+
+    /// Mounts the user sign-in routes of `oauth` (`GET /login`, `GET /oauth/callback`,
+    /// `POST /logout`); keep a clone of `oauth` for [`OAuth::user_client`].
+    ///
+    /// [`OAuth::user_client`]: crate::oauth::OAuth::user_client
+    pub fn oauth(mut self, oauth: crate::oauth::OAuth) -> Self {
+        self.oauth = Some(oauth);
         self
     }
 
@@ -229,6 +241,10 @@ impl Bot {
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz).with_state(ops.clone()))
             .route("/metrics", get(render_metrics).with_state(ops));
+        let http = match self.oauth {
+            Some(oauth) => http.merge(oauth.router()),
+            None => http,
+        };
         Ok((http, metrics, stop, workers))
     }
 
