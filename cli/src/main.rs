@@ -5,6 +5,7 @@
 //! printed unless `--show-token` is given (tokens only).
 
 mod app;
+mod oauth;
 mod send;
 mod sim;
 
@@ -46,6 +47,9 @@ enum Command {
     Sim(sim::SimArgs),
     /// Send one webhook delivery signed with $ATOMGIT_WEBHOOK_SECRET.
     Send(send::SendArgs),
+    /// Sign a user in with OAuth (`atombot oauth login`).
+    #[command(name = "oauth")]
+    OAuth(oauth::OAuthArgs),
 }
 
 #[tokio::main]
@@ -71,6 +75,7 @@ async fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::Sim(args) => sim::run(args).await,
         Command::Send(args) => send::run(args).await,
+        Command::OAuth(args) => oauth::run(args).await,
         command => {
             let app = App::new(AppConfig::from_env()?)?;
             app::run(app, command).await

@@ -175,6 +175,14 @@ impl OAuthBuilder {
     }
 }
 
+/// A fresh unguessable `state` (32 bytes from the system CSPRNG, URL-safe base64), for
+/// flows outside the built-in routes.
+///
+/// Fails with [`Error::Config`] only if the system random number generator fails.
+pub fn random_state() -> Result<String> {
+    state::random_token().ok_or_else(|| Error::config("rng", "the system RNG failed"))
+}
+
 impl OAuth {
     /// Starts a builder for this app; its config must carry the OAuth client id and secret.
     pub fn builder(config: &AppConfig) -> OAuthBuilder {
