@@ -80,7 +80,12 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let listen = std::env::var("ATOMBOT_LISTEN").unwrap_or_else(|_| {
-        if online { "127.0.0.1:3000" } else { "127.0.0.1:0" }.to_owned()
+        if online {
+            "127.0.0.1:3000"
+        } else {
+            "127.0.0.1:0"
+        }
+        .to_owned()
     });
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     let addr = listener.local_addr()?;
@@ -99,7 +104,9 @@ async fn main() -> anyhow::Result<()> {
             None => atombot::runtime::shutdown_signal().await,
         }
     };
-    axum::serve(listener, app).with_graceful_shutdown(stop).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await?;
     println!("[bot] stopped");
     Ok(())
 }

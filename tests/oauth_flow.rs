@@ -25,9 +25,19 @@ async fn login_authorize_callback_then_the_users_repositories() {
     // The exchange is a JSON POST with exactly the documented fields.
     let exchange = &setup.sim.requests_to("/login/oauth/access_token")[0];
     assert_eq!(exchange.method, http::Method::POST);
-    assert!(exchange.header("content-type").unwrap().starts_with("application/json"));
+    assert!(
+        exchange
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
     let body = exchange.json().unwrap();
-    let mut keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     assert_eq!(keys, ["client_id", "client_secret", "code"]);
 
@@ -58,13 +68,14 @@ async fn denied_authorization_is_a_page_not_an_exchange() {
 async fn assert_refused(setup: &Setup, browser: &reqwest::Client, url: &str, why: &str) {
     let resp = browser.get(url).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 400, "{why}");
-    assert!(resp
-        .headers()
-        .get("content-type")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .starts_with("text/html"));
+    assert!(
+        resp.headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let page = resp.text().await.unwrap();
     assert!(page.contains(why), "expected {why:?} in {page}");
     assert_eq!(setup.token_requests(), 0, "no exchange after: {why}");
@@ -96,10 +107,22 @@ async fn tampered_foreign_and_missing_states_are_refused_before_any_exchange() {
     tampered.pop();
     tampered.push(last);
     let tampered_url = format!("{base}?code={code}&state={tampered}");
-    assert_refused(&setup, &browser, &tampered_url, "does not belong to this browser").await;
+    assert_refused(
+        &setup,
+        &browser,
+        &tampered_url,
+        "does not belong to this browser",
+    )
+    .await;
 
     // Missing state in the query.
-    assert_refused(&setup, &browser, &format!("{base}?code={code}"), "carries no state").await;
+    assert_refused(
+        &setup,
+        &browser,
+        &format!("{base}?code={code}"),
+        "carries no state",
+    )
+    .await;
 
     // Foreign: another browser (no state cookie, or its own) presents this one's callback.
     let other = manual_browser();
@@ -159,7 +182,10 @@ async fn an_expired_state_is_refused() {
         .map(|v| v.to_str().unwrap().to_owned())
         .find(|c| c.starts_with("atombot_oauth_state="))
         .unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     let approved = browser.get(location(&login)).send().await.unwrap();
     let callback = location(&approved);
     tokio::time::sleep(Duration::from_millis(1500)).await;

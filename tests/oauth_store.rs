@@ -38,8 +38,14 @@ async fn sqlite_rows_hold_no_plaintext_tokens() {
         let access = token.access_token.expose_secret();
         let refresh = token.refresh_token.as_ref().unwrap().expose_secret();
         assert!(access.starts_with("atu_") && refresh.starts_with("refresh_"));
-        assert!(!files_contain(dir.path(), access), "plaintext atu_ token on disk");
-        assert!(!files_contain(dir.path(), refresh), "plaintext refresh token on disk");
+        assert!(
+            !files_contain(dir.path(), access),
+            "plaintext atu_ token on disk"
+        );
+        assert!(
+            !files_contain(dir.path(), refresh),
+            "plaintext refresh token on disk"
+        );
     }
     assert!(!files_contain(dir.path(), "atu_"));
 
@@ -71,6 +77,9 @@ async fn the_durable_store_refuses_to_start_without_a_key() {
         .await
         .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains(TOKEN_KEY_ENV) && text.contains("openssl rand -base64 32"), "{text}");
+    assert!(
+        text.contains(TOKEN_KEY_ENV) && text.contains("openssl rand -base64 32"),
+        "{text}"
+    );
     assert!(!dir.path().join("x.db").exists(), "nothing was created");
 }

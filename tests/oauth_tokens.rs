@@ -43,7 +43,10 @@ async fn epoch_ms_epoch_s_and_relative_s_store_the_same_expiry() {
         );
         let refresh = stored.refresh_expires_at.unwrap();
         let days = (refresh - before).num_days();
-        assert!((89..=90).contains(&days), "{form:?}: refresh expiry {refresh}");
+        assert!(
+            (89..=90).contains(&days),
+            "{form:?}: refresh expiry {refresh}"
+        );
     }
 }
 
@@ -67,9 +70,16 @@ async fn a_token_about_to_expire_is_refreshed_once_for_50_concurrent_calls() {
     for result in results {
         assert_eq!(result.unwrap().len(), 2);
     }
-    assert_eq!(setup.sim.oauth_refresh_count(), refreshes + 1, "one refresh");
+    assert_eq!(
+        setup.sim.oauth_refresh_count(),
+        refreshes + 1,
+        "one refresh"
+    );
     let new = setup.oauth.store().get(USER).await.unwrap().unwrap();
-    assert_ne!(new.access_token.expose_secret(), old.access_token.expose_secret());
+    assert_ne!(
+        new.access_token.expose_secret(),
+        old.access_token.expose_secret()
+    );
     // Every list call carried the new token, none the old one.
     let sent: Vec<String> = setup
         .sim

@@ -132,7 +132,10 @@ async fn wait_for_callback(listener: &TcpListener) -> anyhow::Result<Vec<(String
             .unwrap_or("");
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let (status, body) = if path.ends_with("/oauth/callback") {
-            ("200 OK", "Signed in. You can close this tab and return to the terminal.")
+            (
+                "200 OK",
+                "Signed in. You can close this tab and return to the terminal.",
+            )
         } else {
             ("404 Not Found", "Not the OAuth callback.")
         };

@@ -11,7 +11,9 @@ fn get(url: &str) -> (String, Option<String>) {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_at(rest.find('/').unwrap());
     let mut stream = TcpStream::connect(host).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n"
@@ -22,14 +24,25 @@ fn get(url: &str) -> (String, Option<String>) {
     let status = answer.lines().next().unwrap_or("").to_owned();
     let location = answer
         .lines()
-        .find_map(|l| l.strip_prefix("location: ").or_else(|| l.strip_prefix("Location: ")))
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
         .map(str::to_owned);
     (status, location)
 }
 
 fn login(extra: &[&str]) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_atombot"))
-        .args(["oauth", "login", "--sim", "--port", "0", "--timeout-secs", "60"])
+        .args([
+            "oauth",
+            "login",
+            "--sim",
+            "--port",
+            "0",
+            "--timeout-secs",
+            "60",
+        ])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

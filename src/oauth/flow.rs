@@ -41,7 +41,10 @@ impl fmt::Debug for TokenSet {
         f.debug_struct("TokenSet")
             .field("access_token", &"[REDACTED]")
             .field("expires_at", &self.expires_at)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("refresh_expires_at", &self.refresh_expires_at)
             .finish()
     }
@@ -231,9 +234,15 @@ mod tests {
             "refresh_token_expires_in":1700034956606_i64});
         let set = TokenSet::from_response(&body, Utc::now()).unwrap();
         assert_eq!(set.expires_at.timestamp_millis(), 1684166156606);
-        assert_eq!(set.refresh_expires_at.unwrap().timestamp_millis(), 1700034956606);
+        assert_eq!(
+            set.refresh_expires_at.unwrap().timestamp_millis(),
+            1700034956606
+        );
         let debug = format!("{set:?}");
-        assert!(!debug.contains("atu_") && !debug.contains("refresh_1"), "{debug}");
+        assert!(
+            !debug.contains("atu_") && !debug.contains("refresh_1"),
+            "{debug}"
+        );
     }
 
     #[test]
@@ -261,6 +270,9 @@ mod tests {
             "http://web.test/git/login/oauth/authorize?client_id=cid&state=st%261\
              &redirect_uri=http%3A%2F%2Fbot%2Foauth%2Fcallback"
         );
-        assert_eq!(endpoint.token_url, "http://api.test/api/v5/login/oauth/access_token");
+        assert_eq!(
+            endpoint.token_url,
+            "http://api.test/api/v5/login/oauth/access_token"
+        );
     }
 }

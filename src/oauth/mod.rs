@@ -214,7 +214,10 @@ impl OAuth {
             ));
         }
         let store = SqliteUserTokenStore::connect(&url, key).await?;
-        Self::builder(config).settings(settings).store(store).build()
+        Self::builder(config)
+            .settings(settings)
+            .store(store)
+            .build()
     }
 
     /// The settings in use.
@@ -238,12 +241,17 @@ impl OAuth {
     ///
     /// Fails with [`OAuthError::Exchange`] when the platform refuses the code.
     pub async fn sign_in(&self, code: &str) -> Result<UserToken> {
-        let set = self.inner.endpoint.exchange(code).await.map_err(|e| match e {
-            flow::Refused::Rejected { status, message } => {
-                Error::from(OAuthError::Exchange { status, message })
-            }
-            flow::Refused::Other(e) => e,
-        })?;
+        let set = self
+            .inner
+            .endpoint
+            .exchange(code)
+            .await
+            .map_err(|e| match e {
+                flow::Refused::Rejected { status, message } => {
+                    Error::from(OAuthError::Exchange { status, message })
+                }
+                flow::Refused::Other(e) => e,
+            })?;
         let user = self.whoami(&set.access_token).await?;
         let token = UserToken {
             user,

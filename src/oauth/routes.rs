@@ -220,7 +220,10 @@ async fn logout(State(oauth): State<OAuth>, headers: HeaderMap) -> Response {
     let mut response = Redirect::to(&oauth.inner.settings.after_logout).into_response();
     set_cookie(
         &mut response,
-        format!("{SESSION_COOKIE}=; {}", cookie_attrs("/", 0, secure(&oauth))),
+        format!(
+            "{SESSION_COOKIE}=; {}",
+            cookie_attrs("/", 0, secure(&oauth))
+        ),
     );
     response
 }

@@ -118,7 +118,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(s.state_ttl, Duration::from_secs(60));
-        assert_eq!(s.redirect_url.as_deref(), Some("https://bot.example/oauth/callback"));
+        assert_eq!(
+            s.redirect_url.as_deref(),
+            Some("https://bot.example/oauth/callback")
+        );
         let err = OAuthSettings::from_lookup(|k| {
             (k == env::REFRESH_MARGIN_SECS).then(|| "soon".to_owned())
         })

@@ -124,7 +124,10 @@ impl Inner {
             Err(Refused::Rejected { status, message }) => {
                 tracing::warn!(user = %user, %status, %message, "refresh token refused");
                 Err(self
-                    .forget(&user, format!("the platform refused the refresh token ({status})"))
+                    .forget(
+                        &user,
+                        format!("the platform refused the refresh token ({status})"),
+                    )
                     .await)
             }
             Err(Refused::Other(error)) => Err(error),
@@ -177,7 +180,10 @@ impl TokenSource for UserTokenSource {
     fn invalidate<'a>(&'a self, rejected: &'a SecretString) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             tracing::debug!(user = %self.user, "user token refused with 401; will refresh");
-            self.inner.slots.get(&self.user).set_rejected(Some(rejected.clone()));
+            self.inner
+                .slots
+                .get(&self.user)
+                .set_rejected(Some(rejected.clone()));
             true
         })
     }

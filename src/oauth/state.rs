@@ -71,7 +71,10 @@ impl PendingStates {
         let keep = self.ttl + REMEMBER_EXPIRED;
         map.retain(|_, at| now.duration_since(*at) < keep);
         if map.len() >= MAX_PENDING
-            && let Some(oldest) = map.iter().min_by_key(|(_, at)| **at).map(|(k, _)| k.clone())
+            && let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, at)| **at)
+                .map(|(k, _)| k.clone())
         {
             map.remove(&oldest);
         }
@@ -178,13 +181,19 @@ mod tests {
         let s = states.issue().unwrap();
         assert!(s.len() >= 43);
         assert_eq!(states.take(Some(&s), None), Err(StateRejection::Missing));
-        assert_eq!(states.take(Some(&s), Some("other")), Err(StateRejection::Foreign));
+        assert_eq!(
+            states.take(Some(&s), Some("other")),
+            Err(StateRejection::Foreign)
+        );
         assert_eq!(states.take(Some(&s), Some(&s)), Ok(()));
         assert_eq!(states.take(Some(&s), Some(&s)), Err(StateRejection::Reused));
         let expired = PendingStates::new(Duration::ZERO);
         let e = expired.issue().unwrap();
         std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(expired.take(Some(&e), Some(&e)), Err(StateRejection::Expired));
+        assert_eq!(
+            expired.take(Some(&e), Some(&e)),
+            Err(StateRejection::Expired)
+        );
     }
 
     #[test]
@@ -195,7 +204,10 @@ mod tests {
         assert_eq!(sessions.end(&id).as_deref(), Some("alice"));
         assert_eq!(sessions.user(&id), None);
         let mut h = HeaderMap::new();
-        h.insert("cookie", HeaderValue::from_static("a=1; atombot_session=xyz; b=2"));
+        h.insert(
+            "cookie",
+            HeaderValue::from_static("a=1; atombot_session=xyz; b=2"),
+        );
         assert_eq!(cookie(&h, "atombot_session"), Some("xyz"));
         assert_eq!(cookie(&h, "c"), None);
     }

@@ -48,7 +48,11 @@ async fn home(State(oauth): State<OAuth>, headers: HeaderMap) -> Response {
 
 /// Starts everything with the in-memory store and default settings.
 pub async fn start() -> Setup {
-    start_with(OAuthSettings::default(), Arc::new(MemoryUserTokenStore::new())).await
+    start_with(
+        OAuthSettings::default(),
+        Arc::new(MemoryUserTokenStore::new()),
+    )
+    .await
 }
 
 /// Starts a simulator seeded with two repositories of [`USER`] and a bot serving the OAuth

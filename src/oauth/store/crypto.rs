@@ -127,7 +127,12 @@ mod tests {
         let opened = key.open("alice/access", &sealed).unwrap();
         assert_eq!(opened.expose_secret(), "atu_0123456789");
         assert!(key.open("bob/access", &sealed).is_err());
-        assert!(TokenKey::generate().unwrap().open("alice/access", &sealed).is_err());
+        assert!(
+            TokenKey::generate()
+                .unwrap()
+                .open("alice/access", &sealed)
+                .is_err()
+        );
         assert!(key.open("alice/access", &sealed[..5]).is_err());
     }
 
@@ -139,6 +144,9 @@ mod tests {
         }
         let good = STANDARD.encode([7u8; 32]);
         assert!(TokenKey::from_base64(&good).is_ok());
-        assert_eq!(format!("{:?}", TokenKey::generate().unwrap()), "TokenKey([REDACTED])");
+        assert_eq!(
+            format!("{:?}", TokenKey::generate().unwrap()),
+            "TokenKey([REDACTED])"
+        );
     }
 }

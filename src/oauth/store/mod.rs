@@ -46,7 +46,10 @@ impl fmt::Debug for UserToken {
             .field("user", &self.user)
             .field("access_token", &"[REDACTED]")
             .field("expires_at", &self.expires_at)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("refresh_expires_at", &self.refresh_expires_at)
             .finish()
     }

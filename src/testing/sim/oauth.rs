@@ -62,7 +62,11 @@ impl Default for OAuthSim {
 }
 
 pub(crate) fn random_hex(prefix: &str) -> String {
-    format!("{prefix}{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+    format!(
+        "{prefix}{:016x}{:016x}",
+        fastrand::u64(..),
+        fastrand::u64(..)
+    )
 }
 
 pub(crate) fn after(lifetime: Duration) -> DateTime<Utc> {

@@ -62,7 +62,10 @@ pub(crate) async fn authorize(
                 .unwrap_or_else(|| state.oauth.user.clone());
             let code = random_hex("");
             let expires_at = after(state.oauth.code_lifetime);
-            state.oauth.codes.insert(code.clone(), Code { user, expires_at });
+            state
+                .oauth
+                .codes
+                .insert(code.clone(), Code { user, expires_at });
             pairs.append_pair("code", &code);
         }
         if let Some(s) = query.get("state") {
@@ -81,11 +84,17 @@ fn grant_error(status: StatusCode, error: &str, description: &str) -> Response {
 pub(crate) async fn access_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let body: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => return ApiError::new(StatusCode::BAD_REQUEST, format!("bad JSON: {e}")).into_response(),
+        Err(e) => {
+            return ApiError::new(StatusCode::BAD_REQUEST, format!("bad JSON: {e}")).into_response();
+        }
     };
     let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("");
     if field("client_id") != SIM_CLIENT_ID || field("client_secret") != SIM_CLIENT_SECRET {
-        return grant_error(StatusCode::UNAUTHORIZED, "invalid_client", "bad client credentials");
+        return grant_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "bad client credentials",
+        );
     }
     let mut state = shared.lock();
     let now = Utc::now();
@@ -94,13 +103,25 @@ pub(crate) async fn access_token(State(shared): State<Arc<Shared>>, body: Bytes)
         let user = match state.oauth.refresh_tokens.get(&presented) {
             Some(r) if !r.revoked && r.expires_at > now => r.user.clone(),
             Some(r) if r.revoked => {
-                return grant_error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token revoked");
+                return grant_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "refresh token revoked",
+                );
             }
             Some(_) => {
-                return grant_error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token expired");
+                return grant_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "refresh token expired",
+                );
             }
             None => {
-                return grant_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown refresh token");
+                return grant_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "unknown refresh token",
+                );
             }
         };
         state.oauth.refreshes += 1;
@@ -117,7 +138,11 @@ pub(crate) async fn access_token(State(shared): State<Arc<Shared>>, body: Bytes)
     } else {
         let code = field("code");
         let Some(grant) = state.oauth.codes.remove(code) else {
-            return grant_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown or used code");
+            return grant_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "unknown or used code",
+            );
         };
         if grant.expires_at <= now {
             return grant_error(StatusCode::BAD_REQUEST, "invalid_grant", "code expired");
@@ -138,7 +163,9 @@ pub(crate) async fn access_token(State(shared): State<Arc<Shared>>, body: Bytes)
 }
 
 /// `GET /user/info` (and `GET /user`): the user an `atu_` token belongs to.
-pub(crate) async fn user_info(Extension(caller): Extension<Caller>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn user_info(
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Value>, ApiError> {
     match caller.owner {
         TokenOwner::User(login) => Ok(Json(json!({
             "id": hex_id(&login, 24),
