@@ -65,7 +65,7 @@ impl Default for OAuthSettings {
 }
 
 impl OAuthSettings {
-    /// Reads the `ATOMBOT_OAUTH_*` variables (see [`env`]); unset ones keep their default.
+    /// Reads the `ATOMBOT_OAUTH_*` variables (see [`env`](mod@env)); unset ones keep their default.
     ///
     /// Fails with [`Error::Config`] naming a variable that is not a number or a URL.
     pub fn from_env() -> Result<Self> {

@@ -85,7 +85,8 @@ pub(crate) async fn access_token(State(shared): State<Arc<Shared>>, body: Bytes)
     let body: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
-            return ApiError::new(StatusCode::BAD_REQUEST, format!("bad JSON: {e}")).into_response();
+            return ApiError::new(StatusCode::BAD_REQUEST, format!("bad JSON: {e}"))
+                .into_response();
         }
     };
     let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("");
