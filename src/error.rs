@@ -95,6 +95,13 @@ pub enum Error {
     /// An invalid argument was passed to a call (for example a path with no owner).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+
+    /// User authorization (OAuth) failed; [`OAuthError::SignInAgain`] means the user must
+    /// sign in again (see [`Error::is_sign_in_again`]).
+    ///
+    /// [`OAuthError::SignInAgain`]: crate::oauth::OAuthError::SignInAgain
+    #[error(transparent)]
+    OAuth(#[from] crate::oauth::OAuthError),
 }
 
 impl Error {

@@ -31,6 +31,7 @@ mod context;
 mod error;
 pub mod jobs;
 pub mod models;
+pub mod oauth;
 pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;

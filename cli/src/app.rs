@@ -56,7 +56,7 @@ pub(crate) async fn run(app: App, command: Command) -> anyhow::Result<()> {
                 println!("{}", repo.full_name);
             }
         }
-        Command::Sim(_) | Command::Send(_) | Command::Jobs(_) => {
+        Command::Sim(_) | Command::Send(_) | Command::Jobs(_) | Command::OAuth(_) => {
             anyhow::bail!("this command does not act as the app")
         }
     }

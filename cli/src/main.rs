@@ -6,6 +6,7 @@
 
 mod app;
 mod jobs;
+mod oauth;
 mod send;
 mod sim;
 
@@ -49,6 +50,9 @@ enum Command {
     Send(send::SendArgs),
     /// Inspect the job queue ($ATOMBOT_QUEUE): failed jobs, re-queue, stats.
     Jobs(jobs::JobsArgs),
+    /// Sign a user in with OAuth (`atombot oauth login`).
+    #[command(name = "oauth")]
+    OAuth(oauth::OAuthArgs),
 }
 
 #[tokio::main]
@@ -75,6 +79,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Sim(args) => sim::run(args).await,
         Command::Send(args) => send::run(args).await,
         Command::Jobs(args) => jobs::run(args).await,
+        Command::OAuth(args) => oauth::run(args).await,
         command => {
             let app = App::new(AppConfig::from_env()?)?;
             app::run(app, command).await

@@ -63,6 +63,8 @@ pub struct Bot {
     webhook: WebhookSettings,
     router: Router<Context>,
     jobs: JobHandlers,
+    /// User sign-in routes, if enabled with [`Bot::oauth`].
+    oauth: Option<crate::oauth::OAuth>,
 }
 
 impl std::fmt::Debug for Bot {
@@ -126,6 +128,7 @@ impl Bot {
             webhook,
             router: Router::new(),
             jobs: JobHandlers::default(),
+            oauth: None,
         }
     }
 
@@ -184,6 +187,15 @@ impl Bot {
         H: JobHandler<T>,
     {
         self.jobs.add(handler);
+        self
+    }
+
+    /// Mounts the user sign-in routes of `oauth` (`GET /login`, `GET /oauth/callback`,
+    /// `POST /logout`); keep a clone of `oauth` for [`OAuth::user_client`].
+    ///
+    /// [`OAuth::user_client`]: crate::oauth::OAuth::user_client
+    pub fn oauth(mut self, oauth: crate::oauth::OAuth) -> Self {
+        self.oauth = Some(oauth);
         self
     }
 
@@ -266,6 +278,10 @@ impl Bot {
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz).with_state(ops.clone()))
             .route("/metrics", get(render_metrics).with_state(ops));
+        let http = match self.oauth {
+            Some(oauth) => http.merge(oauth.router()),
+            None => http,
+        };
         Ok(Built {
             http,
             metrics,

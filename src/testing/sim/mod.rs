@@ -7,6 +7,7 @@ mod auth;
 mod builder;
 mod faults;
 mod inspect;
+mod oauth;
 mod routes;
 mod seed;
 mod server;
@@ -108,6 +109,8 @@ impl Simulator {
             .api_url(self.url())
             .web_url(self.web_url())
             .webhook_secret(self.webhook_secret())
+            .client_id(oauth::SIM_CLIENT_ID)
+            .client_secret(oauth::SIM_CLIENT_SECRET)
             .build()
             .expect("the dev key and the simulator's URLs are valid")
     }
@@ -121,6 +124,8 @@ impl Simulator {
             (env::API_URL, self.url()),
             (env::WEB_URL, self.web_url()),
             (env::WEBHOOK_SECRET, self.webhook_secret().to_owned()),
+            (env::CLIENT_ID, oauth::SIM_CLIENT_ID.to_owned()),
+            (env::CLIENT_SECRET, oauth::SIM_CLIENT_SECRET.to_owned()),
         ]
     }
 

@@ -81,6 +81,7 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
         Router::new().nest(&shared.prefix, api)
     };
     router
+        .merge(routes::web(Arc::clone(&shared)))
         .fallback(|| async { ApiError::not_found() })
         .layer(from_fn_with_state(shared, front_door))
 }

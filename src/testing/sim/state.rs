@@ -78,7 +78,6 @@ impl RecordedRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TokenOwner {
     Installation(u64),
-    #[allow(dead_code)] // hook for OAuth user tokens
     User(String),
 }
 
@@ -153,6 +152,8 @@ pub(crate) struct State {
     pub(crate) faults: Faults,
     pub(crate) limiter: RateLimiter,
     pub(crate) token_lifetime: Duration,
+    /// OAuth codes, refresh tokens and settings (see `sim/oauth.rs`).
+    pub(crate) oauth: super::oauth::OAuthSim,
     next_id: u64,
 }
 

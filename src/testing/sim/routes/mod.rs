@@ -3,6 +3,7 @@
 mod app;
 mod checks;
 mod issues;
+mod oauth;
 mod repos;
 
 use std::sync::Arc;
@@ -65,7 +66,26 @@ pub(crate) fn api(shared: Arc<Shared>) -> Router {
             patch(checks::update_check_run),
         )
         .route_layer(from_fn_with_state(Arc::clone(&shared), require_token));
-    app_routes.merge(token_routes).with_state(shared)
+    // OAuth: the token endpoint needs no bearer token; `/user/info` needs a user token.
+    let oauth_routes = Router::new()
+        .route("/login/oauth/access_token", post(oauth::access_token))
+        .merge(
+            Router::new()
+                .route("/user/info", get(oauth::user_info))
+                .route("/user", get(oauth::user_info))
+                .route_layer(from_fn_with_state(Arc::clone(&shared), require_token)),
+        );
+    app_routes
+        .merge(token_routes)
+        .merge(oauth_routes)
+        .with_state(shared)
+}
+
+/// Web-host routes (never under the API prefix): the OAuth authorize page.
+pub(crate) fn web(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/login/oauth/authorize", get(oauth::authorize))
+        .with_state(shared)
 }
 
 /// An error answer: a status and a JSON `{"message": …}` body.

@@ -1,0 +1,347 @@
+//! User authorization (OAuth): sign users in, keep their `atu_` tokens fresh, act as them.
+//!
+//! The flow (section 2 of the platform guide): `GET /login` sends the browser to
+//! `{web_url}/login/oauth/authorize` with an unguessable `state` bound to the browser by a
+//! cookie; `GET /oauth/callback` checks that state, exchanges the `code` at
+//! `{api_url}/login/oauth/access_token`, stores the tokens (encrypted, see
+//! [`TokenKey`]) and signs the browser in; [`OAuth::user_client`] then calls the API as
+//! the user, refreshing the 8-hour token ahead of expiry, once per user at a time.
+//!
+//! ```no_run
+//! # async fn run() -> atombot::Result<()> {
+//! use atombot::oauth::{OAuth, OAuthSettings, SqliteUserTokenStore};
+//! use atombot::{AppConfig, Bot};
+//!
+//! let config = AppConfig::from_env()?; // needs ATOMGIT_CLIENT_ID and ATOMGIT_CLIENT_SECRET
+//! // ATOMBOT_TOKEN_KEY=$(openssl rand -base64 32)
+//! let store = SqliteUserTokenStore::connect_with_env_key("sqlite://atombot.db").await?;
+//! let oauth = OAuth::builder(&config)
+//!     .settings(OAuthSettings::from_env()?)
+//!     .store(store)
+//!     .build()?;
+//! let bot = Bot::new(config).oauth(oauth.clone()); // mounts /login, /oauth/callback, /logout
+//! // Later, in a page handler that knows the signed-in user:
+//! let repos = oauth.user_repos("octo-user").await?;
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod expiry;
+mod flow;
+mod routes;
+mod settings;
+mod source;
+mod state;
+mod store;
+
+use std::sync::Arc;
+
+use http::HeaderMap;
+use secrecy::SecretString;
+use serde_json::Value;
+
+use crate::auth::StaticToken;
+use crate::client::Client;
+use crate::config::{AppConfig, env as config_env};
+use crate::error::{Error, Result};
+use crate::models::Repository;
+
+#[doc(inline)]
+pub use self::{
+    error::OAuthError,
+    expiry::{ExpiryForm, absolute_expiry},
+    flow::TokenSet,
+    settings::{OAuthSettings, env},
+    source::UserTokenSource,
+    state::StateRejection,
+    store::{
+        MemoryUserTokenStore, SqliteUserTokenStore, TOKEN_KEY_ENV, TokenKey, UserToken,
+        UserTokenStore,
+    },
+};
+
+/// Name of the cookie holding a login's `state` (HttpOnly, SameSite=Lax, path `/oauth`).
+pub const STATE_COOKIE: &str = "atombot_oauth_state";
+/// Name of the cookie holding the session id (HttpOnly, SameSite=Lax, path `/`).
+pub const SESSION_COOKIE: &str = "atombot_session";
+
+/// Shared by every clone of an [`OAuth`] handle.
+pub(crate) struct Inner {
+    endpoint: flow::Endpoint,
+    api: Client,
+    store: Arc<dyn UserTokenStore>,
+    settings: OAuthSettings,
+    states: state::PendingStates,
+    sessions: state::Sessions,
+    slots: source::Slots,
+}
+
+/// The sign-in flow and the signed-in users' clients. Cheap to clone.
+///
+/// Build one with [`OAuth::builder`]; mount its routes with [`Bot::oauth`](crate::Bot::oauth)
+/// or [`router`](Self::router).
+#[derive(Clone)]
+pub struct OAuth {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth")
+            .field("endpoint", &self.inner.endpoint)
+            .field("store", &self.inner.store)
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`OAuth`] handle; see [`OAuth::builder`].
+#[derive(Debug)]
+pub struct OAuthBuilder {
+    config: AppConfig,
+    settings: OAuthSettings,
+    store: Option<Arc<dyn UserTokenStore>>,
+    client: Option<Client>,
+}
+
+impl OAuthBuilder {
+    /// Replaces the settings (default [`OAuthSettings::default`]).
+    pub fn settings(mut self, settings: OAuthSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Where user tokens are kept (required).
+    pub fn store(mut self, store: impl UserTokenStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Like [`store`](Self::store), for a store that is already shared.
+    pub fn shared_store(mut self, store: Arc<dyn UserTokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The API client whose stack (timeouts, retries, rate limits) user clients share
+    /// (default: one built from the app config).
+    pub fn client(mut self, client: Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Checks the settings and builds the handle.
+    ///
+    /// Fails with [`Error::Config`] naming `ATOMGIT_CLIENT_ID` or `ATOMGIT_CLIENT_SECRET`
+    /// when the app config lacks them, or when no store was given.
+    pub fn build(self) -> Result<OAuth> {
+        let client_id = self
+            .config
+            .client_id()
+            .filter(|id| !id.trim().is_empty())
+            .ok_or_else(|| Error::config(config_env::CLIENT_ID, "not set (needed for OAuth)"))?
+            .to_owned();
+        let secret = self.config.client_secret().cloned().ok_or_else(|| {
+            Error::config(config_env::CLIENT_SECRET, "not set (needed for OAuth)")
+        })?;
+        let store = self.store.ok_or_else(|| {
+            Error::config(
+                env::STORE,
+                "no user-token store (use SqliteUserTokenStore, or MemoryUserTokenStore in tests)",
+            )
+        })?;
+        let endpoint = flow::Endpoint::new(
+            client_id,
+            secret,
+            self.config.web_url(),
+            self.config.api_url(),
+            self.settings.timeout,
+        )?;
+        let api = match self.client {
+            Some(client) => client,
+            None => Client::builder().app(self.config).build()?,
+        };
+        Ok(OAuth {
+            inner: Arc::new(Inner {
+                endpoint,
+                api,
+                store,
+                states: state::PendingStates::new(self.settings.state_ttl),
+                sessions: state::Sessions::new(self.settings.session_ttl),
+                settings: self.settings,
+                slots: source::Slots::default(),
+            }),
+        })
+    }
+}
+
+/// A fresh unguessable `state` (32 bytes from the system CSPRNG, URL-safe base64), for
+/// flows outside the built-in routes.
+///
+/// Fails with [`Error::Config`] only if the system random number generator fails.
+pub fn random_state() -> Result<String> {
+    state::random_token().ok_or_else(|| Error::config("rng", "the system RNG failed"))
+}
+
+impl OAuth {
+    /// Starts a builder for this app; its config must carry the OAuth client id and secret.
+    pub fn builder(config: &AppConfig) -> OAuthBuilder {
+        OAuthBuilder {
+            config: config.clone(),
+            settings: OAuthSettings::default(),
+            store: None,
+            client: None,
+        }
+    }
+
+    /// The durable default from the environment: [`OAuthSettings::from_env`] and a
+    /// [`SqliteUserTokenStore`] at `ATOMBOT_OAUTH_STORE` (else `ATOMBOT_QUEUE` when it is a
+    /// SQLite URL, else `sqlite://atombot.db`) keyed by `ATOMBOT_TOKEN_KEY`.
+    ///
+    /// Fails with [`Error::Config`] naming the setting at fault; without
+    /// `ATOMBOT_TOKEN_KEY` it refuses to start.
+    pub async fn from_env(config: &AppConfig) -> Result<Self> {
+        let settings = OAuthSettings::from_env()?;
+        let key = TokenKey::from_env()?;
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let url = var(env::STORE)
+            .or_else(|| var("ATOMBOT_QUEUE").filter(|q| q.starts_with("sqlite:")))
+            .unwrap_or_else(|| "sqlite://atombot.db".to_owned());
+        if !url.starts_with("sqlite:") {
+            return Err(Error::config(
+                env::STORE,
+                "only sqlite:// stores are built in; implement UserTokenStore for others",
+            ));
+        }
+        let store = SqliteUserTokenStore::connect(&url, key).await?;
+        Self::builder(config)
+            .settings(settings)
+            .store(store)
+            .build()
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &OAuthSettings {
+        &self.inner.settings
+    }
+
+    /// The token store.
+    pub fn store(&self) -> &Arc<dyn UserTokenStore> {
+        &self.inner.store
+    }
+
+    /// The authorize page URL for `state` and `redirect_uri` (for flows outside the
+    /// built-in routes, such as a terminal login).
+    pub fn authorize_url(&self, state: &str, redirect_uri: &str) -> String {
+        self.inner.endpoint.authorize_url(state, redirect_uri)
+    }
+
+    /// Exchanges an authorization `code` (one attempt, never retried), asks the API whose
+    /// token it is, stores the tokens and returns them.
+    ///
+    /// Fails with [`OAuthError::Exchange`] when the platform refuses the code.
+    pub async fn sign_in(&self, code: &str) -> Result<UserToken> {
+        let set = self
+            .inner
+            .endpoint
+            .exchange(code)
+            .await
+            .map_err(|e| match e {
+                flow::Refused::Rejected { status, message } => {
+                    Error::from(OAuthError::Exchange { status, message })
+                }
+                flow::Refused::Other(e) => e,
+            })?;
+        let user = self.whoami(&set.access_token).await?;
+        let token = UserToken {
+            user,
+            access_token: set.access_token,
+            expires_at: set.expires_at,
+            refresh_token: set.refresh_token,
+            refresh_expires_at: set.refresh_expires_at,
+        };
+        self.inner.store.put(&token).await?;
+        tracing::info!(user = %token.user, expires_at = %token.expires_at, "user signed in");
+        Ok(token)
+    }
+
+    async fn whoami(&self, token: &SecretString) -> Result<String> {
+        use secrecy::ExposeSecret;
+        let source = Arc::new(StaticToken::new(token.expose_secret(), "oauth-sign-in"));
+        let info: Value = self
+            .inner
+            .api
+            .with_token_source(source)
+            .get::<_, ()>(&self.inner.settings.user_info_path, None)
+            .await?;
+        ["login", "username", "name"]
+            .iter()
+            .find_map(|k| info.get(*k).and_then(Value::as_str))
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                OAuthError::TokenResponse(format!(
+                    "{} names no `login`",
+                    self.inner.settings.user_info_path
+                ))
+                .into()
+            })
+    }
+
+    /// Refreshes `user`'s access token now, whatever its expiry.
+    ///
+    /// Fails with [`OAuthError::SignInAgain`] (the record removed) when the refresh token
+    /// is missing, expired or refused.
+    pub async fn refresh(&self, user: &str) -> Result<UserToken> {
+        self.inner.force_refresh(user).await
+    }
+
+    /// `user`'s current access token, refreshed first if it is within the margin.
+    pub async fn access_token(&self, user: &str) -> Result<SecretString> {
+        self.inner.access_token(user).await
+    }
+
+    /// A client that acts as `user` with their `atu_` token (refreshed as needed).
+    ///
+    /// Fails with [`OAuthError::SignInAgain`] when the user has no stored authorization.
+    pub async fn user_client(&self, user: &str) -> Result<Client> {
+        if self.inner.store.get(user).await?.is_none() {
+            return Err(OAuthError::sign_in_again(user, "not signed in").into());
+        }
+        Ok(self.user_client_unchecked(user))
+    }
+
+    /// Like [`user_client`](Self::user_client) without checking the store first (calls
+    /// fail with [`OAuthError::SignInAgain`] instead).
+    pub fn user_client_unchecked(&self, user: &str) -> Client {
+        let source = UserTokenSource::new(user.to_owned(), self.inner.clone());
+        self.inner.api.with_token_source(Arc::new(source))
+    }
+
+    /// The repositories of `user`'s personal space, as `user` (`GET /user/{user}/repos`).
+    pub async fn user_repos(&self, user: &str) -> Result<Vec<Repository>> {
+        self.user_client(user)
+            .await?
+            .repos()
+            .list_user(user)
+            .all()
+            .await
+    }
+
+    /// The user signed in with this request's session cookie, if any.
+    pub fn session_user(&self, headers: &HeaderMap) -> Option<String> {
+        state::cookie(headers, SESSION_COOKIE).and_then(|id| self.inner.sessions.user(id))
+    }
+
+    /// Deletes `user`'s stored tokens and ends their sessions; resolves to whether there
+    /// were tokens.
+    pub async fn sign_out(&self, user: &str) -> Result<bool> {
+        self.inner.sessions.end_user(user);
+        self.inner.store.remove(user).await
+    }
+
+    /// The routes `GET /login`, `GET /oauth/callback` and `POST /logout`.
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.clone())
+    }
+}

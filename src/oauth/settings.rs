@@ -1,0 +1,131 @@
+//! [`OAuthSettings`]: lifetimes, margins and pages of the sign-in flow.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Environment variable names of the OAuth settings.
+pub mod env {
+    /// Lifetime of a login's `state`, in seconds (default 600).
+    pub const STATE_TTL_SECS: &str = "ATOMBOT_OAUTH_STATE_TTL_SECS";
+    /// Refresh this many seconds before an access token expires (default 300).
+    pub const REFRESH_MARGIN_SECS: &str = "ATOMBOT_OAUTH_REFRESH_MARGIN_SECS";
+    /// Lifetime of a browser session, in seconds (default 604800, a week).
+    pub const SESSION_TTL_SECS: &str = "ATOMBOT_OAUTH_SESSION_TTL_SECS";
+    /// The callback URL registered with the app (default: from the request's `Host`).
+    pub const REDIRECT_URL: &str = "ATOMBOT_OAUTH_REDIRECT_URL";
+    /// Where the callback sends a signed-in browser (default `/`).
+    pub const AFTER_LOGIN: &str = "ATOMBOT_OAUTH_AFTER_LOGIN";
+    /// Where `POST /logout` sends the browser (default `/`).
+    pub const AFTER_LOGOUT: &str = "ATOMBOT_OAUTH_AFTER_LOGOUT";
+    /// Where user tokens are stored (default: `ATOMBOT_QUEUE` if it is SQLite, else
+    /// `sqlite://atombot.db`).
+    pub const STORE: &str = "ATOMBOT_OAUTH_STORE";
+}
+
+/// How the sign-in flow behaves. Start from [`Default`] or [`from_env`](Self::from_env).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OAuthSettings {
+    /// How long a login's `state` is accepted (default 10 minutes).
+    pub state_ttl: Duration,
+    /// Refresh an access token when it has less than this left (default 5 minutes).
+    pub refresh_margin: Duration,
+    /// How long a browser stays signed in to the bot's pages (default 7 days).
+    pub session_ttl: Duration,
+    /// The callback URL sent as `redirect_uri`; `None` derives
+    /// `http://{Host}/oauth/callback` from the login request.
+    pub redirect_url: Option<String>,
+    /// The page the callback redirects to once signed in (default `/`).
+    pub after_login: String,
+    /// The page `POST /logout` redirects to (default `/`).
+    pub after_logout: String,
+    /// Whether `POST /logout` also deletes the user's stored tokens (default `true`).
+    pub forget_tokens_on_logout: bool,
+    /// Timeout of each request to the token endpoint (default 30 s).
+    pub timeout: Duration,
+    /// The API path that names a token's user (default `/user/info`).
+    pub user_info_path: String,
+}
+
+impl Default for OAuthSettings {
+    fn default() -> Self {
+        Self {
+            state_ttl: Duration::from_secs(600),
+            refresh_margin: Duration::from_secs(300),
+            session_ttl: Duration::from_secs(7 * 24 * 3600),
+            redirect_url: None,
+            after_login: "/".to_owned(),
+            after_logout: "/".to_owned(),
+            forget_tokens_on_logout: true,
+            timeout: Duration::from_secs(30),
+            user_info_path: "/user/info".to_owned(),
+        }
+    }
+}
+
+impl OAuthSettings {
+    /// Reads the `ATOMBOT_OAUTH_*` variables (see [`env`](mod@env)); unset ones keep their default.
+    ///
+    /// Fails with [`Error::Config`] naming a variable that is not a number or a URL.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let secs = |name: &'static str, default: Duration| match get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Duration::from_secs)
+                .map_err(|_| Error::config(name, "must be a whole number of seconds")),
+        };
+        let d = Self::default();
+        let redirect_url = match get(env::REDIRECT_URL) {
+            Some(url) => Some(
+                crate::config::parse_url(&url, env::REDIRECT_URL)?
+                    .as_str()
+                    .trim_end_matches('/')
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        Ok(Self {
+            state_ttl: secs(env::STATE_TTL_SECS, d.state_ttl)?,
+            refresh_margin: secs(env::REFRESH_MARGIN_SECS, d.refresh_margin)?,
+            session_ttl: secs(env::SESSION_TTL_SECS, d.session_ttl)?,
+            redirect_url,
+            after_login: get(env::AFTER_LOGIN).unwrap_or(d.after_login),
+            after_logout: get(env::AFTER_LOGOUT).unwrap_or(d.after_logout),
+            ..d
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_and_errors() {
+        let s = OAuthSettings::from_lookup(|k| match k {
+            env::STATE_TTL_SECS => Some("60".into()),
+            env::REDIRECT_URL => Some("https://bot.example/oauth/callback".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.state_ttl, Duration::from_secs(60));
+        assert_eq!(
+            s.redirect_url.as_deref(),
+            Some("https://bot.example/oauth/callback")
+        );
+        let err = OAuthSettings::from_lookup(|k| {
+            (k == env::REFRESH_MARGIN_SECS).then(|| "soon".to_owned())
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains(env::REFRESH_MARGIN_SECS));
+    }
+}

@@ -1,0 +1,176 @@
+//! [`SqliteUserTokenStore`]: tokens in a SQLite file, encrypted with [`TokenKey`].
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use futures_util::future::BoxFuture;
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use super::{TokenKey, UserToken, UserTokenStore};
+use crate::error::{Error, Result};
+use crate::oauth::OAuthError;
+
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS atombot_user_tokens (
+    user TEXT PRIMARY KEY NOT NULL,
+    access_token BLOB NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    refresh_token BLOB,
+    refresh_expires_at_ms INTEGER,
+    updated_at_ms INTEGER NOT NULL
+)";
+
+/// The durable default: one row per user in `atombot_user_tokens`, each token sealed with
+/// AES-256-GCM bound to its user and column. No plaintext token is ever written.
+///
+/// # Example
+/// ```no_run
+/// # async fn run() -> atombot::Result<()> {
+/// use atombot::oauth::{SqliteUserTokenStore, TokenKey};
+///
+/// // ATOMBOT_TOKEN_KEY=$(openssl rand -base64 32)
+/// let store = SqliteUserTokenStore::connect("sqlite://atombot.db", TokenKey::from_env()?).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct SqliteUserTokenStore {
+    pool: SqlitePool,
+    key: Arc<TokenKey>,
+}
+
+impl SqliteUserTokenStore {
+    /// Opens (creating if missing) the database at `url`, e.g. `sqlite://atombot.db`, and
+    /// creates the table.
+    ///
+    /// Fails with [`Error::Config`] for a bad URL and [`OAuthError::Store`] when the file
+    /// cannot be opened.
+    pub async fn connect(url: &str, key: TokenKey) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::config("sqlite url", e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| OAuthError::store("open", e))?;
+        Self::from_pool(pool, key).await
+    }
+
+    /// Like [`connect`](Self::connect) with the key from `ATOMBOT_TOKEN_KEY`.
+    ///
+    /// Fails with [`Error::Config`] naming `ATOMBOT_TOKEN_KEY` when it is unset or invalid;
+    /// the store never starts without a key.
+    pub async fn connect_with_env_key(url: &str) -> Result<Self> {
+        let key = TokenKey::from_env()?;
+        Self::connect(url, key).await
+    }
+
+    /// Uses an existing pool (for example the jobs layer's) and creates the table.
+    pub async fn from_pool(pool: SqlitePool, key: TokenKey) -> Result<Self> {
+        sqlx::query(SCHEMA)
+            .execute(&pool)
+            .await
+            .map_err(|e| OAuthError::store("create the table", e))?;
+        Ok(Self {
+            pool,
+            key: Arc::new(key),
+        })
+    }
+
+    /// The pool this store writes through.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+fn aad(user: &str, column: &str) -> String {
+    format!("atombot_user_tokens/{column}/{user}")
+}
+
+fn ms(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn from_ms(ms: i64) -> Result<DateTime<Utc>, OAuthError> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .ok_or_else(|| OAuthError::store("read", format!("bad timestamp {ms}")))
+}
+
+impl UserTokenStore for SqliteUserTokenStore {
+    fn get<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<UserToken>>> {
+        Box::pin(async move {
+            let row = sqlx::query(
+                "SELECT access_token, expires_at_ms, refresh_token, refresh_expires_at_ms \
+                 FROM atombot_user_tokens WHERE user = ?",
+            )
+            .bind(user)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| OAuthError::store("read", e))?;
+            let Some(row) = row else { return Ok(None) };
+            let read = |e: sqlx::Error| OAuthError::store("read", e);
+            let access: Vec<u8> = row.try_get("access_token").map_err(read)?;
+            let expires: i64 = row.try_get("expires_at_ms").map_err(read)?;
+            let refresh: Option<Vec<u8>> = row.try_get("refresh_token").map_err(read)?;
+            let refresh_expires: Option<i64> =
+                row.try_get("refresh_expires_at_ms").map_err(read)?;
+            let refresh_token = match refresh {
+                Some(sealed) => Some(self.key.open(&aad(user, "refresh_token"), &sealed)?),
+                None => None,
+            };
+            Ok(Some(UserToken {
+                user: user.to_owned(),
+                access_token: self.key.open(&aad(user, "access_token"), &access)?,
+                expires_at: from_ms(expires)?,
+                refresh_token,
+                refresh_expires_at: refresh_expires.map(from_ms).transpose()?,
+            }))
+        })
+    }
+
+    fn put<'a>(&'a self, token: &'a UserToken) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let user = token.user.as_str();
+            let access = self
+                .key
+                .seal(&aad(user, "access_token"), &token.access_token)?;
+            let refresh = match &token.refresh_token {
+                Some(r) => Some(self.key.seal(&aad(user, "refresh_token"), r)?),
+                None => None,
+            };
+            sqlx::query(
+                "INSERT INTO atombot_user_tokens \
+                 (user, access_token, expires_at_ms, refresh_token, refresh_expires_at_ms, \
+                  updated_at_ms) VALUES (?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT(user) DO UPDATE SET access_token = excluded.access_token, \
+                 expires_at_ms = excluded.expires_at_ms, refresh_token = excluded.refresh_token, \
+                 refresh_expires_at_ms = excluded.refresh_expires_at_ms, \
+                 updated_at_ms = excluded.updated_at_ms",
+            )
+            .bind(user)
+            .bind(access)
+            .bind(ms(token.expires_at))
+            .bind(refresh)
+            .bind(token.refresh_expires_at.map(ms))
+            .bind(ms(Utc::now()))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| OAuthError::store("write", e))?;
+            Ok(())
+        })
+    }
+
+    fn remove<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let done = sqlx::query("DELETE FROM atombot_user_tokens WHERE user = ?")
+                .bind(user)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| OAuthError::store("delete", e))?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+}
