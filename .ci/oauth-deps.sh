@@ -11,6 +11,6 @@ if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
     SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
+[ -n "${ATOMBOT_APT_UPDATED:-}" ] || $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends chromium
 chromium --version

@@ -25,7 +25,7 @@ if [ "${#need_install[@]}" -gt 0 ]; then
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
+    [ -n "${ATOMBOT_APT_UPDATED:-}" ] || apt-get update -qq
     apt-get install -y -qq "${need_install[@]}" >/dev/null
 fi
 

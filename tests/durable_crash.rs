@@ -61,7 +61,7 @@ async fn start_bot(queue_url: &str, queue_name: &str, out: &Path) -> Bot {
     let port = free_port();
     let key =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("src/testing/keys/dev-app-private-key.pem");
-    let child = Command::new(std::env::current_exe().unwrap())
+    let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "child_bot",
             "--exact",
@@ -93,6 +93,8 @@ async fn start_bot(queue_url: &str, queue_name: &str, out: &Path) -> Bot {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the bot on {url} did not come up");
 }
 

@@ -67,6 +67,8 @@ pub(crate) struct JobLease {
 struct Shared {
     /// Tasks handed to the worker whose outcome is not yet recorded.
     in_flight: AtomicUsize,
+    /// Woken when a task's outcome is recorded, so a full worker takes the next one.
+    slot_freed: futures_util::task::AtomicWaker,
 }
 
 /// An apalis-core 1.0 [`Backend`] over a [`Queue`]'s storage; get one from [`Queue::backend`].
@@ -280,6 +282,15 @@ impl Backend for JobBackend {
         }
         let config = self.queue.config();
         loop {
+            // A slot is free only once the previous job's outcome is recorded, so at most
+            // `batch` jobs are ever between "started" and "acknowledged": that bounds what a
+            // crash can make run twice.
+            if self.shared.in_flight.load(Ordering::SeqCst) >= self.batch {
+                self.shared.slot_freed.register(cx.waker());
+                if self.shared.in_flight.load(Ordering::SeqCst) >= self.batch {
+                    return Poll::Pending;
+                }
+            }
             if let Some(leased) = self.buffer.pop_front() {
                 self.shared.in_flight.fetch_add(1, Ordering::SeqCst);
                 return Poll::Ready(Some(Ok(self.to_task(leased))));
@@ -541,6 +552,7 @@ struct InFlight(Arc<Shared>);
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.0.slot_freed.wake();
     }
 }
 
