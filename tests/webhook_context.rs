@@ -179,12 +179,14 @@ async fn concurrent_deliveries_for_a_cold_installation_mint_one_token() {
 #[tokio::test]
 async fn the_response_does_not_wait_for_a_slow_handler() {
     let sim = Simulator::start().await.unwrap();
+    let started = Arc::new(AtomicBool::new(false));
     let finished = Arc::new(AtomicBool::new(false));
-    let flag = finished.clone();
+    let (start_flag, flag) = (started.clone(), finished.clone());
     let bot = common::bot(&sim)
         .on("push", move |_ctx: Context| {
-            let flag = flag.clone();
+            let (start_flag, flag) = (start_flag.clone(), flag.clone());
             async move {
+                start_flag.store(true, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 flag.store(true, Ordering::SeqCst);
                 Ok::<_, atombot::Error>(())
@@ -202,7 +204,10 @@ async fn the_response_does_not_wait_for_a_slow_handler() {
         "the response waited for the handler"
     );
     assert!(took < Duration::from_secs(1), "acknowledged after {took:?}");
-    // Shutdown lets the running handler finish.
+    // Shutdown while the handler runs lets it finish.
+    while !started.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(bot.shutdown().await);
     assert!(finished.load(Ordering::SeqCst));
 }
