@@ -78,16 +78,17 @@ impl Dispatch {
                     Ok(Ok(())) => None,
                     Ok(Err(error)) => {
                         tracing::error!(%error, "handler failed");
-                        Some("error")
+                        Some(("error", error.to_string()))
                     }
                     Err(join) if join.is_panic() => {
-                        tracing::error!(panic = %panic_message(join.into_panic()), "handler panicked");
-                        Some("panic")
+                        let message = panic_message(join.into_panic());
+                        tracing::error!(panic = %message, "handler panicked");
+                        Some(("panic", message))
                     }
-                    Err(_) => Some("cancelled"),
+                    Err(_) => Some(("cancelled", "the handler task was cancelled".to_owned())),
                 };
-                metrics.handler_finished(handler.name(), seconds, failure);
-                failure.map(|kind| format!("{} ({kind})", handler.name()))
+                metrics.handler_finished(handler.name(), seconds, failure.as_ref().map(|f| f.0));
+                failure.map(|(kind, message)| format!("{} ({kind}: {message})", handler.name()))
             }
         });
         let failed: Vec<String> = join_all(runs).await.into_iter().flatten().collect();
