@@ -49,16 +49,8 @@ struct Bot {
     url: String,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start_bot(queue_url: &str, queue_name: &str, out: &Path) -> Bot {
-    let port = free_port();
+    let port = common::free_port();
     let key =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("src/testing/keys/dev-app-private-key.pem");
     let mut child = Command::new(std::env::current_exe().unwrap())

@@ -13,14 +13,6 @@ use atombot::Context;
 use atombot::testing::Simulator;
 use serde_json::json;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 struct Redis(Child);
 
 impl Drop for Redis {
@@ -72,7 +64,7 @@ async fn a_queue_outage_answers_503_and_recovers_without_a_restart() {
         return;
     }
     let dir = common::temp_dir("outage");
-    let port = free_port();
+    let port = common::free_port();
     let redis = start_redis(port, &dir).await;
 
     let sim = Simulator::start().await.unwrap();

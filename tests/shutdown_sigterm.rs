@@ -10,18 +10,10 @@ use std::time::Duration;
 
 use atombot::testing::Simulator;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_lets_the_running_handler_finish_then_exits_zero() {
     let sim = Simulator::start().await.unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let dir = common::temp_dir("sigterm");
     let queue = dir.join("queue.db");
     let mut child = Command::new(common::example("slow-handler"))
