@@ -17,10 +17,12 @@
 
 mod dispatch;
 mod metrics;
+mod ops;
 mod queue;
 mod receiver;
 mod resolve;
 mod settings;
+mod signal;
 mod worker;
 
 use std::future::Future;
@@ -28,10 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 
 use axum::Router as HttpRouter;
-use axum::extract::State;
-use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use http::StatusCode;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -49,7 +48,9 @@ pub use self::{
     queue::{DELIVERY_KIND, DeliveryQueue, EnqueueError},
     resolve::InstallationResolver,
     settings::{LogFormat, RuntimeSettings, env},
+    signal::{init_logging, shutdown_signal},
 };
+use ops::{Ops, readyz, render_metrics, sample_depth};
 
 /// A bot: handlers plus everything needed to serve them.
 ///
@@ -383,75 +384,4 @@ struct Built {
     queue: Queue,
     stop: watch::Sender<bool>,
     worker: tokio::task::JoinHandle<()>,
-}
-
-#[derive(Clone)]
-struct Ops {
-    queue: Queue,
-    metrics: Metrics,
-}
-
-async fn readyz(State(ops): State<Ops>) -> impl IntoResponse {
-    match ops.queue.ping().await {
-        Ok(()) => (StatusCode::OK, "ready".to_owned()),
-        Err(error) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: {error}"),
-        ),
-    }
-}
-
-/// Samples the queue depth for `/metrics` every second until the bot stops.
-async fn sample_depth(queue: queue::JobDeliveryQueue, mut stopped: watch::Receiver<bool>) {
-    loop {
-        queue.sample_depth().await;
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-            _ = stopped.wait_for(|s| *s) => return,
-        }
-    }
-}
-
-async fn render_metrics(State(ops): State<Ops>) -> impl IntoResponse {
-    (
-        [(
-            http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        ops.metrics.render(),
-    )
-}
-
-/// Completes on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-}
-
-/// Installs a `tracing` subscriber (human or JSON; filter from `RUST_LOG`, default `info`)
-/// unless one is already installed.
-pub fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Human => builder.try_init(),
-    };
 }
