@@ -2,7 +2,7 @@
 //!
 //! Built in code with [`AppConfig::builder`] or read from the environment with
 //! [`AppConfig::from_env`]. Every problem is reported at start-up as
-//! [`Error::Config`](crate::Error::Config) naming the setting, never its secret value.
+//! [`Error::Config`] naming the setting, never its secret value.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -116,7 +116,7 @@ impl AppConfig {
         AppConfigBuilder::default()
     }
 
-    /// Reads the `ATOMGIT_*` environment variables (see [`env`]).
+    /// Reads the `ATOMGIT_*` environment variables (see [`env`](mod@env)).
     ///
     /// Fails with [`Error::Config`] naming the first missing or invalid setting.
     pub fn from_env() -> Result<Self> {

@@ -20,7 +20,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With the `testing` feature, [`testing::Simulator`] runs a local AtomGit on `127.0.0.1`
+//! With the `testing` feature, `testing::Simulator` runs a local AtomGit on `127.0.0.1`
 //! so all of this works offline.
 
 mod app;

@@ -32,7 +32,7 @@ struct LoginArgs {
     /// Port on 127.0.0.1 for the callback (0 picks a free one).
     #[arg(long, default_value_t = 8765)]
     port: u16,
-    /// The callback URL registered with the app (default http://127.0.0.1:<port>/oauth/callback).
+    /// The callback URL registered with the app (default `http://127.0.0.1:<port>/oauth/callback`).
     #[arg(long, value_name = "URL")]
     redirect_uri: Option<String>,
     /// Also print the access and refresh tokens.

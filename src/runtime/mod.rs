@@ -82,6 +82,7 @@ impl std::fmt::Debug for Bot {
 /// A bot whose server is running; see [`Bot::start`].
 #[derive(Debug)]
 pub struct RunningBot {
+    oauth: Option<crate::oauth::OAuth>,
     addr: std::net::SocketAddr,
     metrics: Metrics,
     queue: Queue,
@@ -103,6 +104,21 @@ impl RunningBot {
     /// The bot's metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// A client acting as signed-in user `user`, with their `atu_` token (refreshed as
+    /// needed).
+    ///
+    /// Fails with a "sign in again" error ([`Error::is_sign_in_again`]) when the user has no
+    /// stored token, and with [`Error::Config`] when the bot has no [`Bot::oauth`].
+    pub async fn user_client(&self, user: &str) -> Result<crate::Client> {
+        match &self.oauth {
+            Some(oauth) => oauth.user_client(user).await,
+            None => Err(Error::config(
+                crate::config::env::CLIENT_ID,
+                "user sign-in is not enabled on this bot (Bot::oauth)",
+            )),
+        }
     }
 
     /// The bot's job queue (inspect failed jobs, re-queue them, read stats).
@@ -192,7 +208,8 @@ impl Bot {
     }
 
     /// Mounts the user sign-in routes of `oauth` (`GET /login`, `GET /oauth/callback`,
-    /// `POST /logout`); keep a clone of `oauth` for [`OAuth::user_client`].
+    /// `POST /logout`); act as a signed-in user with [`RunningBot::user_client`] (or a
+    /// clone of `oauth` and [`OAuth::user_client`]).
     ///
     /// [`OAuth::user_client`]: crate::oauth::OAuth::user_client
     pub fn oauth(mut self, oauth: crate::oauth::OAuth) -> Self {
@@ -279,11 +296,12 @@ impl Bot {
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz).with_state(ops.clone()))
             .route("/metrics", get(render_metrics).with_state(ops));
-        let http = match self.oauth {
+        let http = match &self.oauth {
             Some(oauth) => http.merge(oauth.router()),
             None => http,
         };
         Ok(Built {
+            oauth: self.oauth,
             http,
             metrics,
             queue,
@@ -319,6 +337,7 @@ impl Bot {
             .local_addr()
             .map_err(|e| Error::config(env::LISTEN, e.to_string()))?;
         let Built {
+            oauth,
             http,
             metrics,
             queue,
@@ -339,6 +358,7 @@ impl Bot {
         });
         tracing::info!(%addr, "atombot listening");
         Ok(RunningBot {
+            oauth,
             addr,
             metrics,
             queue,
@@ -379,6 +399,7 @@ fn webhook_settings(config: &AppConfig, settings: &RuntimeSettings) -> WebhookSe
 
 /// What `build` makes.
 struct Built {
+    oauth: Option<crate::oauth::OAuth>,
     http: HttpRouter,
     metrics: Metrics,
     queue: Queue,

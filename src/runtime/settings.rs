@@ -91,7 +91,7 @@ fn parse<T: std::str::FromStr>(name: &'static str, value: &str, what: &str) -> R
 }
 
 impl RuntimeSettings {
-    /// Reads the `ATOMBOT_*` variables (see [`env`]); unset ones keep their defaults.
+    /// Reads the `ATOMBOT_*` variables (see [`env`](mod@env)); unset ones keep their defaults.
     ///
     /// Fails with [`Error::Config`] naming a variable whose value does not parse.
     pub fn from_env() -> Result<Self> {

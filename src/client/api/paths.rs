@@ -1,7 +1,7 @@
 //! Every OpenAPI path atombot calls, in one place. Paths are relative to the API base URL
 //! (which may carry a prefix such as `/api/v5`); segments are percent-encoded.
 //!
-//! Sources are in `openapi.md` of the platform notes: `[doc]` paths come from the
+//! Sources are in `openapi.md` of the platform notes: `(documented)` paths come from the
 //! platform's documentation; the others from third-party clients of the same API.
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -24,22 +24,22 @@ fn seg(s: &str) -> String {
     utf8_percent_encode(s, SEGMENT).to_string()
 }
 
-/// `GET /app/installations` [doc].
+/// `GET /app/installations` (documented).
 pub fn installations() -> String {
     "/app/installations".to_owned()
 }
 
-/// `POST /app/installations/{id}/access_tokens` [doc].
+/// `POST /app/installations/{id}/access_tokens` (documented).
 pub fn installation_access_tokens(installation: u64) -> String {
     format!("/app/installations/{installation}/access_tokens")
 }
 
-/// `GET /orgs/{org}/repos` [doc].
+/// `GET /orgs/{org}/repos` (documented).
 pub fn org_repos(org: &str) -> String {
     format!("/orgs/{}/repos", seg(org))
 }
 
-/// `GET /user/{username}/repos` [doc] (third-party clients use `/users/{username}/repos`).
+/// `GET /user/{username}/repos` (documented) (third-party clients use `/users/{username}/repos`).
 pub fn user_repos(username: &str) -> String {
     format!("/user/{}/repos", seg(username))
 }
