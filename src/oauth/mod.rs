@@ -60,6 +60,33 @@ pub use self::{
     },
 };
 
+#[cfg(feature = "postgres")]
+#[doc(inline)]
+pub use self::store::PostgresUserTokenStore;
+#[cfg(feature = "redis")]
+#[doc(inline)]
+pub use self::store::{REDIS_USER_TOKEN_PREFIX, RedisUserTokenStore};
+
+/// The jobs queue URL, which the user-token store shares when `ATOMBOT_OAUTH_STORE` is unset.
+const QUEUE_ENV: &str = "ATOMBOT_QUEUE";
+
+/// The built-in durable stores [`OAuth::from_env`] can pick.
+enum StoreScheme {
+    Sqlite,
+    Redis,
+    Postgres,
+}
+
+/// Which built-in store `url`'s scheme names, whether or not its feature is on.
+fn store_scheme(url: &str) -> Option<StoreScheme> {
+    match url.trim().split_once(':')?.0 {
+        "sqlite" => Some(StoreScheme::Sqlite),
+        "redis" | "rediss" => Some(StoreScheme::Redis),
+        "postgres" | "postgresql" => Some(StoreScheme::Postgres),
+        _ => None,
+    }
+}
+
 /// Name of the cookie holding a login's `state` (HttpOnly, SameSite=Lax, path `/oauth`).
 pub const STATE_COOKIE: &str = "atombot_oauth_state";
 /// Name of the cookie holding the session id (HttpOnly, SameSite=Lax, path `/`).
@@ -194,29 +221,73 @@ impl OAuth {
         }
     }
 
-    /// The durable default from the environment: [`OAuthSettings::from_env`] and a
-    /// [`SqliteUserTokenStore`] at `ATOMBOT_OAUTH_STORE` (else `ATOMBOT_QUEUE` when it is a
-    /// SQLite URL, else `sqlite://atombot.db`) keyed by `ATOMBOT_TOKEN_KEY`.
+    /// The durable default from the environment: [`OAuthSettings::from_env`] and a store
+    /// keyed by `ATOMBOT_TOKEN_KEY` at `ATOMBOT_OAUTH_STORE`, else at `ATOMBOT_QUEUE` when it
+    /// is a `sqlite://`, `redis://` or `postgres://` URL, else at `sqlite://atombot.db`.
     ///
-    /// Fails with [`Error::Config`] naming the setting at fault; without
-    /// `ATOMBOT_TOKEN_KEY` it refuses to start.
+    /// The URL's scheme picks the store: `sqlite://` → [`SqliteUserTokenStore`],
+    /// `redis://`/`rediss://` → `RedisUserTokenStore` (feature `redis`),
+    /// `postgres://`/`postgresql://` → `PostgresUserTokenStore` (feature `postgres`). The
+    /// in-memory store is never picked here (it is neither durable nor encrypted): a
+    /// `memory` queue falls back to `sqlite://atombot.db`, and `ATOMBOT_OAUTH_STORE=memory`
+    /// is refused; pass a [`MemoryUserTokenStore`] to [`OAuthBuilder::store`] in tests.
+    ///
+    /// Fails with [`Error::Config`] naming the setting at fault (and the cargo feature when
+    /// the scheme's is off); without `ATOMBOT_TOKEN_KEY` it refuses to start.
     pub async fn from_env(config: &AppConfig) -> Result<Self> {
         let settings = OAuthSettings::from_env()?;
         let key = TokenKey::from_env()?;
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let url = var(env::STORE)
-            .or_else(|| var("ATOMBOT_QUEUE").filter(|q| q.starts_with("sqlite:")))
-            .unwrap_or_else(|| "sqlite://atombot.db".to_owned());
-        if !url.starts_with("sqlite:") {
-            return Err(Error::config(
-                env::STORE,
-                "only sqlite:// stores are built in; implement UserTokenStore for others",
-            ));
-        }
-        let store = SqliteUserTokenStore::connect(&url, key).await?;
+        let (setting, url) = match var(env::STORE) {
+            Some(url) => (env::STORE, url),
+            None => match var(QUEUE_ENV).filter(|q| store_scheme(q).is_some()) {
+                Some(url) => (QUEUE_ENV, url),
+                None => (env::STORE, "sqlite://atombot.db".to_owned()),
+            },
+        };
+        let store: Arc<dyn UserTokenStore> = match store_scheme(&url) {
+            Some(StoreScheme::Sqlite) => Arc::new(SqliteUserTokenStore::connect(&url, key).await?),
+            #[cfg(feature = "redis")]
+            Some(StoreScheme::Redis) => Arc::new(RedisUserTokenStore::connect(&url, key).await?),
+            #[cfg(feature = "postgres")]
+            Some(StoreScheme::Postgres) => {
+                Arc::new(PostgresUserTokenStore::connect(&url, key).await?)
+            }
+            #[cfg(not(feature = "redis"))]
+            Some(StoreScheme::Redis) => {
+                return Err(Error::config(
+                    setting,
+                    "a redis:// store needs atombot's `redis` cargo feature, which is off",
+                ));
+            }
+            #[cfg(not(feature = "postgres"))]
+            Some(StoreScheme::Postgres) => {
+                return Err(Error::config(
+                    setting,
+                    "a postgres:// store needs atombot's `postgres` cargo feature, which is off",
+                ));
+            }
+            None if url.trim() == "memory" => {
+                return Err(Error::config(
+                    setting,
+                    "`memory` is not a durable store; use sqlite://, redis:// or postgres:// \
+                     (or OAuth::builder(..).store(MemoryUserTokenStore::new()) in tests)",
+                ));
+            }
+            None => {
+                return Err(Error::config(
+                    setting,
+                    format!(
+                        "unsupported scheme {:?}: use sqlite://, redis:// or postgres://, \
+                         or implement UserTokenStore",
+                        url.split("://").next().unwrap_or("")
+                    ),
+                ));
+            }
+        };
         Self::builder(config)
             .settings(settings)
-            .store(store)
+            .shared_store(store)
             .build()
     }
 

@@ -1,11 +1,17 @@
 //! Where signed-in users' tokens live: the [`UserTokenStore`] trait, an in-memory store for
-//! tests and a durable SQLite store that encrypts every token with [`TokenKey`].
+//! tests, a durable SQLite store and, for bots running as several replicas, Redis (feature
+//! `redis`) and Postgres (feature `postgres`) stores. The durable stores encrypt every token
+//! with [`TokenKey`], bound to its user and column.
 //!
-//! Another backend (Redis, Postgres) implements the three methods of the trait; it must
-//! encrypt tokens the same way (see [`TokenKey`]).
+//! Another backend implements the three methods of the trait; it must encrypt tokens the
+//! same way (see [`TokenKey`]).
 
 mod crypto;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
 mod sqlite;
 
 use std::fmt;
@@ -22,6 +28,13 @@ pub use self::{
     memory::MemoryUserTokenStore,
     sqlite::SqliteUserTokenStore,
 };
+
+#[cfg(feature = "postgres")]
+#[doc(inline)]
+pub use self::postgres::PostgresUserTokenStore;
+#[cfg(feature = "redis")]
+#[doc(inline)]
+pub use self::redis::{REDIS_USER_TOKEN_PREFIX, RedisUserTokenStore};
 
 /// One signed-in user's tokens, with absolute expiry instants.
 ///

@@ -1,0 +1,226 @@
+//! [`RedisUserTokenStore`]: tokens in Redis hashes, encrypted with [`TokenKey`], shared by
+//! every replica of the bot.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use futures_util::future::BoxFuture;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::{TokenKey, UserToken, UserTokenStore};
+use crate::error::{Error, Result};
+use crate::oauth::OAuthError;
+
+/// The default key prefix; a user's record lives at `{prefix}{user}`.
+pub const REDIS_USER_TOKEN_PREFIX: &str = "atombot:user-token:";
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// User tokens in Redis, for bots running as several replicas: one hash per user at
+/// `atombot:user-token:{user}` with the same fields as the SQLite table. Each token is
+/// sealed with AES-256-GCM bound to its user and field, exactly as in
+/// [`SqliteUserTokenStore`](super::SqliteUserTokenStore); no plaintext token is ever sent
+/// to the server.
+///
+/// Its `Debug` output shows neither the URL nor the key.
+///
+/// # Example
+/// ```no_run
+/// # async fn run() -> atombot::Result<()> {
+/// use atombot::oauth::{RedisUserTokenStore, TokenKey};
+///
+/// let store = RedisUserTokenStore::connect("redis://127.0.0.1:6379/", TokenKey::from_env()?).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisUserTokenStore {
+    conn: ConnectionManager,
+    key: Arc<TokenKey>,
+    prefix: String,
+}
+
+impl std::fmt::Debug for RedisUserTokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisUserTokenStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisUserTokenStore {
+    /// Connects to the server at `url` (`redis://…` or `rediss://…`).
+    ///
+    /// Fails with [`Error::Config`] for a bad URL and [`OAuthError::Store`] when the server
+    /// cannot be reached; neither message contains the URL's password.
+    pub async fn connect(url: &str, key: TokenKey) -> Result<Self> {
+        let client = redis::Client::open(url)
+            .map_err(|e| Error::config("redis url", scrub(e.to_string(), url)))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(TIMEOUT))
+            .set_response_timeout(Some(TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(|e| OAuthError::store("open", scrub(e.to_string(), url)))?;
+        Ok(Self {
+            conn,
+            key: Arc::new(key),
+            prefix: REDIS_USER_TOKEN_PREFIX.to_owned(),
+        })
+    }
+
+    /// Like [`connect`](Self::connect) with the key from `ATOMBOT_TOKEN_KEY`.
+    ///
+    /// Fails with [`Error::Config`] naming `ATOMBOT_TOKEN_KEY` when it is unset or invalid.
+    pub async fn connect_with_env_key(url: &str) -> Result<Self> {
+        let key = TokenKey::from_env()?;
+        Self::connect(url, key).await
+    }
+
+    /// Uses `prefix` instead of [`REDIS_USER_TOKEN_PREFIX`] (for several bots on one
+    /// server). Records written under another prefix are not seen.
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The Redis key holding `user`'s record.
+    pub fn key_of(&self, user: &str) -> String {
+        format!("{}{user}", self.prefix)
+    }
+}
+
+/// Removes the URL's password (raw and percent-decoded) from an error message.
+fn scrub(message: String, url: &str) -> String {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return message;
+    };
+    let Some(raw) = parsed.password().filter(|p| !p.is_empty()) else {
+        return message;
+    };
+    let mut out = message.replace(raw, "***");
+    if let Ok(decoded) = percent_encoding::percent_decode_str(raw).decode_utf8()
+        && !decoded.is_empty()
+    {
+        out = out.replace(decoded.as_ref(), "***");
+    }
+    out
+}
+
+fn aad(user: &str, column: &str) -> String {
+    format!("atombot_user_tokens/{column}/{user}")
+}
+
+fn int(fields: &HashMap<String, Vec<u8>>, name: &str) -> Result<Option<i64>, OAuthError> {
+    fields
+        .get(name)
+        .map(|bytes| {
+            std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| OAuthError::store("read", format!("bad `{name}` field")))
+        })
+        .transpose()
+}
+
+fn from_ms(ms: i64) -> Result<DateTime<Utc>, OAuthError> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .ok_or_else(|| OAuthError::store("read", format!("bad timestamp {ms}")))
+}
+
+impl UserTokenStore for RedisUserTokenStore {
+    fn get<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<UserToken>>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let fields: HashMap<String, Vec<u8>> = redis::cmd("HGETALL")
+                .arg(self.key_of(user))
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| OAuthError::store("read", e))?;
+            let Some(access) = fields.get("access_token") else {
+                return Ok(None);
+            };
+            let expires = int(&fields, "expires_at_ms")?
+                .ok_or_else(|| OAuthError::store("read", "record without `expires_at_ms`"))?;
+            let refresh_token = match fields.get("refresh_token") {
+                Some(sealed) => Some(self.key.open(&aad(user, "refresh_token"), sealed)?),
+                None => None,
+            };
+            Ok(Some(UserToken {
+                user: user.to_owned(),
+                access_token: self.key.open(&aad(user, "access_token"), access)?,
+                expires_at: from_ms(expires)?,
+                refresh_token,
+                refresh_expires_at: int(&fields, "refresh_expires_at_ms")?
+                    .map(from_ms)
+                    .transpose()?,
+            }))
+        })
+    }
+
+    fn put<'a>(&'a self, token: &'a UserToken) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let user = token.user.as_str();
+            let key = self.key_of(user);
+            let access = self
+                .key
+                .seal(&aad(user, "access_token"), &token.access_token)?;
+            let mut hset = redis::cmd("HSET");
+            hset.arg(&key)
+                .arg("access_token")
+                .arg(access)
+                .arg("expires_at_ms")
+                .arg(token.expires_at.timestamp_millis())
+                .arg("updated_at_ms")
+                .arg(Utc::now().timestamp_millis());
+            if let Some(refresh) = &token.refresh_token {
+                let sealed = self.key.seal(&aad(user, "refresh_token"), refresh)?;
+                hset.arg("refresh_token").arg(sealed);
+            }
+            if let Some(at) = token.refresh_expires_at {
+                hset.arg("refresh_expires_at_ms").arg(at.timestamp_millis());
+            }
+            // Replace the whole record at once: no replica sees half of it.
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .cmd("DEL")
+                .arg(&key)
+                .ignore()
+                .add_command(hset);
+            let mut conn = self.conn.clone();
+            pipe.query_async::<()>(&mut conn)
+                .await
+                .map_err(|e| OAuthError::store("write", e))?;
+            Ok(())
+        })
+    }
+
+    fn remove<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let removed: i64 = redis::cmd("DEL")
+                .arg(self.key_of(user))
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| OAuthError::store("delete", e))?;
+            Ok(removed > 0)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub;
+
+    #[test]
+    fn scrub_hides_the_password() {
+        let url = "redis://bot:p%40ss-w0rd@127.0.0.1:6379/";
+        let out = scrub("failed p%40ss-w0rd and p@ss-w0rd".to_owned(), url);
+        assert_eq!(out, "failed *** and ***");
+        assert_eq!(scrub("plain".to_owned(), "redis://h/"), "plain");
+    }
+}
