@@ -18,8 +18,8 @@ pub mod env {
     pub const AFTER_LOGIN: &str = "ATOMBOT_OAUTH_AFTER_LOGIN";
     /// Where `POST /logout` sends the browser (default `/`).
     pub const AFTER_LOGOUT: &str = "ATOMBOT_OAUTH_AFTER_LOGOUT";
-    /// Where user tokens are stored (default: `ATOMBOT_QUEUE` if it is SQLite, else
-    /// `sqlite://atombot.db`).
+    /// Where user tokens are stored: a `sqlite://`, `redis://` or `postgres://` URL
+    /// (default: `ATOMBOT_QUEUE` when it is one of those, else `sqlite://atombot.db`).
     pub const STORE: &str = "ATOMBOT_OAUTH_STORE";
 }
 

@@ -12,6 +12,7 @@ mod memory;
 mod postgres;
 #[cfg(feature = "redis")]
 mod redis;
+mod sealed;
 mod sqlite;
 
 use std::fmt;

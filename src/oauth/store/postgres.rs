@@ -1,10 +1,11 @@
 //! [`PostgresUserTokenStore`]: tokens in a Postgres table, encrypted with [`TokenKey`],
 //! shared by every replica of the bot.
 
+use super::sealed::{SealedToken, scrub};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::Utc;
 use futures_util::future::BoxFuture;
 use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -105,33 +106,6 @@ impl PostgresUserTokenStore {
     }
 }
 
-/// Removes the URL's password (raw and percent-decoded) from an error message.
-fn scrub(message: String, url: &str) -> String {
-    let Ok(parsed) = url::Url::parse(url) else {
-        return message;
-    };
-    let Some(raw) = parsed.password().filter(|p| !p.is_empty()) else {
-        return message;
-    };
-    let mut out = message.replace(raw, "***");
-    if let Ok(decoded) = percent_encoding::percent_decode_str(raw).decode_utf8()
-        && !decoded.is_empty()
-    {
-        out = out.replace(decoded.as_ref(), "***");
-    }
-    out
-}
-
-fn aad(user: &str, column: &str) -> String {
-    format!("atombot_user_tokens/{column}/{user}")
-}
-
-fn from_ms(ms: i64) -> Result<DateTime<Utc>, OAuthError> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .ok_or_else(|| OAuthError::store("read", format!("bad timestamp {ms}")))
-}
-
 impl UserTokenStore for PostgresUserTokenStore {
     fn get<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<UserToken>>> {
         Box::pin(async move {
@@ -145,35 +119,19 @@ impl UserTokenStore for PostgresUserTokenStore {
             .map_err(|e| OAuthError::store("read", e))?;
             let Some(row) = row else { return Ok(None) };
             let read = |e: sqlx::Error| OAuthError::store("read", e);
-            let access: Vec<u8> = row.try_get("access_token").map_err(read)?;
-            let expires: i64 = row.try_get("expires_at_ms").map_err(read)?;
-            let refresh: Option<Vec<u8>> = row.try_get("refresh_token").map_err(read)?;
-            let refresh_expires: Option<i64> =
-                row.try_get("refresh_expires_at_ms").map_err(read)?;
-            let refresh_token = match refresh {
-                Some(sealed) => Some(self.key.open(&aad(user, "refresh_token"), &sealed)?),
-                None => None,
+            let sealed = SealedToken {
+                access_token: row.try_get("access_token").map_err(read)?,
+                expires_at_ms: row.try_get("expires_at_ms").map_err(read)?,
+                refresh_token: row.try_get("refresh_token").map_err(read)?,
+                refresh_expires_at_ms: row.try_get("refresh_expires_at_ms").map_err(read)?,
             };
-            Ok(Some(UserToken {
-                user: user.to_owned(),
-                access_token: self.key.open(&aad(user, "access_token"), &access)?,
-                expires_at: from_ms(expires)?,
-                refresh_token,
-                refresh_expires_at: refresh_expires.map(from_ms).transpose()?,
-            }))
+            Ok(Some(sealed.open(&self.key, user)?))
         })
     }
 
     fn put<'a>(&'a self, token: &'a UserToken) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let user = token.user.as_str();
-            let access = self
-                .key
-                .seal(&aad(user, "access_token"), &token.access_token)?;
-            let refresh = match &token.refresh_token {
-                Some(r) => Some(self.key.seal(&aad(user, "refresh_token"), r)?),
-                None => None,
-            };
+            let sealed = SealedToken::seal(&self.key, token)?;
             sqlx::query(
                 "INSERT INTO atombot_user_tokens \
                  (\"user\", access_token, expires_at_ms, refresh_token, refresh_expires_at_ms, \
@@ -183,11 +141,11 @@ impl UserTokenStore for PostgresUserTokenStore {
                  refresh_expires_at_ms = EXCLUDED.refresh_expires_at_ms, \
                  updated_at_ms = EXCLUDED.updated_at_ms",
             )
-            .bind(user)
-            .bind(access)
-            .bind(token.expires_at.timestamp_millis())
-            .bind(refresh)
-            .bind(token.refresh_expires_at.map(|at| at.timestamp_millis()))
+            .bind(&token.user)
+            .bind(sealed.access_token)
+            .bind(sealed.expires_at_ms)
+            .bind(sealed.refresh_token)
+            .bind(sealed.refresh_expires_at_ms)
             .bind(Utc::now().timestamp_millis())
             .execute(&self.pool)
             .await

@@ -1,11 +1,12 @@
 //! [`RedisUserTokenStore`]: tokens in Redis hashes, encrypted with [`TokenKey`], shared by
 //! every replica of the bot.
 
+use super::sealed::{SealedToken, scrub};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::Utc;
 use futures_util::future::BoxFuture;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
@@ -93,27 +94,6 @@ impl RedisUserTokenStore {
     }
 }
 
-/// Removes the URL's password (raw and percent-decoded) from an error message.
-fn scrub(message: String, url: &str) -> String {
-    let Ok(parsed) = url::Url::parse(url) else {
-        return message;
-    };
-    let Some(raw) = parsed.password().filter(|p| !p.is_empty()) else {
-        return message;
-    };
-    let mut out = message.replace(raw, "***");
-    if let Ok(decoded) = percent_encoding::percent_decode_str(raw).decode_utf8()
-        && !decoded.is_empty()
-    {
-        out = out.replace(decoded.as_ref(), "***");
-    }
-    out
-}
-
-fn aad(user: &str, column: &str) -> String {
-    format!("atombot_user_tokens/{column}/{user}")
-}
-
 fn int(fields: &HashMap<String, Vec<u8>>, name: &str) -> Result<Option<i64>, OAuthError> {
     fields
         .get(name)
@@ -124,12 +104,6 @@ fn int(fields: &HashMap<String, Vec<u8>>, name: &str) -> Result<Option<i64>, OAu
                 .ok_or_else(|| OAuthError::store("read", format!("bad `{name}` field")))
         })
         .transpose()
-}
-
-fn from_ms(ms: i64) -> Result<DateTime<Utc>, OAuthError> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .ok_or_else(|| OAuthError::store("read", format!("bad timestamp {ms}")))
 }
 
 impl UserTokenStore for RedisUserTokenStore {
@@ -144,45 +118,34 @@ impl UserTokenStore for RedisUserTokenStore {
             let Some(access) = fields.get("access_token") else {
                 return Ok(None);
             };
-            let expires = int(&fields, "expires_at_ms")?
-                .ok_or_else(|| OAuthError::store("read", "record without `expires_at_ms`"))?;
-            let refresh_token = match fields.get("refresh_token") {
-                Some(sealed) => Some(self.key.open(&aad(user, "refresh_token"), sealed)?),
-                None => None,
+            let sealed = SealedToken {
+                access_token: access.clone(),
+                expires_at_ms: int(&fields, "expires_at_ms")?
+                    .ok_or_else(|| OAuthError::store("read", "record without `expires_at_ms`"))?,
+                refresh_token: fields.get("refresh_token").cloned(),
+                refresh_expires_at_ms: int(&fields, "refresh_expires_at_ms")?,
             };
-            Ok(Some(UserToken {
-                user: user.to_owned(),
-                access_token: self.key.open(&aad(user, "access_token"), access)?,
-                expires_at: from_ms(expires)?,
-                refresh_token,
-                refresh_expires_at: int(&fields, "refresh_expires_at_ms")?
-                    .map(from_ms)
-                    .transpose()?,
-            }))
+            Ok(Some(sealed.open(&self.key, user)?))
         })
     }
 
     fn put<'a>(&'a self, token: &'a UserToken) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let user = token.user.as_str();
-            let key = self.key_of(user);
-            let access = self
-                .key
-                .seal(&aad(user, "access_token"), &token.access_token)?;
+            let key = self.key_of(&token.user);
+            let sealed = SealedToken::seal(&self.key, token)?;
             let mut hset = redis::cmd("HSET");
             hset.arg(&key)
                 .arg("access_token")
-                .arg(access)
+                .arg(sealed.access_token)
                 .arg("expires_at_ms")
-                .arg(token.expires_at.timestamp_millis())
+                .arg(sealed.expires_at_ms)
                 .arg("updated_at_ms")
                 .arg(Utc::now().timestamp_millis());
-            if let Some(refresh) = &token.refresh_token {
-                let sealed = self.key.seal(&aad(user, "refresh_token"), refresh)?;
-                hset.arg("refresh_token").arg(sealed);
+            if let Some(refresh) = sealed.refresh_token {
+                hset.arg("refresh_token").arg(refresh);
             }
-            if let Some(at) = token.refresh_expires_at {
-                hset.arg("refresh_expires_at_ms").arg(at.timestamp_millis());
+            if let Some(at) = sealed.refresh_expires_at_ms {
+                hset.arg("refresh_expires_at_ms").arg(at);
             }
             // Replace the whole record at once: no replica sees half of it.
             let mut pipe = redis::pipe();
@@ -214,7 +177,7 @@ impl UserTokenStore for RedisUserTokenStore {
 
 #[cfg(test)]
 mod tests {
-    use super::scrub;
+    use super::super::sealed::scrub;
 
     #[test]
     fn scrub_hides_the_password() {

@@ -1,9 +1,10 @@
 //! [`SqliteUserTokenStore`]: tokens in a SQLite file, encrypted with [`TokenKey`].
 
+use super::sealed::SealedToken;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::Utc;
 use futures_util::future::BoxFuture;
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -85,20 +86,6 @@ impl SqliteUserTokenStore {
     }
 }
 
-fn aad(user: &str, column: &str) -> String {
-    format!("atombot_user_tokens/{column}/{user}")
-}
-
-fn ms(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-fn from_ms(ms: i64) -> Result<DateTime<Utc>, OAuthError> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .ok_or_else(|| OAuthError::store("read", format!("bad timestamp {ms}")))
-}
-
 impl UserTokenStore for SqliteUserTokenStore {
     fn get<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<UserToken>>> {
         Box::pin(async move {
@@ -112,35 +99,19 @@ impl UserTokenStore for SqliteUserTokenStore {
             .map_err(|e| OAuthError::store("read", e))?;
             let Some(row) = row else { return Ok(None) };
             let read = |e: sqlx::Error| OAuthError::store("read", e);
-            let access: Vec<u8> = row.try_get("access_token").map_err(read)?;
-            let expires: i64 = row.try_get("expires_at_ms").map_err(read)?;
-            let refresh: Option<Vec<u8>> = row.try_get("refresh_token").map_err(read)?;
-            let refresh_expires: Option<i64> =
-                row.try_get("refresh_expires_at_ms").map_err(read)?;
-            let refresh_token = match refresh {
-                Some(sealed) => Some(self.key.open(&aad(user, "refresh_token"), &sealed)?),
-                None => None,
+            let sealed = SealedToken {
+                access_token: row.try_get("access_token").map_err(read)?,
+                expires_at_ms: row.try_get("expires_at_ms").map_err(read)?,
+                refresh_token: row.try_get("refresh_token").map_err(read)?,
+                refresh_expires_at_ms: row.try_get("refresh_expires_at_ms").map_err(read)?,
             };
-            Ok(Some(UserToken {
-                user: user.to_owned(),
-                access_token: self.key.open(&aad(user, "access_token"), &access)?,
-                expires_at: from_ms(expires)?,
-                refresh_token,
-                refresh_expires_at: refresh_expires.map(from_ms).transpose()?,
-            }))
+            Ok(Some(sealed.open(&self.key, user)?))
         })
     }
 
     fn put<'a>(&'a self, token: &'a UserToken) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let user = token.user.as_str();
-            let access = self
-                .key
-                .seal(&aad(user, "access_token"), &token.access_token)?;
-            let refresh = match &token.refresh_token {
-                Some(r) => Some(self.key.seal(&aad(user, "refresh_token"), r)?),
-                None => None,
-            };
+            let sealed = SealedToken::seal(&self.key, token)?;
             sqlx::query(
                 "INSERT INTO atombot_user_tokens \
                  (user, access_token, expires_at_ms, refresh_token, refresh_expires_at_ms, \
@@ -150,12 +121,12 @@ impl UserTokenStore for SqliteUserTokenStore {
                  refresh_expires_at_ms = excluded.refresh_expires_at_ms, \
                  updated_at_ms = excluded.updated_at_ms",
             )
-            .bind(user)
-            .bind(access)
-            .bind(ms(token.expires_at))
-            .bind(refresh)
-            .bind(token.refresh_expires_at.map(ms))
-            .bind(ms(Utc::now()))
+            .bind(&token.user)
+            .bind(sealed.access_token)
+            .bind(sealed.expires_at_ms)
+            .bind(sealed.refresh_token)
+            .bind(sealed.refresh_expires_at_ms)
+            .bind(Utc::now().timestamp_millis())
             .execute(&self.pool)
             .await
             .map_err(|e| OAuthError::store("write", e))?;
