@@ -1,0 +1,270 @@
+//! [`AckLayer`] / [`AckService`]: the backend middleware that runs each task on its own Tokio
+//! task and records what came of it in the store.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use apalis_core::error::{AbortError, BoxDynError, RetryAfterError};
+use apalis_core::layers::{Layer, Service};
+use apalis_core::task::Task;
+use apalis_core::worker::context::WorkerContext;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use tracing::{Instrument, debug, error, info_span, warn};
+
+use super::{AbortOnDrop, JobLease, Shared};
+use crate::error::JobError;
+use crate::job::{Job, dur_ms, now_ms};
+use crate::store::Ack;
+
+/// The backend middleware of [`JobBackend`]: runs each task on its own Tokio task and records
+/// its outcome in the store. apalis adds it for you; see [`AckService`].
+#[derive(Clone)]
+pub struct AckLayer {
+    pub(super) worker: WorkerContext,
+    pub(super) shutdown_timeout: Duration,
+    pub(super) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for AckLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AckLayer")
+            .field("worker", &self.worker.name())
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for AckLayer {
+    type Service = AckService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AckService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// Runs a task (the user's layers and handler) and records what came of it:
+///
+/// | result | recorded |
+/// |---|---|
+/// | `Ok(_)` | done |
+/// | [`JobError::Retry`], apalis' [`RetryAfterError`], any other error, a panic | retry at a stored time (exponential backoff, or the `RetryAfterError` delay); failed after the last attempt |
+/// | [`JobError::Abort`], apalis' [`AbortError`] | failed now |
+/// | [`JobError::Unknown`] | returned to the queue after `unknown_kind_delay`, attempt given back |
+/// | unfinished at the shutdown timeout | cancelled, returned to the queue at once, attempt given back |
+///
+/// If the store cannot be reached, recording is retried until it succeeds or the shutdown
+/// timeout passes; then orphan recovery takes over.
+#[derive(Clone)]
+pub struct AckService<S> {
+    inner: S,
+    layer: AckLayer,
+}
+
+impl<S> fmt::Debug for AckService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AckService")
+            .field("layer", &self.layer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Service<Task<Job>> for AckService<S>
+where
+    S: Service<Task<Job>>,
+    S::Future: Send + 'static,
+    S::Response: Send + 'static,
+    S::Error: Into<BoxDynError> + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = BoxDynError;
+    type Future = BoxFuture<'static, Result<S::Response, BoxDynError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, task: Task<Job>) -> Self::Future {
+        let Some(lease) = task.data().get::<JobLease>().cloned() else {
+            // Not one of ours: run it without recording anything.
+            return self.inner.call(task).map(|r| r.map_err(Into::into)).boxed();
+        };
+        let span = info_span!(
+            "job",
+            id = %lease.id,
+            kind = %task.args.kind,
+            attempt = lease.attempt,
+            max_attempts = lease.max_attempts
+        );
+        let fut = span.in_scope(|| self.inner.call(task));
+        let AckLayer {
+            worker,
+            shutdown_timeout,
+            shared,
+        } = self.layer.clone();
+        async move {
+            let _counted = InFlight(shared);
+            let started = std::time::Instant::now();
+            let mut deadline = std::pin::pin!(deadline(worker, shutdown_timeout));
+            // Its own Tokio task: jobs run in parallel, and a panic without catch-panic is
+            // still only this job's failure.
+            let mut run = AbortOnDrop(tokio::spawn(fut.in_current_span()));
+            let finished = tokio::select! {
+                joined = &mut run.0 => Some(joined),
+                () = &mut deadline => None,
+            };
+            drop(run);
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let config = lease.queue.config().clone();
+            let late = finished.is_none();
+            let (ack, result) = match finished {
+                Some(Ok(Ok(response))) => {
+                    debug!(elapsed_ms, "job done");
+                    (Ack::Done, Ok(response))
+                }
+                Some(Ok(Err(e))) => {
+                    let e: BoxDynError = e.into();
+                    (outcome(&e, &lease, &config, elapsed_ms), Err(e))
+                }
+                Some(Err(joined)) => {
+                    let msg = if joined.is_panic() {
+                        format!("handler panicked: {}", panic_message(&joined.into_panic()))
+                    } else {
+                        "handler task was cancelled".to_string()
+                    };
+                    let e: BoxDynError = Box::new(JobError::Retry(msg));
+                    (outcome(&e, &lease, &config, elapsed_ms), Err(e))
+                }
+                None => {
+                    warn!(
+                        elapsed_ms,
+                        "shutdown timeout: returning unfinished job to the queue"
+                    );
+                    let e: BoxDynError = "job did not finish before the shutdown timeout".into();
+                    (Ack::Release { run_at: now_ms() }, Err(e))
+                }
+            };
+            record(&lease, &ack, deadline, late).await;
+            result
+        }
+        .instrument(span)
+        .boxed()
+    }
+}
+
+/// Counts a task as in flight until its outcome is recorded (or it is dropped).
+struct InFlight(Arc<Shared>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.0.slot_freed.wake();
+    }
+}
+
+/// Completes `shutdown_timeout` after the worker starts shutting down.
+async fn deadline(worker: WorkerContext, shutdown_timeout: Duration) {
+    while !worker.is_shutting_down() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(shutdown_timeout).await;
+}
+
+/// Maps a handler error to what the store should record.
+fn outcome(e: &BoxDynError, lease: &JobLease, config: &crate::QueueConfig, elapsed_ms: u64) -> Ack {
+    let retry = |error: String, delay: Option<Duration>| {
+        if lease.attempt < lease.max_attempts {
+            let delay = delay.unwrap_or_else(|| config.backoff_for(lease.attempt));
+            warn!(elapsed_ms, %error, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
+            Ack::Retry {
+                run_at: now_ms() + dur_ms(delay),
+                error,
+            }
+        } else {
+            error!(elapsed_ms, %error, "job failed on its last attempt");
+            Ack::Fail { error }
+        }
+    };
+    if let Some(job_error) = e.downcast_ref::<JobError>() {
+        return match job_error {
+            JobError::Retry(error) => retry(error.clone(), None),
+            JobError::Abort(error) => {
+                error!(elapsed_ms, %error, "job aborted");
+                Ack::Fail {
+                    error: error.clone(),
+                }
+            }
+            JobError::Unknown => {
+                debug!("unknown job kind; returning it to the queue");
+                Ack::Release {
+                    run_at: now_ms() + dur_ms(config.unknown_kind_delay),
+                }
+            }
+        };
+    }
+    if let Some(abort) = e.downcast_ref::<AbortError>() {
+        let error = abort.to_string();
+        error!(elapsed_ms, %error, "job aborted");
+        return Ack::Fail { error };
+    }
+    if let Some(later) = e.downcast_ref::<RetryAfterError>() {
+        return retry(later.to_string(), Some(later.get_duration()));
+    }
+    retry(e.to_string(), None)
+}
+
+/// Records `ack`; until that succeeds the job stays ours, so keep trying (the backend may be
+/// down) unless the shutdown deadline has passed, in which case orphan recovery takes over.
+async fn record(
+    lease: &JobLease,
+    ack: &Ack,
+    mut deadline: Pin<&mut impl Future<Output = ()>>,
+    once: bool,
+) {
+    let queue = &lease.queue;
+    let mut wait = Duration::from_millis(50);
+    loop {
+        match queue
+            .timed(queue.store().ack(&lease.id, &lease.worker, ack))
+            .await
+        {
+            Ok(true) => return,
+            Ok(false) => {
+                warn!("job was taken over by another worker; outcome dropped");
+                return;
+            }
+            Err(e) => {
+                warn!(error = %e, "recording job outcome failed; retrying");
+                if once {
+                    warn!("could not return job; it is recovered as an orphan");
+                    return;
+                }
+                tokio::select! {
+                    () = &mut deadline => return,
+                    () = tokio::time::sleep(wait) => {}
+                }
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".into())
+}
+
+/// Turns a panic caught by apalis' `CatchPanicLayer` into a retry, as [`Queue::worker`] does.
+pub(crate) fn panic_to_retry(panic: &Box<dyn std::any::Any + Send>) -> JobError {
+    JobError::Retry(format!("handler panicked: {}", panic_message(panic)))
+}
