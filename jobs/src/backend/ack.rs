@@ -21,7 +21,7 @@ use crate::error::JobError;
 use crate::job::{Job, dur_ms, now_ms};
 use crate::store::Ack;
 
-/// The backend middleware of [`JobBackend`]: runs each task on its own Tokio task and records
+/// The backend middleware of [`JobBackend`](super::JobBackend)(super::JobBackend): runs each task on its own Tokio task and records
 /// its outcome in the store. apalis adds it for you; see [`AckService`].
 #[derive(Clone)]
 pub struct AckLayer {
