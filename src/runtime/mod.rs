@@ -137,7 +137,10 @@ impl RunningBot {
 impl Bot {
     /// A bot for this app with default runtime settings.
     pub fn new(config: AppConfig) -> Self {
-        let webhook = webhook_settings(&config, &RuntimeSettings::default());
+        let webhook = WebhookSettings {
+            secrets: config.webhook_secrets().to_vec(),
+            ..WebhookSettings::default()
+        };
         Self {
             config,
             client: ClientBuilder::default(),
@@ -147,6 +150,7 @@ impl Bot {
             jobs: JobHandlers::default(),
             oauth: None,
         }
+        .settings(RuntimeSettings::default())
     }
 
     /// Reads [`AppConfig::from_env`] and [`RuntimeSettings::from_env`].
@@ -385,15 +389,6 @@ impl Bot {
             tracing::info!("all handlers finished");
         }
         Ok(())
-    }
-}
-
-fn webhook_settings(config: &AppConfig, settings: &RuntimeSettings) -> WebhookSettings {
-    WebhookSettings {
-        secrets: config.webhook_secrets().to_vec(),
-        max_body_bytes: settings.max_body_bytes,
-        allow_unsigned: settings.allow_unsigned,
-        ..WebhookSettings::default()
     }
 }
 
