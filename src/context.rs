@@ -62,6 +62,16 @@ struct Inner {
     installation: Option<InstallationId>,
     client: Client,
     jobs: Jobs,
+    unit: Option<Unit>,
+}
+
+/// Which durable unit a context runs: one handler of one delivery, on one attempt.
+#[derive(Debug, Clone)]
+pub(crate) struct Unit {
+    /// `{delivery id}:{handler name}`.
+    pub(crate) key: String,
+    pub(crate) handler: String,
+    pub(crate) attempt: u32,
 }
 
 impl Context {
@@ -79,6 +89,24 @@ impl Context {
                 installation,
                 client,
                 jobs,
+                unit: None,
+            }),
+        }
+    }
+
+    /// The same context, running as `unit`.
+    pub(crate) fn with_unit(self, unit: Unit) -> Self {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
+            delivery: shared.delivery.clone(),
+            installation: shared.installation,
+            client: shared.client.clone(),
+            jobs: shared.jobs.clone(),
+            unit: None,
+        });
+        Self {
+            inner: Arc::new(Inner {
+                unit: Some(unit),
+                ..inner
             }),
         }
     }
@@ -88,10 +116,26 @@ impl Context {
         &self.inner.jobs
     }
 
-    /// A key stable across redeliveries and retries of this delivery (its delivery id),
-    /// for making your own side effects idempotent.
+    /// A key for making your own side effects idempotent: `{delivery id}:{handler name}`,
+    /// the same across redeliveries of the delivery and retries of this handler, different
+    /// for each handler of the delivery. (The delivery id alone outside a running bot.)
     pub fn idempotency_key(&self) -> &str {
-        self.inner.delivery.id()
+        match &self.inner.unit {
+            Some(unit) => &unit.key,
+            None => self.inner.delivery.id(),
+        }
+    }
+
+    /// The name of the handler running (see [`Router`](crate::webhook::Router) for how
+    /// handlers are named); `None` outside a running bot.
+    pub fn handler_name(&self) -> Option<&str> {
+        self.inner.unit.as_ref().map(|u| u.handler.as_str())
+    }
+
+    /// Which run of this handler for this delivery this is, from 1. Runs postponed for a
+    /// rate limit keep their number; 1 outside a running bot.
+    pub fn attempt(&self) -> u32 {
+        self.inner.unit.as_ref().map_or(1, |u| u.attempt)
     }
 
     /// Canonical event name (`push`, `issues`, `pull_request`, ...).

@@ -40,6 +40,23 @@ pub enum Error {
         path: String,
     },
 
+    /// The platform refused the request for its rate limit: a 429, or a 403 with
+    /// `x-ratelimit-remaining: 0`. A handler or job that fails with it is run again after
+    /// `retry_after` without using up an attempt (see [`crate::Retry`]).
+    #[error("{method} {path} was rate limited ({status}): {message}")]
+    RateLimited {
+        /// HTTP status of the answer (429 or 403).
+        status: StatusCode,
+        /// The platform's message.
+        message: String,
+        /// Request method.
+        method: http::Method,
+        /// Request path (no query string, no host).
+        path: String,
+        /// When to try again, from `Retry-After` or `x-ratelimit-reset`, if the platform said.
+        retry_after: Option<std::time::Duration>,
+    },
+
     /// The request never got an answer (connection refused, reset, TLS, ...).
     #[error("{method} {path}: transport error: {source}")]
     Transport {
@@ -96,6 +113,19 @@ pub enum Error {
     #[error("invalid request: {0}")]
     InvalidRequest(String),
 
+    /// A handler or job asked to be failed now (see [`crate::Abort`]).
+    #[error(transparent)]
+    Abort(#[from] crate::steer::Abort),
+
+    /// A handler or job asked to be run again later (see [`crate::Retry`]).
+    #[error(transparent)]
+    Retry(#[from] crate::steer::Retry),
+
+    /// The bot's definition is invalid, found at start-up: a handler or job name registered
+    /// twice, or a name that cannot be stored.
+    #[error("invalid bot definition: {0}")]
+    Definition(String),
+
     /// User authorization (OAuth) failed; [`OAuthError::SignInAgain`] means the user must
     /// sign in again (see [`Error::is_sign_in_again`]).
     ///
@@ -108,7 +138,7 @@ impl Error {
     /// The HTTP status if the platform answered, including through a failed token mint.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Error::Api { status, .. } => Some(*status),
+            Error::Api { status, .. } | Error::RateLimited { status, .. } => Some(*status),
             Error::InstallationToken { source, .. } => source.status(),
             _ => None,
         }

@@ -2,7 +2,7 @@
 //! an API client for the delivery's installation.
 //!
 //! ```no_run
-//! use atombot::{Bot, Context, jobs::JobContext};
+//! use atombot::{Bot, Context, jobs::{Job, JobContext}};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Serialize, Deserialize)]
@@ -10,6 +10,11 @@
 //!     owner: String,
 //!     repo: String,
 //!     sha: String,
+//! }
+//!
+//! impl Job for Lint {
+//!     // Stored with every queued `Lint`: rename or move the struct freely, keep the name.
+//!     const NAME: &'static str = "lint";
 //! }
 //!
 //! async fn on_push(ctx: Context) -> atombot::Result<()> {
@@ -33,8 +38,14 @@
 //!
 //! Jobs are stored in the bot's queue (`ATOMBOT_QUEUE`: SQLite by default, Redis or
 //! Postgres for several replicas). A job keeps the installation id of the delivery that
-//! queued it — an id, never a token. Failed runs are retried with backoff; after the last
-//! attempt the job is kept as failed (`atombot jobs failed`, `atombot jobs retry <id>`).
+//! queued it — an id, never a token. What a failed run leads to (backoff, a later run that
+//! keeps its attempt, or failed now) is decided by its error, as for handlers (see
+//! [`Retry`](crate::Retry)); after the last attempt the job is kept as failed
+//! (`atombot jobs failed`, `atombot jobs retry <id>`).
+//!
+//! Jobs are stored under their declared [`Job::NAME`]. A process that meets a name it has no
+//! handler for (during a rolling deploy, say) hands the job back for one that does, for up
+//! to `ATOMBOT_UNKNOWN_TIMEOUT` (1 h); then the job fails with "no worker knows …".
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -51,14 +62,32 @@ use crate::models::InstallationId;
 use crate::webhook::BoxError;
 
 #[doc(inline)]
-pub use atombot_jobs::{FailedJob, Job, JobId, Pushed, Queue, QueueConfig, Stats};
+pub use atombot_jobs::{FailedJob, JobId, Pushed, Queue, QueueConfig, Stats};
+/// A queued unit as the queue stores it (kind, payload, key, metadata).
+pub use atombot_jobs::Job as QueuedJob;
 
 /// Job meta field holding the installation id.
 pub(crate) const INSTALLATION: &str = "installation_id";
 
-/// The job kind of a user job type: its Rust type name.
-pub fn kind_of<T>() -> &'static str {
-    std::any::type_name::<T>()
+/// Kind prefixes the runtime uses for its own units; user job names may not start with them.
+pub(crate) const RESERVED_PREFIXES: [&str; 2] = ["atombot.", "handler:"];
+
+/// A background job type: its arguments, and the name it is queued under.
+///
+/// ```
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Lint { sha: String }
+///
+/// impl atombot::jobs::Job for Lint {
+///     const NAME: &'static str = "lint";
+/// }
+/// ```
+pub trait Job: Serialize + DeserializeOwned + Send + 'static {
+    /// The name stored with every queued job of this type: unique in the bot and stable
+    /// across builds. Renaming or moving the type keeps queued jobs running; changing the
+    /// name makes a new kind (jobs queued under the old one wait for a process that knows
+    /// it, then fail). Must not start with `atombot.` or `handler:`.
+    const NAME: &'static str;
 }
 
 /// Queues user jobs on behalf of one installation (or none). Cheap to clone.
@@ -76,8 +105,8 @@ impl Jobs {
         }
     }
 
-    fn job<T: Serialize>(&self, job: &T) -> Result<Job> {
-        let mut envelope = Job::from_args(kind_of::<T>(), job)
+    fn job<T: Job>(&self, job: &T) -> Result<QueuedJob> {
+        let mut envelope = QueuedJob::from_args(T::NAME, job)
             .map_err(|e| Error::InvalidRequest(format!("cannot queue the job: {e}")))?;
         if let Some(id) = self.installation {
             envelope = envelope.with_meta(INSTALLATION, id.0);
@@ -88,18 +117,18 @@ impl Jobs {
     /// Queues `job` to run as soon as a worker is free.
     ///
     /// Fails with [`Error::Queue`] when the queue cannot store it.
-    pub async fn push<T: Serialize>(&self, job: T) -> Result<JobId> {
+    pub async fn push<T: Job>(&self, job: T) -> Result<JobId> {
         Ok(self.queue.push(self.job(&job)?).await?)
     }
 
     /// Queues `job` to run after `delay`.
-    pub async fn push_after<T: Serialize>(&self, delay: Duration, job: T) -> Result<JobId> {
+    pub async fn push_after<T: Job>(&self, delay: Duration, job: T) -> Result<JobId> {
         Ok(self.queue.push_after(delay, self.job(&job)?).await?)
     }
 
     /// Queues `job` once per `key`: pushing the same key again while the first is stored
     /// (and has not finally failed) does nothing and returns [`Pushed::Duplicate`].
-    pub async fn push_unique<T: Serialize>(
+    pub async fn push_unique<T: Job>(
         &self,
         key: impl Into<String>,
         job: T,
@@ -176,27 +205,55 @@ pub(crate) type ErasedHandler = Arc<
     dyn Fn(JobContext, serde_json::Value) -> std::result::Result<JobFuture, String> + Send + Sync,
 >;
 
-/// User job handlers by kind.
+/// User job handlers by name.
 #[derive(Clone, Default)]
-pub(crate) struct JobHandlers(pub(crate) HashMap<String, ErasedHandler>);
+pub(crate) struct JobHandlers {
+    pub(crate) by_name: HashMap<String, ErasedHandler>,
+    /// Names registered more than once (a start-up error).
+    twice: Vec<String>,
+}
 
 impl std::fmt::Debug for JobHandlers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
+        f.debug_set().entries(self.by_name.keys()).finish()
     }
 }
 
 impl JobHandlers {
-    pub(crate) fn add<T: DeserializeOwned + Send + 'static, H: JobHandler<T>>(
-        &mut self,
-        handler: H,
-    ) {
+    pub(crate) fn add<T: Job, H: JobHandler<T>>(&mut self, handler: H) {
         let handler = Arc::new(handler);
         let erased: ErasedHandler = Arc::new(move |ctx, payload| {
             let job: T = serde_json::from_value(payload)
-                .map_err(|e| format!("the job does not decode as {}: {e}", kind_of::<T>()))?;
+                .map_err(|e| format!("the job does not decode as {}: {e}", T::NAME))?;
             Ok(handler.call(ctx, job))
         });
-        self.0.insert(kind_of::<T>().to_owned(), erased);
+        if self.by_name.insert(T::NAME.to_owned(), erased).is_some() {
+            self.twice.push(T::NAME.to_owned());
+        }
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&ErasedHandler> {
+        self.by_name.get(name)
+    }
+
+    /// Fails naming a job name that is registered twice, empty, or reserved.
+    pub(crate) fn check_names(&self) -> std::result::Result<(), String> {
+        if let Some(name) = self.twice.first() {
+            return Err(format!("job name {name:?} is registered twice"));
+        }
+        for name in self.by_name.keys() {
+            if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control)
+            {
+                return Err(format!(
+                    "job name {name:?} must be 1 to 200 bytes without control characters"
+                ));
+            }
+            if let Some(prefix) = RESERVED_PREFIXES.iter().find(|p| name.starts_with(**p)) {
+                return Err(format!(
+                    "job name {name:?} starts with {prefix:?}, which atombot reserves"
+                ));
+            }
+        }
+        Ok(())
     }
 }

@@ -33,6 +33,7 @@ pub mod jobs;
 pub mod models;
 pub mod oauth;
 pub mod runtime;
+mod steer;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod webhook;
@@ -49,3 +50,5 @@ pub use context::{Context, RepoRef};
 pub use error::{Error, Result};
 #[doc(inline)]
 pub use runtime::Bot;
+#[doc(inline)]
+pub use steer::{Abort, ResultExt, Retry};

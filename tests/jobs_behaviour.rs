@@ -153,6 +153,10 @@ struct Lint {
     repo: String,
 }
 
+impl atombot::jobs::Job for Lint {
+    const NAME: &'static str = "lint";
+}
+
 #[tokio::test]
 async fn a_delayed_user_job_gets_a_token_minted_when_it_runs() {
     let sim = Simulator::builder()
@@ -228,7 +232,7 @@ async fn a_delayed_user_job_gets_a_token_minted_when_it_runs() {
     }
     let text = String::from_utf8_lossy(&stored);
     assert!(
-        text.contains("atombot.delivery") && text.contains("Lint"),
+        text.contains("atombot.delivery") && text.contains("lint"),
         "the jobs are in the files"
     );
     for secret in ["ats_", "atu_", "eyJ", SECRET, "PRIVATE KEY"] {

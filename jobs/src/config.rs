@@ -35,6 +35,8 @@ pub struct QueueConfig {
     pub(crate) dedupe_ttl: Duration,
     pub(crate) backend_timeout: Duration,
     pub(crate) unknown_kind_delay: Duration,
+    pub(crate) unknown_timeout: Duration,
+    pub(crate) max_postpone: Duration,
     pub(crate) keep_done: Duration,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) max_batch: usize,
@@ -54,6 +56,8 @@ impl std::fmt::Debug for QueueConfig {
             .field("orphan_timeout", &self.orphan_timeout)
             .field("dedupe_ttl", &self.dedupe_ttl)
             .field("backend_timeout", &self.backend_timeout)
+            .field("unknown_timeout", &self.unknown_timeout)
+            .field("max_postpone", &self.max_postpone)
             .finish_non_exhaustive()
     }
 }
@@ -79,6 +83,8 @@ impl QueueConfig {
             dedupe_ttl: Duration::from_secs(7 * 24 * 3600),
             backend_timeout: Duration::from_secs(5),
             unknown_kind_delay: Duration::from_secs(2),
+            unknown_timeout: Duration::from_secs(3600),
+            max_postpone: Duration::from_secs(3600),
             keep_done: Duration::from_secs(24 * 3600),
             shutdown_timeout: Duration::from_secs(30),
             max_batch: 512,
@@ -156,6 +162,24 @@ impl QueueConfig {
     #[must_use]
     pub fn unknown_kind_delay(mut self, d: Duration) -> Self {
         self.unknown_kind_delay = d;
+        self
+    }
+
+    /// How long a job whose kind no worker knows keeps going back to the queue, counted from
+    /// when it was pushed (default 1 h); then it is kept as failed with "no worker knows …",
+    /// so an operator sees it. Covers rolling deploys, where an old worker meets a kind only
+    /// the new version has.
+    #[must_use]
+    pub fn unknown_timeout(mut self, d: Duration) -> Self {
+        self.unknown_timeout = d;
+        self
+    }
+
+    /// The latest a [`JobError::Postpone`](crate::JobError::Postpone)d job may be run, counted
+    /// from when it was pushed (default 1 h); a postponement beyond it fails the job instead.
+    #[must_use]
+    pub fn max_postpone(mut self, d: Duration) -> Self {
+        self.max_postpone = d;
         self
     }
 

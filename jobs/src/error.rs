@@ -70,16 +70,32 @@ impl From<redis::RedisError> for Error {
 }
 
 /// Why a handler did not finish a job; steers what the worker does next.
+///
+/// | variant | what happens | uses an attempt |
+/// |---|---|---|
+/// | [`Retry`](Self::Retry) | run again after exponential backoff; failed after the last attempt | yes |
+/// | [`RetryAfter`](Self::RetryAfter) | run again after the given delay; failed after the last attempt | yes |
+/// | [`Postpone`](Self::Postpone) | run again after the given delay (a rate limit, say); failed once the job would run later than [`QueueConfig::max_postpone`](crate::QueueConfig::max_postpone) after it was pushed | no |
+/// | [`Abort`](Self::Abort) | failed now, message kept | — |
+/// | [`Unknown`](Self::Unknown) | back to the queue for a worker that knows the kind; failed with "no worker knows …" once the job is older than [`QueueConfig::unknown_timeout`](crate::QueueConfig::unknown_timeout) | no |
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum JobError {
     /// Try again later with exponential backoff; after the last attempt the job is kept as failed.
     #[error("retry: {0}")]
     Retry(String),
+    /// Try again after this delay; after the last attempt the job is kept as failed.
+    #[error("retry after {0:?}: {1}")]
+    RetryAfter(std::time::Duration, String),
+    /// Try again after this delay without using up an attempt (for example when the platform
+    /// said it is rate limited); bounded in total by `QueueConfig::max_postpone`.
+    #[error("postponed by {0:?}: {1}")]
+    Postpone(std::time::Duration, String),
     /// Give up now: the job is kept as failed with this message.
     #[error("abort: {0}")]
     Abort(String),
     /// This worker does not know the job's kind: return it to the queue for another worker,
-    /// without using up an attempt.
+    /// without using up an attempt (bounded in time by `QueueConfig::unknown_timeout`).
     #[error("unknown job kind")]
     Unknown,
 }

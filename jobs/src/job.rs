@@ -132,8 +132,11 @@ pub struct FailedJob {
 /// Job counts of one queue, for metrics and readiness.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
-    /// Waiting jobs, including delayed and retrying ones.
+    /// Waiting jobs, including delayed, retrying and unknown ones.
     pub pending: u64,
+    /// Of the pending jobs, those last handed back because their worker did not know their
+    /// kind (a rolling deploy, or a kind no version handles any more).
+    pub unknown: u64,
     /// Jobs a worker holds now.
     pub running: u64,
     /// Finished jobs still retained (see [`QueueConfig::keep_done`](crate::QueueConfig::keep_done)).

@@ -269,11 +269,32 @@ pub(crate) fn check_status(
     if resp.status().is_success() {
         return Ok(resp);
     }
+    let status = resp.status();
+    let message = error_message(resp.body());
+    let method = method.clone();
+    let path = path.split('?').next().unwrap_or(path).to_owned();
+    let budget = layers::RateLimitStatus::from_headers(resp.headers());
+    let exhausted = budget.as_ref().and_then(|b| b.remaining) == Some(0);
+    if status == http::StatusCode::TOO_MANY_REQUESTS
+        || (status == http::StatusCode::FORBIDDEN && exhausted)
+    {
+        let retry_after = layers::parse_retry_after(&resp).or_else(|| {
+            let reset = budget.as_ref()?.reset?;
+            Some((reset - chrono::Utc::now()).to_std().unwrap_or_default())
+        });
+        return Err(Error::RateLimited {
+            status,
+            message,
+            method,
+            path,
+            retry_after,
+        });
+    }
     Err(Error::Api {
-        status: resp.status(),
-        message: error_message(resp.body()),
-        method: method.clone(),
-        path: path.split('?').next().unwrap_or(path).to_owned(),
+        status,
+        message,
+        method,
+        path,
     })
 }
 

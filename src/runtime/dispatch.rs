@@ -1,19 +1,24 @@
-//! Runs queued deliveries: resolve the installation, build the [`Context`], run every
-//! matching handler with its error or panic caught, logged and counted.
+//! Runs queued work: a delivery fans out into one durable unit per matching handler; a unit
+//! runs its one handler with the delivery's [`Context`], its error or panic caught, logged,
+//! counted and turned into what the queue does next ([`steer`]).
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
+use atombot_jobs::JobError;
+use futures_util::FutureExt;
 use futures_util::future::join_all;
-use tracing::Instrument;
 
 use super::metrics::Metrics;
+use super::queue::{StoredDelivery, handler_unit};
 use super::resolve::InstallationResolver;
 use crate::app::App;
 use crate::client::Client;
-use crate::context::Context;
-use crate::jobs::{JobHandlers, Jobs, Queue};
+use crate::context::{Context, Unit};
+use crate::jobs::{INSTALLATION, JobHandlers, Jobs, Queue, QueuedJob};
 use crate::models::InstallationId;
+use crate::steer::steer;
 use crate::webhook::{Delivery, Router};
 
 /// Everything a worker needs to handle a delivery.
@@ -28,17 +33,6 @@ pub(crate) struct Dispatch {
 }
 
 impl Dispatch {
-    /// The installation `delivery` came from, if it can be resolved.
-    pub(crate) async fn installation_of(&self, delivery: &Delivery) -> Option<InstallationId> {
-        match self.resolver.resolve(delivery).await {
-            Ok(found) => found,
-            Err(error) => {
-                tracing::warn!(%error, "could not resolve the delivery's installation");
-                None
-            }
-        }
-    }
-
     /// A client acting as `installation`, or as the app when there is none.
     pub(crate) fn client_for(&self, installation: Option<InstallationId>) -> Client {
         match installation {
@@ -47,57 +41,114 @@ impl Dispatch {
         }
     }
 
-    /// Handles one delivery: every matching handler runs, concurrently, in its own task.
-    /// Fails (naming the handlers) when any handler failed or panicked, so the delivery is
-    /// retried.
-    pub(crate) async fn handle(&self, delivery: Arc<Delivery>) -> Result<(), String> {
-        let installation = self.installation_of(&delivery).await;
-        if installation.is_none() {
-            tracing::debug!(owner = ?delivery.owner_path(), "no installation; handlers get an app client");
-        }
-        let jobs = Jobs::new(self.queue.clone(), installation);
-        let ctx = Context::new(
-            delivery.clone(),
-            installation,
-            self.client_for(installation),
-            jobs,
-        );
+    /// Queues one unit per handler that matches `delivery` (stored as `stored`), keyed by
+    /// delivery id and handler name: running this again (after a crash before the delivery
+    /// job was acknowledged) queues nothing twice.
+    pub(crate) async fn fan_out(
+        &self,
+        delivery: &Delivery,
+        stored: &serde_json::Value,
+    ) -> Result<(), JobError> {
         let handlers = self
             .router
             .handlers_for(delivery.event(), delivery.action());
-        let runs = handlers.into_iter().map(|handler| {
-            let span = tracing::info_span!("handler", name = handler.name());
-            let future = handler.call(ctx.clone()).instrument(span.clone());
-            let metrics = self.metrics.clone();
-            async move {
-                let start = Instant::now();
-                let outcome = tokio::spawn(future).await;
-                let seconds = start.elapsed().as_secs_f64();
-                let _enter = span.enter();
-                let failure = match outcome {
-                    Ok(Ok(())) => None,
-                    Ok(Err(error)) => {
-                        tracing::error!(%error, "handler failed");
-                        Some(("error", error.to_string()))
-                    }
-                    Err(join) if join.is_panic() => {
-                        let message = panic_message(join.into_panic());
-                        tracing::error!(panic = %message, "handler panicked");
-                        Some(("panic", message))
-                    }
-                    Err(_) => Some(("cancelled", "the handler task was cancelled".to_owned())),
-                };
-                metrics.handler_finished(handler.name(), seconds, failure.as_ref().map(|f| f.0));
-                failure.map(|(kind, message)| format!("{} ({kind}: {message})", handler.name()))
-            }
+        if handlers.is_empty() {
+            // Queued by a replica that has a handler this one lacks.
+            return Err(JobError::Unknown);
+        }
+        let installation = self.resolver.resolve(delivery).await.map_err(|error| {
+            JobError::Retry(format!(
+                "could not resolve the delivery's installation: {error}"
+            ))
+        })?;
+        if installation.is_none() {
+            tracing::debug!(owner = ?delivery.owner_path(), "no installation; handlers get an app client");
+        }
+        let pushes = handlers.iter().map(|handler| {
+            let unit = handler_unit(delivery, handler.name(), stored.clone(), installation);
+            self.queue.push_unique(unit)
         });
-        let failed: Vec<String> = join_all(runs).await.into_iter().flatten().collect();
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("handlers failed: {}", failed.join(", ")))
+        let failed: Vec<String> = join_all(pushes)
+            .await
+            .into_iter()
+            .filter_map(|pushed| pushed.err().map(|e| e.to_string()))
+            .collect();
+        match failed.first() {
+            None => {
+                tracing::debug!(units = handlers.len(), "delivery fanned out");
+                Ok(())
+            }
+            Some(error) => Err(JobError::Retry(format!(
+                "could not queue {} of {} handler units: {error}",
+                failed.len(),
+                handlers.len()
+            ))),
         }
     }
+
+    /// Runs handler `name` for the delivery stored in `job`.
+    pub(crate) async fn run_unit(
+        &self,
+        name: &str,
+        job: &QueuedJob,
+        attempt: u32,
+    ) -> Result<(), JobError> {
+        let Some(handler) = self.router.handler(name).cloned() else {
+            return Err(JobError::Unknown);
+        };
+        let stored: StoredDelivery = job
+            .args()
+            .map_err(|e| JobError::Abort(format!("not a stored delivery: {e}")))?;
+        let delivery = stored
+            .restore()
+            .map_err(|r| JobError::Abort(format!("stored delivery does not parse: {r}")))?;
+        let installation = installation_of(job);
+        let unit = Unit {
+            key: format!("{}:{name}", delivery.id()),
+            handler: name.to_owned(),
+            attempt,
+        };
+        let ctx = Context::new(
+            Arc::new(delivery),
+            installation,
+            self.client_for(installation),
+            Jobs::new(self.queue.clone(), installation),
+        )
+        .with_unit(unit);
+        let start = Instant::now();
+        // Catch a panic where it happens, in this task: nothing is left running detached.
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(ctx))) {
+            Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+            Err(panic) => Err(panic),
+        };
+        let seconds = start.elapsed().as_secs_f64();
+        let (failure, result) = match outcome {
+            Ok(Ok(())) => (None, Ok(())),
+            Ok(Err(error)) => {
+                let next = steer(&*error);
+                tracing::error!(%error, next = %next, "handler failed");
+                (Some("error"), Err(next))
+            }
+            Err(panic) => {
+                let message = panic_message(panic);
+                tracing::error!(panic = %message, "handler panicked");
+                (
+                    Some("panic"),
+                    Err(JobError::Retry(format!("handler panicked: {message}"))),
+                )
+            }
+        };
+        self.metrics.handler_finished(name, seconds, failure);
+        result
+    }
+}
+
+/// The installation id recorded in a job's metadata.
+pub(crate) fn installation_of(job: &QueuedJob) -> Option<InstallationId> {
+    job.meta
+        .get(INSTALLATION)
+        .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+        .map(InstallationId)
 }
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {

@@ -45,7 +45,7 @@ use crate::webhook::{Handler, Router, WebhookSettings};
 #[doc(inline)]
 pub use self::{
     metrics::Metrics,
-    queue::{DELIVERY_KIND, DeliveryQueue, EnqueueError},
+    queue::{DELIVERY_KIND, DeliveryQueue, EnqueueError, HANDLER_KIND_PREFIX},
     resolve::InstallationResolver,
     settings::{LogFormat, RuntimeSettings, env},
     signal::{init_logging, shutdown_signal},
@@ -187,6 +187,11 @@ impl Bot {
     /// Runs `handler` for deliveries matching `pattern`: `"push"` (any action),
     /// `"issues.opened"` (event and action), `"issues.*"` or `"*"`.
     ///
+    /// The handler is named `{pattern}#{n}`, `n` counting the `on` handlers of that pattern
+    /// from 1 (`issues.opened#1`): its unit of each delivery is queued, retried and listed
+    /// under that name, so reordering `on` calls for one pattern renames handlers. Use
+    /// [`on_named`](Self::on_named) for names that do not depend on order.
+    ///
     /// # Panics
     /// If `pattern` is empty or malformed — a programming error found at start-up.
     pub fn on<H: Handler<Context>>(mut self, pattern: &str, handler: H) -> Self {
@@ -194,17 +199,36 @@ impl Bot {
         self
     }
 
-    /// Runs `handler` for every delivery.
+    /// Like [`on`](Self::on), under `name`: unique in the bot, stable across builds.
+    /// Renaming a handler makes it a new handler (units queued under the old name wait for a
+    /// process that knows it, then fail); a name used twice fails at start-up.
+    ///
+    /// # Panics
+    /// If `pattern` is empty or malformed.
+    pub fn on_named<H: Handler<Context>>(
+        mut self,
+        name: impl Into<std::borrow::Cow<'static, str>>,
+        pattern: &str,
+        handler: H,
+    ) -> Self {
+        self.router = self.router.on_named(name, pattern, handler);
+        self
+    }
+
+    /// Runs `handler` for every delivery (pattern `*`, named `*#{n}`).
     pub fn on_any<H: Handler<Context>>(mut self, handler: H) -> Self {
         self.router = self.router.on_any(handler);
         self
     }
 
-    /// Runs `handler` for background jobs of its job type `T` (queued with
-    /// [`Context::jobs`]); see [`crate::jobs`].
+    /// Runs `handler` for background jobs of type `T`, stored under [`Job::NAME`] (queued
+    /// with [`Context::jobs`]); see [`crate::jobs`]. A name registered twice fails at
+    /// start-up.
+    ///
+    /// [`Job::NAME`]: crate::jobs::Job::NAME
     pub fn job<T, H>(mut self, handler: H) -> Self
     where
-        T: serde::de::DeserializeOwned + Send + 'static,
+        T: crate::jobs::Job,
         H: JobHandler<T>,
     {
         self.jobs.add(handler);
@@ -222,6 +246,8 @@ impl Bot {
     }
 
     fn check(&self) -> Result<()> {
+        self.router.check_names().map_err(Error::Definition)?;
+        self.jobs.check_names().map_err(Error::Definition)?;
         if self.webhook.secrets.is_empty() && !self.webhook.allow_unsigned {
             return Err(Error::config(
                 crate::config::env::WEBHOOK_SECRET,
@@ -319,7 +345,8 @@ impl Bot {
     /// runtime until the router is dropped.
     ///
     /// Fails with [`Error::Config`] when no webhook secret is set and unsigned deliveries
-    /// are not allowed, or when the queue cannot be opened.
+    /// are not allowed, or when the queue cannot be opened, and with [`Error::Definition`]
+    /// when a handler or job name is registered twice.
     pub async fn into_router(self) -> Result<HttpRouter> {
         let built = self.build().await?;
         // The worker stops (letting running jobs finish) when the last clone of the router

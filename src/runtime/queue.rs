@@ -3,6 +3,10 @@
 //!
 //! A delivery becomes one job of kind [`DELIVERY_KIND`] keyed by its delivery id, so the
 //! same delivery received again (by this replica or another) is stored, and run, once.
+//! A worker then fans it out into one unit per matching handler, of kind
+//! `handler:{name}` ([`HANDLER_KIND_PREFIX`]) keyed by delivery id and handler name, each
+//! with its own attempts, backoff and failed state. The receiver stores one job per delivery
+//! whatever the number of handlers, so acknowledging stays one insert.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,11 +16,15 @@ use chrono::Utc;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use crate::jobs::{INSTALLATION, Job, Pushed, Queue};
+use crate::jobs::{INSTALLATION, Pushed, Queue, QueuedJob as Job};
+use crate::models::InstallationId;
 use crate::webhook::{Delivery, Rejection};
 
 /// The job kind of a queued delivery.
 pub const DELIVERY_KIND: &str = "atombot.delivery";
+
+/// The job kind of one handler's unit of a delivery is this prefix and the handler's name.
+pub const HANDLER_KIND_PREFIX: &str = "handler:";
 
 /// Why a delivery could not be queued; the receiver answers 503 so the platform redelivers.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +66,24 @@ impl StoredDelivery {
             Bytes::from(self.body),
         )
     }
+}
+
+/// The unit that runs handler `name` for `delivery`: the stored delivery as payload, keyed by
+/// delivery id and handler name, with the resolved installation.
+pub(crate) fn handler_unit(
+    delivery: &Delivery,
+    name: &str,
+    stored: serde_json::Value,
+    installation: Option<InstallationId>,
+) -> Job {
+    let mut unit = Job::new(format!("{HANDLER_KIND_PREFIX}{name}"), stored)
+        .with_key(format!("handler:{}:{name}", delivery.id()))
+        .with_meta("event", delivery.event())
+        .with_meta("delivery", delivery.id());
+    if let Some(id) = installation {
+        unit = unit.with_meta(INSTALLATION, id.0);
+    }
+    unit
 }
 
 /// The durable [`DeliveryQueue`] on the bot's [`Queue`].

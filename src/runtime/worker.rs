@@ -1,24 +1,23 @@
-//! The bot's job worker: runs queued deliveries and user jobs, and tells the queue what
-//! happened (done, retry with backoff, failed, or unknown: back to the queue for a worker
-//! that knows it — during a rolling deploy, say).
+//! The bot's job worker: fans queued deliveries out into one unit per handler, runs handler
+//! units and user jobs, and tells the queue what happened (done, retry, postponed, failed,
+//! or unknown: back to the queue for a worker that knows it — during a rolling deploy, say).
 
 use std::sync::Arc;
 
+use atombot_jobs::JobError;
 use tracing::Instrument;
 
-use super::dispatch::Dispatch;
-use super::queue::{DELIVERY_KIND, StoredDelivery};
-use crate::jobs::{INSTALLATION, Job, JobContext, Jobs};
-use crate::models::InstallationId;
+use super::dispatch::{Dispatch, installation_of};
+use super::queue::{DELIVERY_KIND, HANDLER_KIND_PREFIX, StoredDelivery};
+use crate::jobs::{JobContext, Jobs, QueuedJob};
+use crate::steer::steer;
 
 /// Runs one job for the worker.
 pub(crate) async fn run_job(
     dispatch: Arc<Dispatch>,
-    job: Job,
+    job: QueuedJob,
     ctx: atombot_jobs::JobContext,
-) -> Result<(), atombot_jobs::JobError> {
-    use atombot_jobs::JobError;
-
+) -> Result<(), JobError> {
     if job.kind == DELIVERY_KIND {
         let stored: StoredDelivery = job
             .args()
@@ -26,32 +25,35 @@ pub(crate) async fn run_job(
         let delivery = stored
             .restore()
             .map_err(|r| JobError::Abort(format!("stored delivery does not parse: {r}")))?;
-        if !dispatch.router.wants(delivery.event(), delivery.action()) {
-            // Queued by a replica that has a handler this one lacks.
-            return Err(JobError::Unknown);
-        }
         let span = tracing::info_span!(
             "delivery",
             id = delivery.id(),
             event = delivery.event(),
             action = delivery.action().unwrap_or(""),
+        );
+        return dispatch
+            .fan_out(&delivery, &job.payload)
+            .instrument(span)
+            .await;
+    }
+
+    if let Some(name) = job.kind.strip_prefix(HANDLER_KIND_PREFIX) {
+        let span = tracing::info_span!(
+            "handler",
+            name,
+            delivery = job.meta.get("delivery").and_then(|v| v.as_str()).unwrap_or(""),
             attempt = ctx.attempt(),
         );
         return dispatch
-            .handle(Arc::new(delivery))
+            .run_unit(name, &job, ctx.attempt())
             .instrument(span)
-            .await
-            .map_err(JobError::Retry);
+            .await;
     }
 
-    let Some(handler) = dispatch.jobs.0.get(&job.kind).cloned() else {
+    let Some(handler) = dispatch.jobs.get(&job.kind).cloned() else {
         return Err(JobError::Unknown);
     };
-    let installation = job
-        .meta
-        .get(INSTALLATION)
-        .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-        .map(InstallationId);
+    let installation = installation_of(&job);
     let job_ctx = JobContext {
         client: dispatch.client_for(installation),
         installation,
@@ -64,7 +66,8 @@ pub(crate) async fn run_job(
         tracing::info_span!("job", kind = %job.kind, id = %ctx.id(), attempt = ctx.attempt());
     let run = handler(job_ctx, job.payload).map_err(JobError::Abort)?;
     run.instrument(span.clone()).await.map_err(|error| {
-        span.in_scope(|| tracing::warn!(%error, "job failed"));
-        JobError::Retry(error.to_string())
+        let next = steer(&*error);
+        span.in_scope(|| tracing::warn!(%error, next = %next, "job failed"));
+        next
     })
 }

@@ -56,7 +56,8 @@ impl<C: 'static> NamedHandler<C> {
 }
 
 impl<C> NamedHandler<C> {
-    /// The handler's name (by default its Rust type path, e.g. `my_bot::on_push`).
+    /// The handler's name: given with `on_named`, or `{pattern}#{n}` for the n-th handler
+    /// registered with `on` for that pattern (e.g. `issues.opened#1`).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -129,6 +130,13 @@ impl fmt::Display for Pattern {
 /// Patterns: `"push"` (any action), `"issues.opened"` (one action), `"issues.*"` (same as
 /// `"issues"`), `"*"` (everything). Every matching handler runs, in registration order.
 ///
+/// Every handler has a name, unique in the bot and stable across builds, under which its
+/// work is queued, retried and reported: the one given to [`on_named`](Self::on_named), or
+/// for [`on`](Self::on) the pattern and the registration order among `on` handlers of that
+/// pattern (`issues.opened#1`, `issues.opened#2`, `*#1`). **Renaming a handler makes it a new
+/// handler**: work queued under the old name waits for a process that knows it (see
+/// `ATOMBOT_UNKNOWN_TIMEOUT`). Name handlers explicitly when their order may change.
+///
 /// # Example
 /// ```
 /// use atombot::webhook::{BoxError, Router};
@@ -143,9 +151,27 @@ impl fmt::Display for Pattern {
 /// assert_eq!(router.handlers_for("issues", Some("opened")).len(), 2);
 /// assert_eq!(router.handlers_for("push", None).len(), 1);
 /// assert!(router.wants("push", None));
+/// assert_eq!(router.handlers_for("push", None)[0].name(), "*#1");
 /// ```
 pub struct Router<C> {
-    routes: Vec<(Pattern, NamedHandler<C>)>,
+    routes: Vec<Route<C>>,
+}
+
+struct Route<C> {
+    pattern: Pattern,
+    handler: NamedHandler<C>,
+    /// Named by `on` (pattern and order), not by the user.
+    auto: bool,
+}
+
+impl<C> Clone for Route<C> {
+    fn clone(&self) -> Self {
+        Self {
+            pattern: self.pattern.clone(),
+            handler: self.handler.clone(),
+            auto: self.auto,
+        }
+    }
 }
 
 impl<C: Clone + Send + 'static> Router<C> {
@@ -154,28 +180,42 @@ impl<C: Clone + Send + 'static> Router<C> {
         Self { routes: Vec::new() }
     }
 
-    /// Runs `handler` for events matching `pattern`, named after its Rust type.
+    /// Runs `handler` for events matching `pattern`, named `{pattern}#{n}` where `n` counts
+    /// the `on` handlers of that pattern so far, from 1.
     ///
     /// # Panics
     /// If `pattern` is empty or not `event`, `event.action`, `event.*` or `*`.
-    pub fn on<H: Handler<C>>(self, pattern: &str, handler: H) -> Self {
-        let name = std::any::type_name::<H>();
-        self.on_named(pattern, name, handler)
+    pub fn on<H: Handler<C>>(mut self, pattern: &str, handler: H) -> Self {
+        let pattern = Pattern::parse(pattern);
+        let n = 1 + self
+            .routes
+            .iter()
+            .filter(|r| r.auto && r.pattern == pattern)
+            .count();
+        let name = format!("{pattern}#{n}");
+        self.routes.push(Route {
+            pattern,
+            handler: NamedHandler::new(name, handler),
+            auto: true,
+        });
+        self
     }
 
-    /// Like [`on`](Self::on), with an explicit name for logs and metrics.
+    /// Like [`on`](Self::on), under an explicit `name` (unique in the bot; see the type docs).
     ///
     /// # Panics
     /// If `pattern` is invalid, as for [`on`](Self::on).
     pub fn on_named(
         mut self,
-        pattern: &str,
         name: impl Into<Cow<'static, str>>,
+        pattern: &str,
         handler: impl Handler<C>,
     ) -> Self {
-        let pattern = Pattern::parse(pattern);
-        self.routes
-            .push((pattern, NamedHandler::new(name, handler)));
+        self.routes.push(Route {
+            pattern: Pattern::parse(pattern),
+            handler: NamedHandler::new(name, handler),
+            auto: false,
+        });
         self
     }
 
@@ -184,7 +224,7 @@ impl<C: Clone + Send + 'static> Router<C> {
         self.on("*", handler)
     }
 
-    /// Appends all of `other`'s routes after this router's.
+    /// Appends all of `other`'s routes after this router's, keeping their names.
     pub fn merge(mut self, other: Router<C>) -> Self {
         self.routes.extend(other.routes);
         self
@@ -194,19 +234,52 @@ impl<C: Clone + Send + 'static> Router<C> {
     pub fn handlers_for(&self, event: &str, action: Option<&str>) -> Vec<NamedHandler<C>> {
         self.routes
             .iter()
-            .filter(|(p, _)| p.matches(event, action))
-            .map(|(_, h)| h.clone())
+            .filter(|r| r.pattern.matches(event, action))
+            .map(|r| r.handler.clone())
             .collect()
+    }
+
+    /// The handler registered under `name`.
+    pub fn handler(&self, name: &str) -> Option<&NamedHandler<C>> {
+        self.routes
+            .iter()
+            .map(|r| &r.handler)
+            .find(|h| h.name() == name)
     }
 
     /// Whether any handler matches (if not, a delivery can be acknowledged and dropped).
     pub fn wants(&self, event: &str, action: Option<&str>) -> bool {
-        self.routes.iter().any(|(p, _)| p.matches(event, action))
+        self.routes.iter().any(|r| r.pattern.matches(event, action))
+    }
+
+    /// Checks that every handler name is non-empty, at most 200 bytes without control
+    /// characters, and used once.
+    ///
+    /// Fails naming the first offending name.
+    pub fn check_names(&self) -> Result<(), String> {
+        let mut seen = std::collections::HashSet::new();
+        for route in &self.routes {
+            let name = route.handler.name();
+            if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control)
+            {
+                return Err(format!(
+                    "handler name {name:?} must be 1 to 200 bytes without control characters"
+                ));
+            }
+            if !seen.insert(name) {
+                return Err(format!(
+                    "handler name {name:?} is registered twice (names must be unique; see Router)"
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The registered `(pattern, handler name)` pairs, in order.
     pub fn routes(&self) -> impl Iterator<Item = (String, &str)> + '_ {
-        self.routes.iter().map(|(p, h)| (p.to_string(), h.name()))
+        self.routes
+            .iter()
+            .map(|r| (r.pattern.to_string(), r.handler.name()))
     }
 
     /// The number of registered handlers.
@@ -237,7 +310,11 @@ impl<C> Clone for Router<C> {
 impl<C> fmt::Debug for Router<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.routes.iter().map(|(p, h)| (p.to_string(), h.name())))
+            .entries(
+                self.routes
+                    .iter()
+                    .map(|r| (r.handler.name(), r.pattern.to_string())),
+            )
             .finish()
     }
 }
@@ -269,7 +346,7 @@ mod tests {
             .on("push", on_push)
             .on("issues.opened", on_opened)
             .on("issues.*", on_push)
-            .on_named("*", "audit", |cx: Cx| async move {
+            .on_named("audit", "*", |cx: Cx| async move {
                 cx.0.lock().unwrap().push("any");
                 Ok::<_, BoxError>(())
             })
@@ -286,9 +363,10 @@ mod tests {
     #[test]
     fn matching() {
         let r = router();
+        assert_eq!(names(&r, "push", None), ["push#1", "audit"]);
         assert_eq!(
-            names(&r, "push", None),
-            ["atombot::webhook::router::tests::on_push", "audit"]
+            names(&r, "issues", Some("opened")),
+            ["issues.opened#1", "issues#1", "audit"]
         );
         assert_eq!(names(&r, "issues", Some("opened")).len(), 3);
         assert_eq!(names(&r, "issues", Some("closed")).len(), 2);
@@ -318,6 +396,36 @@ mod tests {
         )
         .await;
         assert_eq!(errors.iter().filter(|r| r.is_err()).count(), 1);
+    }
+
+    #[test]
+    fn names_are_stable_and_checked() {
+        // Two closures in one function: different names, by order.
+        let r = Router::<Cx>::new()
+            .on("issues.opened", |_cx: Cx| async { Ok::<_, BoxError>(()) })
+            .on("issues.opened", |_cx: Cx| async { Ok::<_, BoxError>(()) })
+            .on("issues.*", on_push)
+            .on_any(on_push);
+        assert_eq!(
+            names(&r, "issues", Some("opened")),
+            ["issues.opened#1", "issues.opened#2", "issues#1", "*#1"]
+        );
+        assert!(r.check_names().is_ok());
+        assert_eq!(r.handler("issues.opened#2").unwrap().name(), "issues.opened#2");
+        assert!(r.handler("nope").is_none());
+        // A named handler does not shift the numbers of the others.
+        let r2 = Router::<Cx>::new()
+            .on_named("greet", "issues.opened", on_push)
+            .on("issues.opened", on_push);
+        assert_eq!(names(&r2, "issues", Some("opened")), ["greet", "issues.opened#1"]);
+        let twice = r2.on_named("greet", "push", on_push);
+        let error = twice.check_names().unwrap_err();
+        assert!(error.contains("\"greet\" is registered twice"), "{error}");
+        let clash = Router::<Cx>::new()
+            .on("push", on_push)
+            .on_named("push#1", "push", on_push);
+        assert!(clash.check_names().is_err());
+        assert!(Router::<Cx>::new().on_named("", "push", on_push).check_names().is_err());
     }
 
     #[test]

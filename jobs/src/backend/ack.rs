@@ -56,8 +56,10 @@ impl<S> Layer<S> for AckLayer {
 /// |---|---|
 /// | `Ok(_)` | done |
 /// | [`JobError::Retry`], apalis' [`RetryAfterError`], any other error, a panic | retry at a stored time (exponential backoff, or the `RetryAfterError` delay); failed after the last attempt |
+/// | [`JobError::RetryAfter`] | retry at the given delay; failed after the last attempt |
+/// | [`JobError::Postpone`] | returned to the queue for the given delay, attempt given back; failed past `max_postpone` |
 /// | [`JobError::Abort`], apalis' [`AbortError`] | failed now |
-/// | [`JobError::Unknown`] | returned to the queue after `unknown_kind_delay`, attempt given back |
+/// | [`JobError::Unknown`] | returned to the queue after `unknown_kind_delay`, attempt given back; failed with "no worker knows …" past `unknown_timeout` |
 /// | unfinished at the shutdown timeout | cancelled, returned to the queue at once, attempt given back |
 ///
 /// If the store cannot be reached, recording is retried until it succeeds or the shutdown
@@ -148,7 +150,12 @@ where
                         "shutdown timeout: returning unfinished job to the queue"
                     );
                     let e: BoxDynError = "job did not finish before the shutdown timeout".into();
-                    (Ack::Release { run_at: now_ms() }, Err(e))
+                    let release = Ack::Release {
+                        run_at: now_ms(),
+                        error: None,
+                        unknown: false,
+                    };
+                    (release, Err(e))
                 }
             };
             record(&lease, &ack, deadline, late).await;
@@ -184,7 +191,7 @@ fn outcome(e: &BoxDynError, lease: &JobLease, config: &crate::QueueConfig, elaps
             let delay = delay.unwrap_or_else(|| config.backoff_for(lease.attempt));
             warn!(elapsed_ms, %error, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
             Ack::Retry {
-                run_at: now_ms() + dur_ms(delay),
+                run_at: now_ms().saturating_add(dur_ms(delay)),
                 error,
             }
         } else {
@@ -195,18 +202,15 @@ fn outcome(e: &BoxDynError, lease: &JobLease, config: &crate::QueueConfig, elaps
     if let Some(job_error) = e.downcast_ref::<JobError>() {
         return match job_error {
             JobError::Retry(error) => retry(error.clone(), None),
+            JobError::RetryAfter(delay, error) => retry(error.clone(), Some(*delay)),
+            JobError::Postpone(delay, error) => postpone(lease, config, *delay, error),
             JobError::Abort(error) => {
                 error!(elapsed_ms, %error, "job aborted");
                 Ack::Fail {
                     error: error.clone(),
                 }
             }
-            JobError::Unknown => {
-                debug!("unknown job kind; returning it to the queue");
-                Ack::Release {
-                    run_at: now_ms() + dur_ms(config.unknown_kind_delay),
-                }
-            }
+            JobError::Unknown => unknown(lease, config),
         };
     }
     if let Some(abort) = e.downcast_ref::<AbortError>() {
@@ -218,6 +222,54 @@ fn outcome(e: &BoxDynError, lease: &JobLease, config: &crate::QueueConfig, elaps
         return retry(later.to_string(), Some(later.get_duration()));
     }
     retry(e.to_string(), None)
+}
+
+/// How long ago the job was pushed, in milliseconds.
+fn age_ms(lease: &JobLease) -> i64 {
+    lease
+        .enqueued_at
+        .elapsed()
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A postponed job goes back without using an attempt, unless it would then run later than
+/// `max_postpone` after it was pushed.
+fn postpone(lease: &JobLease, config: &crate::QueueConfig, delay: Duration, error: &str) -> Ack {
+    let delay_ms = dur_ms(delay);
+    if age_ms(lease).saturating_add(delay_ms) > dur_ms(config.max_postpone) {
+        let error = format!(
+            "{error} (postponed past the {}s limit; not retried)",
+            config.max_postpone.as_secs()
+        );
+        error!(%error, "job postponed for too long; failed");
+        return Ack::Fail { error };
+    }
+    warn!(%error, retry_in_ms = delay_ms, "job postponed; its attempt is given back");
+    Ack::Release {
+        run_at: now_ms().saturating_add(delay_ms),
+        error: Some(error.to_owned()),
+        unknown: false,
+    }
+}
+
+/// A job of a kind this worker does not know goes back for another worker, until it is older
+/// than `unknown_timeout`.
+fn unknown(lease: &JobLease, config: &crate::QueueConfig) -> Ack {
+    if age_ms(lease) > dur_ms(config.unknown_timeout) {
+        let error = format!(
+            "no worker knows {} (waited {}s for one; was it renamed or removed?)",
+            lease.kind,
+            config.unknown_timeout.as_secs()
+        );
+        error!(%error, "unknown job kind; failed");
+        return Ack::Fail { error };
+    }
+    debug!("unknown job kind; returning it to the queue");
+    Ack::Release {
+        run_at: now_ms().saturating_add(dur_ms(config.unknown_kind_delay)),
+        error: Some(format!("no worker here knows {}", lease.kind)),
+        unknown: true,
+    }
 }
 
 /// Records `ack`; until that succeeds the job stays ours, so keep trying (the backend may be

@@ -62,6 +62,9 @@ pub(crate) struct JobLease {
     pub(crate) id: JobId,
     pub(crate) attempt: u32,
     pub(crate) max_attempts: u32,
+    /// The job's kind and when it was pushed (for the unknown-kind and postpone bounds).
+    pub(crate) kind: Arc<str>,
+    pub(crate) enqueued_at: std::time::SystemTime,
     pub(crate) worker: Arc<str>,
     pub(crate) queue: Queue,
 }
@@ -184,6 +187,8 @@ impl JobBackend {
             id: leased.id.clone(),
             attempt: leased.attempts,
             max_attempts: leased.max_attempts,
+            kind: leased.job.kind.as_str().into(),
+            enqueued_at: leased.job.enqueued_at,
             worker: self.worker.clone(),
             queue: self.queue.clone(),
         };
@@ -374,7 +379,11 @@ impl Backend for JobBackend {
                     );
                 }
                 for id in left {
-                    let release = Ack::Release { run_at: now_ms() };
+                    let release = Ack::Release {
+                        run_at: now_ms(),
+                        error: None,
+                        unknown: false,
+                    };
                     if let Err(e) = queue.timed(queue.store().ack(&id, &name, &release)).await {
                         warn!(job = %id, error = %e, "could not return job; it is recovered as an orphan");
                     }

@@ -49,9 +49,12 @@ pub(crate) enum Ack {
     Fail {
         error: String,
     },
-    /// Back to the queue without using up an attempt.
+    /// Back to the queue without using up an attempt; `error` (if any) is kept as the
+    /// last error, and `unknown` marks a job no worker so far knew (counted in stats).
     Release {
         run_at: i64,
+        error: Option<String>,
+        unknown: bool,
     },
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Keys (prefix `atombot:{queue}:`): `job:<id>` hash, `ready` zset (score: run at, ms),
 //! `running` hash (id → worker), `failed` zset, `done` zset, `workers` zset (last seen),
-//! `dedupe:<key>` string (job id, expires with the dedupe TTL).
+//! `dedupe:<key>` string (job id, expires with the dedupe TTL), `unknown` set (ids of ready
+//! jobs last handed back as of an unknown kind).
 
 use redis::Value;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -49,11 +50,16 @@ end
 return out
 "#;
 
-/// ARGV: prefix, id, worker, action, now, run_at, error.
+/// ARGV: prefix, id, worker, action, now, run_at, error, unknown ('1' or '0').
 const ACK: &str = r#"
 local p, id, worker, action, now, run_at, err = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 if redis.call('HGET', p .. 'running', id) ~= worker then return 0 end
 redis.call('HDEL', p .. 'running', id)
+if ARGV[8] == '1' then
+  redis.call('SADD', p .. 'unknown', id)
+else
+  redis.call('SREM', p .. 'unknown', id)
+end
 local jk = p .. 'job:' .. id
 if action == 'done' then
   redis.call('DEL', jk)
@@ -63,9 +69,8 @@ elseif action == 'retry' or action == 'release' then
     if tonumber(redis.call('HGET', jk, 'attempts') or '0') > 0 then
       redis.call('HINCRBY', jk, 'attempts', -1)
     end
-  else
-    redis.call('HSET', jk, 'last_error', err)
   end
+  if err ~= '' then redis.call('HSET', jk, 'last_error', err) end
   redis.call('HSET', jk, 'status', 'pending')
   redis.call('HDEL', jk, 'lock_by')
   redis.call('ZADD', p .. 'ready', run_at, id)
@@ -244,11 +249,15 @@ impl Store {
     }
 
     pub(crate) async fn ack(&self, id: &JobId, worker: &str, ack: &Ack) -> Result<bool, Error> {
-        let (action, run_at, error) = match ack {
-            Ack::Done => ("done", 0, ""),
-            Ack::Retry { run_at, error } => ("retry", *run_at, error.as_str()),
-            Ack::Release { run_at } => ("release", *run_at, ""),
-            Ack::Fail { error } => ("fail", 0, error.as_str()),
+        let (action, run_at, error, unknown) = match ack {
+            Ack::Done => ("done", 0, "", false),
+            Ack::Retry { run_at, error } => ("retry", *run_at, error.as_str(), false),
+            Ack::Release {
+                run_at,
+                error,
+                unknown,
+            } => ("release", *run_at, error.as_deref().unwrap_or(""), *unknown),
+            Ack::Fail { error } => ("fail", 0, error.as_str(), false),
         };
         let n: i64 = self
             .script(ACK)
@@ -258,6 +267,7 @@ impl Store {
             .arg(now_ms())
             .arg(run_at)
             .arg(error)
+            .arg(if unknown { "1" } else { "0" })
             .query_async(&mut self.conn.clone())
             .await?;
         Ok(n == 1)
@@ -331,9 +341,11 @@ impl Store {
 
     pub(crate) async fn stats(&self) -> Result<Stats, Error> {
         let p = &self.prefix;
-        let (pending, running, done, failed): (u64, u64, u64, u64) = redis::pipe()
+        let (pending, unknown, running, done, failed): (u64, u64, u64, u64, u64) = redis::pipe()
             .cmd("ZCARD")
             .arg(format!("{p}ready"))
+            .cmd("SCARD")
+            .arg(format!("{p}unknown"))
             .cmd("HLEN")
             .arg(format!("{p}running"))
             .cmd("ZCARD")
@@ -344,6 +356,7 @@ impl Store {
             .await?;
         Ok(Stats {
             pending,
+            unknown,
             running,
             done,
             failed,

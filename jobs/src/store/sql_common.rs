@@ -115,7 +115,7 @@ impl Store {
              SET status = 'running', lock_by = $1, lock_at = $2, attempts = attempts + 1
              WHERE id IN (
                  SELECT id FROM atombot_jobs
-                 WHERE queue = $3 AND status = 'pending' AND run_at <= $2
+                 WHERE queue = $3 AND status IN ('pending', 'unknown') AND run_at <= $2
                  ORDER BY run_at, id
                  LIMIT $4 {SKIP_LOCKED})
              RETURNING id, kind, payload, job_key, meta, enqueued_at, attempts, max_attempts"
@@ -175,15 +175,23 @@ impl Store {
                 .execute(&self.pool)
                 .await?
             }
-            Ack::Release { run_at } => {
+            Ack::Release {
+                run_at,
+                error,
+                unknown,
+            } => {
+                // 'unknown' is pending too (fetched alike), marked for stats.
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE atombot_jobs SET status = 'pending', run_at = $3, lock_by = NULL,
-                     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+                    "UPDATE atombot_jobs SET status = $4, run_at = $3, lock_by = NULL,
+                     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+                     last_error = COALESCE($5, last_error)
                      WHERE {OWNED}"
                 )))
                 .bind(&id.0)
                 .bind(worker)
                 .bind(*run_at)
+                .bind(if *unknown { "unknown" } else { "pending" })
+                .bind(error.as_deref())
                 .execute(&self.pool)
                 .await?
             }
@@ -323,7 +331,11 @@ impl Store {
             let n: i64 = row.try_get("n")?;
             let n = u64::try_from(n).unwrap_or(0);
             match status.as_str() {
-                "pending" => stats.pending = n,
+                "pending" => stats.pending += n,
+                "unknown" => {
+                    stats.pending += n;
+                    stats.unknown = n;
+                }
                 "running" => stats.running = n,
                 "done" => stats.done = n,
                 "failed" => stats.failed = n,

@@ -24,6 +24,8 @@ pub use self::{
     trace::{ResponseObserver, Trace, TraceLayer},
 };
 
+pub(crate) use retry::parse_retry_after;
+
 use super::HttpRequest;
 
 /// Copies a request (method, URI, headers, body, extensions) so it can be sent again.

@@ -78,7 +78,7 @@ pub struct RateLimitStatus {
 }
 
 impl RateLimitStatus {
-    fn from_headers(headers: &http::HeaderMap) -> Option<Self> {
+    pub(crate) fn from_headers(headers: &http::HeaderMap) -> Option<Self> {
         let num = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
         let status = Self {
             limit: num("x-ratelimit-limit"),
