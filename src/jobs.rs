@@ -61,10 +61,10 @@ use crate::error::{Error, Result};
 use crate::models::InstallationId;
 use crate::webhook::BoxError;
 
-#[doc(inline)]
-pub use atombot_jobs::{FailedJob, JobId, Pushed, Queue, QueueConfig, Stats};
 /// A queued unit as the queue stores it (kind, payload, key, metadata).
 pub use atombot_jobs::Job as QueuedJob;
+#[doc(inline)]
+pub use atombot_jobs::{FailedJob, JobId, Pushed, Queue, QueueConfig, Stats};
 
 /// Job meta field holding the installation id.
 pub(crate) const INSTALLATION: &str = "installation_id";
@@ -128,11 +128,7 @@ impl Jobs {
 
     /// Queues `job` once per `key`: pushing the same key again while the first is stored
     /// (and has not finally failed) does nothing and returns [`Pushed::Duplicate`].
-    pub async fn push_unique<T: Job>(
-        &self,
-        key: impl Into<String>,
-        job: T,
-    ) -> Result<Pushed> {
+    pub async fn push_unique<T: Job>(&self, key: impl Into<String>, job: T) -> Result<Pushed> {
         Ok(self
             .queue
             .push_unique(self.job(&job)?.with_key(key))
@@ -242,8 +238,7 @@ impl JobHandlers {
             return Err(format!("job name {name:?} is registered twice"));
         }
         for name in self.by_name.keys() {
-            if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control)
-            {
+            if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
                 return Err(format!(
                     "job name {name:?} must be 1 to 200 bytes without control characters"
                 ));

@@ -245,10 +245,7 @@ mod tests {
                 "GET /x was rate limited (429 Too Many Requests): slow down".into()
             )
         );
-        assert_eq!(
-            steer_boxed(Abort::new("no")),
-            JobError::Abort("no".into())
-        );
+        assert_eq!(steer_boxed(Abort::new("no")), JobError::Abort("no".into()));
         assert_eq!(
             steer_boxed(Error::from(Abort::new("no"))),
             JobError::Abort("no".into())
@@ -290,7 +287,10 @@ mod tests {
         assert!(read().unwrap_err().message().contains("invalid digit"));
         let r: Result<(), Retry> = Err::<(), _>("busy").or_retry_after(Duration::from_secs(1));
         let r = r.unwrap_err();
-        assert_eq!((r.delay(), r.keeps_attempt()), (Some(Duration::from_secs(1)), false));
+        assert_eq!(
+            (r.delay(), r.keeps_attempt()),
+            (Some(Duration::from_secs(1)), false)
+        );
         assert_eq!(r.to_string(), "busy");
     }
 }

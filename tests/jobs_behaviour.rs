@@ -133,11 +133,13 @@ async fn failing_handlers_are_retried_then_kept_as_failed_and_can_be_requeued() 
             .last_error
             .as_deref()
             .unwrap_or("")
-            .contains("handlers failed"),
+            .contains("always broken"),
         "{:?}",
         failed[0]
     );
-    assert_eq!(failed[0].key.as_deref(), Some("delivery:broken-1"));
+    // The failed unit is the handler's, not the whole delivery's.
+    assert_eq!(failed[0].kind, "handler:issues#1");
+    assert_eq!(failed[0].key.as_deref(), Some("handler:broken-1:issues#1"));
 
     assert!(queue.retry(&failed[0].id).await.unwrap());
     assert!(

@@ -209,11 +209,11 @@ async fn a_panicking_handler_harms_neither_its_siblings_nor_the_server() {
     };
     let panics = line("panic").expect("panics are counted");
     assert!(
-        panics.contains("explode") && panics.ends_with(" 2"),
+        panics.contains("issues.opened#1") && panics.ends_with(" 2"),
         "{panics}"
     );
     assert!(
-        line("error").is_some_and(|l| l.contains("fail") && l.ends_with(" 2")),
+        line("error").is_some_and(|l| l.contains("issues.opened#2") && l.ends_with(" 2")),
         "{metrics}"
     );
     assert!(

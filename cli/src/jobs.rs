@@ -1,7 +1,8 @@
 //! `atombot jobs`: inspect the bot's job queue (`ATOMBOT_QUEUE`).
 
 use anyhow::Context as _;
-use atombot::jobs::{JobId, Queue, QueueConfig};
+use atombot::jobs::{JobId, Queue};
+use atombot::runtime::RuntimeSettings;
 use clap::{Args, Subcommand};
 
 /// Arguments of `atombot jobs`.
@@ -13,19 +14,25 @@ pub(crate) struct JobsArgs {
 
 #[derive(Debug, Subcommand)]
 enum JobsCommand {
-    /// List deliveries and jobs kept as failed, with their last error.
+    /// List what is kept as failed, with its last error: each handler's unit of a delivery
+    /// (kind `handler:NAME`, key `handler:DELIVERY:NAME`), user jobs (kind: the job's name)
+    /// and deliveries that could not be fanned out (`atombot.delivery`).
     Failed,
-    /// Re-queue a failed delivery or job by id, with fresh attempts.
+    /// Re-queue a failed unit or job by id, with fresh attempts; only that handler (or job)
+    /// runs again.
     Retry {
         /// The job id (from `atombot jobs failed`).
         id: String,
     },
-    /// Count pending, running, done and failed jobs.
+    /// Count pending, running, done and failed units and jobs; `unknown` counts pending ones
+    /// whose handler or job name the last worker that saw them did not know.
     Stats,
 }
 
 async fn open() -> anyhow::Result<Queue> {
-    let config = QueueConfig::from_env();
+    // The bot's own settings (ATOMBOT_QUEUE, ATOMBOT_QUEUE_NAME, …), so the CLI opens the
+    // queue the bot uses.
+    let config = RuntimeSettings::from_env()?.queue;
     Queue::connect(config)
         .await
         .context("cannot open the job queue (ATOMBOT_QUEUE)")
@@ -60,8 +67,8 @@ pub(crate) async fn run(args: JobsArgs) -> anyhow::Result<()> {
         JobsCommand::Stats => {
             let s = queue.stats().await?;
             println!(
-                "pending={} running={} done={} failed={}",
-                s.pending, s.running, s.done, s.failed
+                "pending={} running={} done={} failed={} unknown={}",
+                s.pending, s.running, s.done, s.failed, s.unknown
             );
         }
     }

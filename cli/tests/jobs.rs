@@ -63,7 +63,7 @@ async fn failed_deliveries_are_listed_and_requeued_by_the_cli() {
     let listing = loop {
         let out = atombot(&queue, &["jobs", "failed"]);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        if text.contains("atombot.delivery") || Instant::now() > deadline {
+        if text.contains("handler:push#1") || Instant::now() > deadline {
             break text;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -73,7 +73,7 @@ async fn failed_deliveries_are_listed_and_requeued_by_the_cli() {
         "{listing}"
     );
     assert!(
-        listing.contains(&format!("delivery:{}", sent.delivery_id)),
+        listing.contains(&format!("handler:{}:push#1", sent.delivery_id)),
         "{listing}"
     );
     assert_eq!(runs.load(Ordering::SeqCst), 2);

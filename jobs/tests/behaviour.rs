@@ -428,7 +428,15 @@ async fn unknown_kinds_fail_after_the_time_bound_and_are_counted() {
         );
         assert_eq!(queue.stats().await.unwrap().failed, 0);
         // Then it fails, naming the kind, and is no longer counted as unknown.
-        assert!(eventually(Duration::from_secs(5), async || queue.stats().await.unwrap().failed == 1).await);
+        assert!(
+            eventually(Duration::from_secs(5), async || queue
+                .stats()
+                .await
+                .unwrap()
+                .failed
+                == 1)
+            .await
+        );
         let failed = queue.failed().await.unwrap();
         assert_eq!(failed[0].id, id);
         let error = failed[0].last_error.clone().unwrap();
@@ -442,24 +450,35 @@ async fn unknown_kinds_fail_after_the_time_bound_and_are_counted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postponed_jobs_keep_their_attempt_then_fail_past_the_bound() {
     on_each_backend("postpone", async |config| {
-        let queue = Queue::connect(
-            config
-                .max_attempts(1)
-                .max_postpone(Duration::from_secs(3)),
-        )
-        .await
-        .unwrap();
+        let queue = Queue::connect(config.max_attempts(1).max_postpone(Duration::from_secs(3)))
+            .await
+            .unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
         let _stop = start_worker(&queue, move |job: Job, ctx: JobContext| {
-            log.lock().unwrap().push((job.kind.clone(), ctx.attempt(), Instant::now()));
-            async { Err(JobError::Postpone(Duration::from_millis(400), "rate limited".into())) }
+            log.lock()
+                .unwrap()
+                .push((job.kind.clone(), ctx.attempt(), Instant::now()));
+            async {
+                Err(JobError::Postpone(
+                    Duration::from_millis(400),
+                    "rate limited".into(),
+                ))
+            }
         });
         let start = Instant::now();
         queue.push(Job::new("limited", json!({}))).await.unwrap();
         // One attempt allowed, yet it runs again and again, each time as attempt 1, until
         // the next postponement would pass the bound.
-        assert!(eventually(Duration::from_secs(8), async || queue.stats().await.unwrap().failed == 1).await);
+        assert!(
+            eventually(Duration::from_secs(8), async || queue
+                .stats()
+                .await
+                .unwrap()
+                .failed
+                == 1)
+            .await
+        );
         let runs = seen.lock().unwrap().clone();
         assert!(runs.len() >= 3, "{} runs", runs.len());
         assert!(runs.iter().all(|(_, attempt, _)| *attempt == 1), "{runs:?}");
@@ -469,7 +488,10 @@ async fn postponed_jobs_keep_their_attempt_then_fail_past_the_bound() {
         assert!(start.elapsed() >= Duration::from_millis(2500));
         let failed = queue.failed().await.unwrap();
         let error = failed[0].last_error.clone().unwrap();
-        assert!(error.contains("rate limited") && error.contains("limit"), "{error}");
+        assert!(
+            error.contains("rate limited") && error.contains("limit"),
+            "{error}"
+        );
     })
     .await;
 }

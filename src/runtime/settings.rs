@@ -19,10 +19,17 @@ pub mod env {
     /// Queue name within the backend (default `atombot`); bots sharing one Redis or
     /// Postgres use different names.
     pub const QUEUE_NAME: &str = "ATOMBOT_QUEUE_NAME";
-    /// Runs a failing delivery or job gets before it is kept as failed (default 5).
+    /// Runs a failing handler or job gets before it is kept as failed (default 5).
     pub const MAX_ATTEMPTS: &str = "ATOMBOT_MAX_ATTEMPTS";
     /// Seconds after which work held by a dead worker is run again (default 30).
     pub const ORPHAN_TIMEOUT: &str = "ATOMBOT_ORPHAN_TIMEOUT";
+    /// Seconds a handler unit or job whose name this process does not know keeps going back
+    /// to the queue for a process that does, counted from when it was queued (default 3600);
+    /// then it fails with "no worker knows …" (`atombot jobs failed`).
+    pub const UNKNOWN_TIMEOUT: &str = "ATOMBOT_UNKNOWN_TIMEOUT";
+    /// Seconds after it was queued past which a unit postponed by a rate limit fails instead
+    /// of waiting for the reset (default 3600).
+    pub const MAX_POSTPONE: &str = "ATOMBOT_MAX_POSTPONE";
     /// Seconds a delivery id is remembered to drop redeliveries (default 7 days).
     pub const DEDUPE_TTL: &str = "ATOMBOT_DEDUPE_TTL";
     /// Deliveries and jobs run at once by this process (default 32).
@@ -128,6 +135,14 @@ impl RuntimeSettings {
         if let Some(v) = get(env::ORPHAN_TIMEOUT) {
             let secs: u64 = parse(env::ORPHAN_TIMEOUT, &v, "a number of seconds")?;
             s.queue = s.queue.orphan_timeout(Duration::from_secs(secs));
+        }
+        if let Some(v) = get(env::UNKNOWN_TIMEOUT) {
+            let secs: u64 = parse(env::UNKNOWN_TIMEOUT, &v, "a number of seconds")?;
+            s.queue = s.queue.unknown_timeout(Duration::from_secs(secs));
+        }
+        if let Some(v) = get(env::MAX_POSTPONE) {
+            let secs: u64 = parse(env::MAX_POSTPONE, &v, "a number of seconds")?;
+            s.queue = s.queue.max_postpone(Duration::from_secs(secs));
         }
         if let Some(v) = get(env::DEDUPE_TTL) {
             let secs: u64 = parse(env::DEDUPE_TTL, &v, "a number of seconds")?;

@@ -41,7 +41,11 @@ pub(crate) async fn run_job(
         let span = tracing::info_span!(
             "handler",
             name,
-            delivery = job.meta.get("delivery").and_then(|v| v.as_str()).unwrap_or(""),
+            delivery = job
+                .meta
+                .get("delivery")
+                .and_then(|v| v.as_str())
+                .unwrap_or(""),
             attempt = ctx.attempt(),
         );
         return dispatch

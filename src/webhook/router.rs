@@ -260,8 +260,7 @@ impl<C: Clone + Send + 'static> Router<C> {
         let mut seen = std::collections::HashSet::new();
         for route in &self.routes {
             let name = route.handler.name();
-            if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control)
-            {
+            if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
                 return Err(format!(
                     "handler name {name:?} must be 1 to 200 bytes without control characters"
                 ));
@@ -411,13 +410,19 @@ mod tests {
             ["issues.opened#1", "issues.opened#2", "issues#1", "*#1"]
         );
         assert!(r.check_names().is_ok());
-        assert_eq!(r.handler("issues.opened#2").unwrap().name(), "issues.opened#2");
+        assert_eq!(
+            r.handler("issues.opened#2").unwrap().name(),
+            "issues.opened#2"
+        );
         assert!(r.handler("nope").is_none());
         // A named handler does not shift the numbers of the others.
         let r2 = Router::<Cx>::new()
             .on_named("greet", "issues.opened", on_push)
             .on("issues.opened", on_push);
-        assert_eq!(names(&r2, "issues", Some("opened")), ["greet", "issues.opened#1"]);
+        assert_eq!(
+            names(&r2, "issues", Some("opened")),
+            ["greet", "issues.opened#1"]
+        );
         let twice = r2.on_named("greet", "push", on_push);
         let error = twice.check_names().unwrap_err();
         assert!(error.contains("\"greet\" is registered twice"), "{error}");
@@ -425,7 +430,12 @@ mod tests {
             .on("push", on_push)
             .on_named("push#1", "push", on_push);
         assert!(clash.check_names().is_err());
-        assert!(Router::<Cx>::new().on_named("", "push", on_push).check_names().is_err());
+        assert!(
+            Router::<Cx>::new()
+                .on_named("", "push", on_push)
+                .check_names()
+                .is_err()
+        );
     }
 
     #[test]
