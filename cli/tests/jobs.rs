@@ -96,3 +96,75 @@ async fn failed_deliveries_are_listed_and_requeued_by_the_cli() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no failed job"));
     bot.shutdown().await;
 }
+
+/// Issue 9, acceptance 3: a handler unit or job whose name no worker knows waits (counted as
+/// `unknown` by `atombot jobs stats`) for the time bound, then fails and is listed.
+#[tokio::test(flavor = "multi_thread")]
+async fn units_of_unknown_names_fail_after_the_bound_and_are_listed() {
+    let dir = std::env::temp_dir().join(format!("atombot-cli-unknown-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let queue = format!("sqlite://{}", dir.join("queue.db").display());
+    let sim = Simulator::start().await.unwrap();
+    let mut settings = RuntimeSettings::from_lookup(|k| match k {
+        "ATOMBOT_LISTEN" => Some("127.0.0.1:0".into()),
+        "ATOMBOT_QUEUE" => Some(queue.clone()),
+        "ATOMBOT_UNKNOWN_TIMEOUT" => Some("2".into()),
+        _ => None,
+    })
+    .unwrap();
+    settings.queue = settings
+        .queue
+        .unknown_kind_delay(Duration::from_millis(200))
+        .poll_interval(Duration::from_millis(20));
+    let bot = Bot::new(sim.app_config())
+        .settings(settings)
+        .on_named("greet", "issues.opened", |_ctx: Context| async {
+            Ok::<_, atombot::Error>(())
+        })
+        .start()
+        .await
+        .unwrap();
+    // Queued by a version that had a handler "retired" and a job "weekly-report".
+    let stored = serde_json::json!({
+        "id": "d-1", "header_event": "issues", "received_at": "2026-12-01T00:00:00Z",
+        "body": "{\"action\":\"opened\",\"issue\":{\"number\":1}}"
+    });
+    for kind in ["handler:retired", "weekly-report"] {
+        let job = atombot::jobs::QueuedJob::new(kind, stored.clone());
+        bot.queue().push(job).await.unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let stats = loop {
+        let out = atombot(&queue, &["jobs", "stats"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.contains("unknown=2") || Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        stats.contains("unknown=2") && stats.contains("failed=0"),
+        "{stats}"
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let listing = loop {
+        let out = atombot(&queue, &["jobs", "failed"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.lines().count() >= 2 || Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        listing.contains("no worker knows handler:retired")
+            && listing.contains("no worker knows weekly-report"),
+        "{listing}"
+    );
+    let out = atombot(&queue, &["jobs", "stats"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("failed=2 unknown=0"),
+        "{out:?}"
+    );
+    bot.shutdown().await;
+}
