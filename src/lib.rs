@@ -20,6 +20,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A [`Bot`] receives webhook deliveries, stores each durably, and runs every matching
+//! handler as its own queued unit with a [`Context`] whose client acts as the delivery's
+//! installation: a handler that succeeded never runs again for that delivery, and a failing
+//! one is retried (or not) as its error says — see [`Retry`] for the table, [`Abort`] and
+//! [`ResultExt`] to say it yourself, and [`webhook::Router`] for how handlers are named.
+//!
 //! With the `testing` feature, `testing::Simulator` runs a local AtomGit on `127.0.0.1`
 //! so all of this works offline.
 

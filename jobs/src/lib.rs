@@ -6,7 +6,8 @@
 //! 2. Push: [`Queue::push`], [`Queue::push_after`], [`Queue::push_unique`]. Concurrent pushes
 //!    share one commit, and each returns only once its job is durably stored.
 //! 3. Work: [`Queue::worker`] builds a [`WorkerBuilder`]; the handler's [`JobError`] steers
-//!    what happens next (retry with backoff, fail now, or hand an unknown kind back).
+//!    what happens next (retry with backoff or after a delay, postpone without using an
+//!    attempt, fail now, or hand an unknown kind back for a bounded time).
 //! 4. Inspect: [`Queue::failed`], [`Queue::retry`], [`Queue::stats`], [`Queue::ping`].
 //!
 //! # On apalis 1.0
