@@ -101,6 +101,15 @@ pub enum Error {
         source: Arc<Error>,
     },
 
+    /// Listing the app's installations (to find a delivery's installation) failed. Every
+    /// caller that was waiting for the same listing receives this error.
+    #[error("listing the app's installations failed: {source}")]
+    Installations {
+        /// Why the listing failed.
+        #[source]
+        source: Arc<Error>,
+    },
+
     /// The job queue could not take or give a job.
     #[error("job queue: {0}")]
     Queue(#[from] atombot_jobs::Error),
@@ -139,7 +148,9 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api { status, .. } | Error::RateLimited { status, .. } => Some(*status),
-            Error::InstallationToken { source, .. } => source.status(),
+            Error::InstallationToken { source, .. } | Error::Installations { source } => {
+                source.status()
+            }
             _ => None,
         }
     }

@@ -404,3 +404,115 @@ async fn handlers_steer_with_abort_and_retry() {
     assert_eq!(failed[0].last_error.as_deref(), Some("nothing to do here"));
     bot.shutdown().await;
 }
+
+/// Issue 12: when the installations cannot be listed (a 5xx), a delivery without
+/// `installation.id` is retried, never run with an app client as if it had no installation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_installation_lookup_retries_the_delivery() {
+    let sim = Simulator::start().await.unwrap();
+    sim.fail_next(Route::get("/app/installations"), 2, Fault::Status(502));
+    let log = Log::default();
+    let seen = log.clone();
+    let bot = bot_with_client_tries(&sim, 5, 1)
+        .on("issues.opened", move |ctx: Context| {
+            let log = seen.clone();
+            async move {
+                log.push(format!("{:?}", ctx.installation_id().map(|i| i.0)));
+                Ok::<_, atombot::Error>(())
+            }
+        })
+        .start()
+        .await
+        .unwrap();
+    let mut body = issue_opened();
+    body.as_object_mut().unwrap().remove("installation");
+    deliver(&bot, "issues", "lookup-1", &body).await;
+    let entries = log.wait_for(10, |e| !e.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(entries, ["Some(14)"], "ran once, with the installation");
+    assert_eq!(sim.requests_to("/app/installations").len(), 3);
+    bot.shutdown().await;
+}
+
+/// A handler that keeps ticking until it is stopped; returns the tick counter.
+fn ticking(
+    ticks: &Arc<std::sync::atomic::AtomicU32>,
+) -> impl Fn(Context) -> futures::future::BoxFuture<'static, atombot::Result<()>> + Send + Sync + 'static
+{
+    let ticks = ticks.clone();
+    move |_ctx: Context| {
+        let ticks = ticks.clone();
+        Box::pin(async move {
+            loop {
+                ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    }
+}
+
+/// Issue 12: every run has an overall timeout, after which the handler is cancelled (it
+/// stops) and the attempt counts as failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_that_never_ends_is_cancelled_at_the_job_timeout() {
+    let sim = Simulator::start().await.unwrap();
+    let ticks = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let mut settings = settings(2);
+    settings.queue = settings.queue.job_timeout(Duration::from_secs(1));
+    let bot = Bot::new(common::config(&sim))
+        .settings(settings)
+        .on_named("forever", "issues.opened", ticking(&ticks))
+        .start()
+        .await
+        .unwrap();
+    deliver(&bot, "issues", "forever-1", &issue_opened()).await;
+    let failed = failed_units(&bot, 1, 15).await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].attempts, 2);
+    let error = failed[0].last_error.as_deref().unwrap();
+    assert!(error.contains("job timeout"), "{error}");
+    let at_failure = ticks.load(std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        ticks.load(std::sync::atomic::Ordering::SeqCst),
+        at_failure,
+        "the cancelled handler stopped"
+    );
+    bot.shutdown().await;
+}
+
+/// Issue 12: a handler cancelled by shutdown really stops; nothing keeps running detached
+/// after its unit was handed back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_cancelled_by_shutdown_stops() {
+    let sim = Simulator::start().await.unwrap();
+    let ticks = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let mut settings = settings(5);
+    settings.shutdown_timeout = Duration::from_millis(500);
+    let bot = Bot::new(common::config(&sim))
+        .settings(settings)
+        .on("issues.opened", ticking(&ticks))
+        .start()
+        .await
+        .unwrap();
+    deliver(&bot, "issues", "cancel-1", &issue_opened()).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ticks.load(std::sync::atomic::Ordering::SeqCst) < 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let queue = bot.queue().clone();
+    bot.shutdown().await;
+    let after = ticks.load(std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        ticks.load(std::sync::atomic::Ordering::SeqCst),
+        after,
+        "still running"
+    );
+    let stats = queue.stats().await.unwrap();
+    assert_eq!(
+        (stats.pending, stats.running),
+        (1, 0),
+        "handed back: {stats:?}"
+    );
+}

@@ -37,6 +37,7 @@ pub struct QueueConfig {
     pub(crate) unknown_kind_delay: Duration,
     pub(crate) unknown_timeout: Duration,
     pub(crate) max_postpone: Duration,
+    pub(crate) job_timeout: Duration,
     pub(crate) keep_done: Duration,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) max_batch: usize,
@@ -58,6 +59,7 @@ impl std::fmt::Debug for QueueConfig {
             .field("backend_timeout", &self.backend_timeout)
             .field("unknown_timeout", &self.unknown_timeout)
             .field("max_postpone", &self.max_postpone)
+            .field("job_timeout", &self.job_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -85,6 +87,7 @@ impl QueueConfig {
             unknown_kind_delay: Duration::from_secs(2),
             unknown_timeout: Duration::from_secs(3600),
             max_postpone: Duration::from_secs(3600),
+            job_timeout: Duration::from_secs(600),
             keep_done: Duration::from_secs(24 * 3600),
             shutdown_timeout: Duration::from_secs(30),
             max_batch: 512,
@@ -180,6 +183,14 @@ impl QueueConfig {
     #[must_use]
     pub fn max_postpone(mut self, d: Duration) -> Self {
         self.max_postpone = d;
+        self
+    }
+
+    /// Longest one run of a job may take (default 10 min): then it is cancelled and counts
+    /// as a failed attempt (retried with backoff), so no job holds a worker slot forever.
+    #[must_use]
+    pub fn job_timeout(mut self, d: Duration) -> Self {
+        self.job_timeout = d.max(Duration::from_millis(1));
         self
     }
 

@@ -33,6 +33,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     token: Option<Arc<dyn TokenSource>>,
     timeout: Option<Duration>,
+    deadline: Option<Duration>,
     retry: Option<Arc<dyn layers::RetryPolicy>>,
     rate_limit: Option<layers::RateLimitConfig>,
     token_cache: Option<TokenCacheConfig>,
@@ -84,6 +85,13 @@ impl ClientBuilder {
     /// Bounds each attempt (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Bounds a whole call — pacing and rate-limit waits, token mint, every retry — after
+    /// which it fails with [`Error::Timeout`] (default 120 s).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
         self
     }
 
@@ -174,6 +182,7 @@ impl ClientBuilder {
         let mut shared = Shared {
             base,
             retry,
+            deadline: self.deadline.unwrap_or(DEFAULT_DEADLINE),
             limiter,
             jwt: None,
             tokens: None,
@@ -203,11 +212,15 @@ impl ClientBuilder {
     }
 }
 
+/// How long a whole call may take by default.
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(120);
+
 impl Shared {
     fn clone_stack(&self) -> Shared {
         Shared {
             base: self.base.clone(),
             retry: self.retry.clone(),
+            deadline: self.deadline,
             limiter: self.limiter.clone(),
             jwt: None,
             tokens: None,

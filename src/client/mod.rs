@@ -47,6 +47,8 @@ struct Shared {
     /// Rate limit → timeout → base URI → headers → transport.
     base: BoxService,
     retry: Arc<dyn layers::RetryPolicy>,
+    /// Bounds a whole call.
+    deadline: std::time::Duration,
     limiter: Arc<layers::RateLimiter>,
     jwt: Option<Arc<AppJwt>>,
     tokens: Option<InstallationTokens>,
@@ -159,8 +161,23 @@ impl Client {
     /// Sends a request through the whole stack and returns the response untouched,
     /// whatever its status. `request`'s URI may be a path (joined under the API base URL)
     /// or an absolute URL on the API host.
+    ///
+    /// The whole call (waits, mint, retries) is bounded by the client's deadline
+    /// ([`ClientBuilder::deadline`]); past it, it fails with [`Error::Timeout`].
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
-        self.service.clone().oneshot(request).await
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let call = self.service.clone().oneshot(request);
+        match tokio::time::timeout(self.shared.deadline, call).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout { method, path }),
+        }
+    }
+
+    /// Total time calls of this client's family (one builder) waited for the rate limit:
+    /// pacing to the per-second and hourly budgets, and refusals waited out.
+    pub fn rate_limit_wait(&self) -> std::time::Duration {
+        self.shared.limiter.waited()
     }
 
     /// Sends `method path` with an optional query and JSON body; fails with
@@ -278,10 +295,8 @@ pub(crate) fn check_status(
     if status == http::StatusCode::TOO_MANY_REQUESTS
         || (status == http::StatusCode::FORBIDDEN && exhausted)
     {
-        let retry_after = layers::parse_retry_after(&resp).or_else(|| {
-            let reset = budget.as_ref()?.reset?;
-            Some((reset - chrono::Utc::now()).to_std().unwrap_or_default())
-        });
+        let retry_after = layers::parse_retry_after(&resp)
+            .or_else(|| Some(layers::until(budget.as_ref()?.reset?)));
         return Err(Error::RateLimited {
             status,
             message,

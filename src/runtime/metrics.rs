@@ -72,6 +72,8 @@ fn handler_histogram() -> Histogram {
 struct Live {
     queue: Arc<dyn DeliveryQueue>,
     tokens: Option<InstallationTokens>,
+    /// The app's client, whose family (every installation client) shares one rate limiter.
+    client: Option<crate::Client>,
 }
 
 impl std::fmt::Debug for Live {
@@ -96,6 +98,17 @@ impl prometheus_client::collector::Collector for Live {
             None,
             mints.metric_type(),
         )?)?;
+        let waited = ConstCounter::new(
+            self.client
+                .as_ref()
+                .map_or(0.0, |c| c.rate_limit_wait().as_secs_f64()),
+        );
+        waited.encode(encoder.encode_descriptor(
+            "atombot_rate_limit_wait_seconds",
+            "Time API calls spent waiting for the rate limit (pacing and refusals)",
+            None,
+            waited.metric_type(),
+        )?)?;
         Ok(())
     }
 }
@@ -106,6 +119,7 @@ impl Metrics {
         queue: Arc<dyn DeliveryQueue>,
         tokens: Option<InstallationTokens>,
         api_calls: ApiCalls,
+        client: Option<crate::Client>,
     ) -> Self {
         let mut registry = Registry::default();
         let deliveries = Family::<DeliveryLabels, Counter>::default();
@@ -131,7 +145,11 @@ impl Metrics {
             "AtomGit API calls by method and status",
             api_calls.0,
         );
-        registry.register_collector(Box::new(Live { queue, tokens }));
+        registry.register_collector(Box::new(Live {
+            queue,
+            tokens,
+            client,
+        }));
         Self {
             registry: Arc::new(registry),
             deliveries,

@@ -279,6 +279,7 @@ impl Bot {
             Arc::new(deliveries.clone()),
             app.client().installation_tokens().cloned(),
             api_calls,
+            Some(app.client().clone()),
         );
         let dispatch = Arc::new(dispatch::Dispatch {
             resolver: InstallationResolver::new(app.client().clone()),

@@ -2,14 +2,18 @@
 //!
 //! From the payload's `installation.id` when present; otherwise from the repository's
 //! owner namespace matched against the app's installations (`account.path`), cached and
-//! refreshed (once, however many deliveries miss at the same time) on a miss.
+//! refreshed on a miss — once however many deliveries miss at the same time, and without
+//! holding any lock while the installations are listed.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
+
 use crate::client::Client;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::models::InstallationId;
 use crate::webhook::Delivery;
 
@@ -17,12 +21,32 @@ use crate::webhook::Delivery;
 /// not installed on do not list installations each time.
 const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 
+type Paths = Arc<RwLock<HashMap<String, InstallationId>>>;
+type Refresh = Shared<BoxFuture<'static, std::result::Result<(), Arc<Error>>>>;
+
 /// Maps account paths to installation ids through `GET /app/installations`.
 #[derive(Debug)]
 pub struct InstallationResolver {
     app: Client,
-    by_path: RwLock<HashMap<String, InstallationId>>,
-    last_refresh: tokio::sync::Mutex<Option<Instant>>,
+    by_path: Paths,
+    refresh: Mutex<RefreshState>,
+}
+
+#[derive(Default)]
+struct RefreshState {
+    /// When the last successful refresh finished.
+    last: Option<Instant>,
+    /// The refresh in flight, shared by every caller that missed meanwhile.
+    running: Option<Refresh>,
+}
+
+impl std::fmt::Debug for RefreshState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshState")
+            .field("last", &self.last)
+            .field("running", &self.running.is_some())
+            .finish()
+    }
 }
 
 impl InstallationResolver {
@@ -30,8 +54,8 @@ impl InstallationResolver {
     pub fn new(app: Client) -> Self {
         Self {
             app,
-            by_path: RwLock::new(HashMap::new()),
-            last_refresh: tokio::sync::Mutex::new(None),
+            by_path: Arc::default(),
+            refresh: Mutex::default(),
         }
     }
 
@@ -42,7 +66,7 @@ impl InstallationResolver {
 
     /// The installation of `delivery`, or `None` when the app has none for its owner.
     ///
-    /// Fails when the installations cannot be listed.
+    /// Fails with [`Error::Installations`] when the installations cannot be listed.
     pub async fn resolve(&self, delivery: &Delivery) -> Result<Option<InstallationId>> {
         if let Some(id) = delivery.installation_id() {
             return Ok(Some(InstallationId(id)));
@@ -54,25 +78,55 @@ impl InstallationResolver {
     }
 
     /// The installation on account `owner` (an organisation or user path).
+    ///
+    /// Fails with [`Error::Installations`] when the installations cannot be listed.
     pub async fn by_owner(&self, owner: &str) -> Result<Option<InstallationId>> {
         if let Some(id) = self.cached(owner) {
             return Ok(Some(id));
         }
-        let mut last = self.last_refresh.lock().await;
-        if let Some(id) = self.cached(owner) {
-            return Ok(Some(id)); // another delivery refreshed while this one waited
+        let refresh = {
+            let mut state = self.refresh.lock().unwrap_or_else(|e| e.into_inner());
+            match &state.running {
+                Some(running) => running.clone(),
+                None => {
+                    if state
+                        .last
+                        .is_some_and(|t| t.elapsed() < MIN_REFRESH_INTERVAL)
+                    {
+                        return Ok(None);
+                    }
+                    let running = refresh(self.app.clone(), self.by_path.clone())
+                        .boxed()
+                        .shared();
+                    state.running = Some(running.clone());
+                    running
+                }
+            }
+        };
+        // No lock is held while the installations are listed.
+        let result = refresh.clone().await;
+        {
+            let mut state = self.refresh.lock().unwrap_or_else(|e| e.into_inner());
+            if state.running.as_ref().is_some_and(|r| r.ptr_eq(&refresh)) {
+                state.running = None;
+                if result.is_ok() {
+                    state.last = Some(Instant::now());
+                }
+            }
         }
-        if last.is_some_and(|t| t.elapsed() < MIN_REFRESH_INTERVAL) {
-            return Ok(None);
-        }
-        let installations = self.app.installations().list().await?;
-        *last = Some(Instant::now());
-        let map: HashMap<String, InstallationId> = installations
-            .into_iter()
-            .map(|i| (i.account.path.to_lowercase(), i.id))
-            .collect();
-        tracing::debug!(installations = map.len(), "refreshed the installation map");
-        *self.by_path.write().unwrap_or_else(|e| e.into_inner()) = map;
+        result.map_err(|source| Error::Installations { source })?;
         Ok(self.cached(owner))
     }
+}
+
+/// Lists the app's installations into `paths`.
+async fn refresh(app: Client, paths: Paths) -> std::result::Result<(), Arc<Error>> {
+    let installations = app.installations().list().await.map_err(Arc::new)?;
+    let map: HashMap<String, InstallationId> = installations
+        .into_iter()
+        .map(|i| (i.account.path.to_lowercase(), i.id))
+        .collect();
+    tracing::debug!(installations = map.len(), "refreshed the installation map");
+    *paths.write().unwrap_or_else(|e| e.into_inner()) = map;
+    Ok(())
 }

@@ -30,6 +30,9 @@ pub mod env {
     /// Seconds after it was queued past which a unit postponed by a rate limit fails instead
     /// of waiting for the reset (default 3600).
     pub const MAX_POSTPONE: &str = "ATOMBOT_MAX_POSTPONE";
+    /// Seconds one run of a handler or job may take before it is cancelled and retried
+    /// (default 600).
+    pub const JOB_TIMEOUT: &str = "ATOMBOT_JOB_TIMEOUT";
     /// Seconds a delivery id is remembered to drop redeliveries (default 7 days).
     pub const DEDUPE_TTL: &str = "ATOMBOT_DEDUPE_TTL";
     /// Deliveries and jobs run at once by this process (default 32).
@@ -143,6 +146,10 @@ impl RuntimeSettings {
         if let Some(v) = get(env::MAX_POSTPONE) {
             let secs: u64 = parse(env::MAX_POSTPONE, &v, "a number of seconds")?;
             s.queue = s.queue.max_postpone(Duration::from_secs(secs));
+        }
+        if let Some(v) = get(env::JOB_TIMEOUT) {
+            let secs: u64 = parse(env::JOB_TIMEOUT, &v, "a number of seconds")?;
+            s.queue = s.queue.job_timeout(Duration::from_secs(secs.max(1)));
         }
         if let Some(v) = get(env::DEDUPE_TTL) {
             let secs: u64 = parse(env::DEDUPE_TTL, &v, "a number of seconds")?;

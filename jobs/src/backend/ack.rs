@@ -61,6 +61,7 @@ impl<S> Layer<S> for AckLayer {
 /// | [`JobError::Abort`], apalis' [`AbortError`] | failed now |
 /// | [`JobError::Unknown`] | returned to the queue after `unknown_kind_delay`, attempt given back; failed with "no worker knows …" past `unknown_timeout` |
 /// | unfinished at the shutdown timeout | cancelled, returned to the queue at once, attempt given back |
+/// | unfinished after `job_timeout` | cancelled, retried with backoff (uses the attempt); failed after the last |
 ///
 /// If the store cannot be reached, recording is retried until it succeeds or the shutdown
 /// timeout passes; then orphan recovery takes over.
@@ -118,32 +119,44 @@ where
             // Its own Tokio task: jobs run in parallel, and a panic without catch-panic is
             // still only this job's failure.
             let mut run = AbortOnDrop(tokio::spawn(fut.in_current_span()));
+            let config = lease.queue.config().clone();
             let finished = tokio::select! {
-                joined = &mut run.0 => Some(joined),
+                joined = &mut run.0 => Some(Ok(joined)),
                 () = &mut deadline => None,
+                () = tokio::time::sleep(config.job_timeout) => Some(Err(())),
             };
+            // Dropping the task's handle aborts it: nothing of the job keeps running.
             drop(run);
             let elapsed_ms = started.elapsed().as_millis() as u64;
-            let config = lease.queue.config().clone();
             let late = finished.is_none();
             let (ack, result) = match finished {
-                Some(Ok(Ok(response))) => {
-                    debug!(elapsed_ms, "job done");
-                    (Ack::Done, Ok(response))
-                }
-                Some(Ok(Err(e))) => {
-                    let e: BoxDynError = e.into();
-                    (outcome(&e, &lease, &config, elapsed_ms), Err(e))
-                }
-                Some(Err(joined)) => {
-                    let msg = if joined.is_panic() {
-                        format!("handler panicked: {}", panic_message(&joined.into_panic()))
-                    } else {
-                        "handler task was cancelled".to_string()
-                    };
+                Some(Err(())) => {
+                    let msg = format!(
+                        "did not finish within the job timeout ({}s); cancelled",
+                        config.job_timeout.as_secs()
+                    );
                     let e: BoxDynError = Box::new(JobError::Retry(msg));
                     (outcome(&e, &lease, &config, elapsed_ms), Err(e))
                 }
+                Some(Ok(finished)) => match finished {
+                    Ok(Ok(response)) => {
+                        debug!(elapsed_ms, "job done");
+                        (Ack::Done, Ok(response))
+                    }
+                    Ok(Err(e)) => {
+                        let e: BoxDynError = e.into();
+                        (outcome(&e, &lease, &config, elapsed_ms), Err(e))
+                    }
+                    Err(joined) => {
+                        let msg = if joined.is_panic() {
+                            format!("handler panicked: {}", panic_message(&joined.into_panic()))
+                        } else {
+                            "handler task was cancelled".to_string()
+                        };
+                        let e: BoxDynError = Box::new(JobError::Retry(msg));
+                        (outcome(&e, &lease, &config, elapsed_ms), Err(e))
+                    }
+                },
                 None => {
                     warn!(
                         elapsed_ms,

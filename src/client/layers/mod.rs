@@ -24,7 +24,7 @@ pub use self::{
     trace::{ResponseObserver, Trace, TraceLayer},
 };
 
-pub(crate) use retry::parse_retry_after;
+pub(crate) use retry::{parse_retry_after, until};
 
 use super::HttpRequest;
 

@@ -2,6 +2,7 @@
 //! the platform's `x-ratelimit-*` headers, and waits out a refusal until the window resets.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use http::StatusCode;
 use tower::{Layer, Service, ServiceExt};
 
 use super::{RateKey, clone_request, take_ready};
-use crate::client::layers::retry::parse_retry_after;
+use crate::client::layers::retry::{parse_retry_after, until};
 use crate::client::{HttpRequest, HttpResponse};
 use crate::error::{Error, Result};
 
@@ -27,8 +28,9 @@ pub struct RateLimitConfig {
     /// Extra spacing added to each one-second window, so requests still fit the server's
     /// window after network jitter (default 50 ms).
     pub margin: Duration,
-    /// Longest wait for a refused request's window to reset; beyond it the refusal is
-    /// returned as an error (default 60 s).
+    /// Longest a request waits to be sent, for pacing or for a refused window to reset;
+    /// beyond it the request fails at once with [`Error::RateLimited`] saying when to try
+    /// again, so no caller is parked for an hour (default 60 s).
     pub max_wait: Duration,
 }
 
@@ -56,7 +58,7 @@ impl RateLimitConfig {
         self
     }
 
-    /// Sets the longest wait for a window reset.
+    /// Sets the longest wait before a request is sent (see [`max_wait`](Self::max_wait)).
     pub fn max_wait(mut self, d: Duration) -> Self {
         self.max_wait = d;
         self
@@ -107,6 +109,8 @@ struct KeyState {
 pub struct RateLimiter {
     config: RateLimitConfig,
     keys: Mutex<HashMap<Arc<str>, KeyState>>,
+    /// Microseconds requests have waited in all.
+    waited_us: AtomicU64,
 }
 
 const IDLE_KEY_TTL: Duration = Duration::from_secs(3600);
@@ -117,6 +121,7 @@ impl RateLimiter {
         Self {
             config,
             keys: Mutex::new(HashMap::new()),
+            waited_us: AtomicU64::new(0),
         }
     }
 
@@ -137,8 +142,9 @@ impl RateLimiter {
         f(state, now)
     }
 
-    /// Reserves the earliest send time allowed for `key` and returns it.
-    fn reserve(&self, key: &Arc<str>) -> Instant {
+    /// Reserves the earliest send time allowed for `key` and returns it; or, when that is
+    /// more than `max_wait` away, reserves nothing and returns the wait.
+    fn reserve(&self, key: &Arc<str>) -> std::result::Result<Instant, Duration> {
         let c = &self.config;
         self.with_key(key, |s, now| {
             let mut at = now.max(s.blocked_until.unwrap_or(now));
@@ -149,33 +155,55 @@ impl RateLimiter {
                 }
                 if s.second.len() == n {
                     at = at.max(s.second[0] + Duration::from_secs(1) + c.margin);
-                    s.second.pop_front();
                 }
-                s.second.push_back(at);
             }
+            let mut hour = None;
             if c.per_hour > 0 {
                 let interval = Duration::from_secs(3600) / c.per_hour;
                 let tolerance = interval * (c.per_hour - 1);
                 let tat = s.hour_tat.unwrap_or(at).max(at);
                 at = at.max(tat.checked_sub(tolerance).unwrap_or(at));
+                hour = Some((tat, interval));
+            }
+            let wait = at.saturating_duration_since(now);
+            if wait > c.max_wait {
+                return Err(wait);
+            }
+            if n > 0 {
+                if s.second.len() == n {
+                    s.second.pop_front();
+                }
+                s.second.push_back(at);
+            }
+            if let Some((tat, interval)) = hour {
                 s.hour_tat = Some(tat.max(at) + interval);
             }
-            at
+            Ok(at)
         })
+    }
+
+    /// Total time requests through this limiter have waited (pacing and refusals).
+    pub fn waited(&self) -> Duration {
+        Duration::from_micros(self.waited_us.load(Ordering::Relaxed))
+    }
+
+    fn add_wait(&self, wait: Duration) {
+        let us = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
+        self.waited_us.fetch_add(us, Ordering::Relaxed);
     }
 
     fn record(&self, key: &Arc<str>, resp: &HttpResponse) -> Option<Duration> {
         let status = RateLimitStatus::from_headers(resp.headers());
-        let refused = matches!(
-            resp.status(),
-            StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
-        ) && status.as_ref().and_then(|s| s.remaining) == Some(0);
+        // A 429 is always a refusal (AtomGit's siblings answer 429); a 403 only when the
+        // budget is spent.
+        let refused = match resp.status() {
+            StatusCode::TOO_MANY_REQUESTS => true,
+            StatusCode::FORBIDDEN => status.as_ref().and_then(|s| s.remaining) == Some(0),
+            _ => false,
+        };
         let wait = refused.then(|| {
             parse_retry_after(resp)
-                .or_else(|| {
-                    let reset = status.as_ref()?.reset?;
-                    (reset - Utc::now()).to_std().ok()
-                })
+                .or_else(|| Some(until(status.as_ref()?.reset?)))
                 .unwrap_or(Duration::from_secs(1))
                 .max(Duration::from_millis(100))
         });
@@ -254,7 +282,25 @@ where
         Box::pin(async move {
             let mut refusals = 0;
             loop {
-                let at = limiter.reserve(&key);
+                let at = match limiter.reserve(&key) {
+                    Ok(at) => at,
+                    Err(wait) => {
+                        tracing::debug!(?wait, "rate limit: not sending, the wait is too long");
+                        return Err(Error::RateLimited {
+                            status: StatusCode::TOO_MANY_REQUESTS,
+                            message: format!(
+                                "not sent: this token may send again in {}s, longer than the \
+                                 {}s the client waits (RateLimitConfig::max_wait)",
+                                wait.as_secs(),
+                                limiter.config.max_wait.as_secs()
+                            ),
+                            method: req.method().clone(),
+                            path: req.uri().path().to_owned(),
+                            retry_after: Some(wait),
+                        });
+                    }
+                };
+                limiter.add_wait(at.saturating_duration_since(Instant::now()));
                 tokio::time::sleep_until(at.into()).await;
                 let resp = inner.clone().oneshot(clone_request(&req)).await?;
                 let Some(wait) = limiter.record(&key, &resp) else {
@@ -279,7 +325,7 @@ mod tests {
         let limiter = RateLimiter::new(RateLimitConfig::default().per_hour(0));
         let key: Arc<str> = Arc::from("k");
         let start = Instant::now();
-        let times: Vec<Instant> = (0..25).map(|_| limiter.reserve(&key)).collect();
+        let times: Vec<Instant> = (0..25).map(|_| limiter.reserve(&key).unwrap()).collect();
         for w in times.windows(11) {
             assert!(w[10] - w[0] > Duration::from_secs(1), "11 sends within 1 s");
         }
@@ -295,8 +341,19 @@ mod tests {
         let limiter = RateLimiter::new(RateLimitConfig::default().per_second(0).per_hour(3));
         let key: Arc<str> = Arc::from("k");
         let start = Instant::now();
-        let t: Vec<Instant> = (0..4).map(|_| limiter.reserve(&key)).collect();
+        let t: Vec<Instant> = (0..3).map(|_| limiter.reserve(&key).unwrap()).collect();
         assert!(t[2] - start < Duration::from_millis(10));
+        // The fourth would wait 20 minutes, far past `max_wait`: refused, nothing reserved.
+        let wait = limiter.reserve(&key).unwrap_err();
+        assert!(wait >= Duration::from_secs(1199), "{wait:?}");
+        assert!(limiter.reserve(&key).is_err());
+        let patient = RateLimiter::new(
+            RateLimitConfig::default()
+                .per_second(0)
+                .per_hour(3)
+                .max_wait(Duration::from_secs(3600)),
+        );
+        let t: Vec<Instant> = (0..4).map(|_| patient.reserve(&key).unwrap()).collect();
         assert!(t[3] - start >= Duration::from_secs(1199));
     }
 

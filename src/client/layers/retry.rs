@@ -97,18 +97,26 @@ pub(crate) fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-/// Parses `Retry-After` as seconds or an HTTP date.
+/// The longest delay any header can ask for; larger values (up to `u64::MAX` seconds) are
+/// saturated to it, so no `Duration` or `Instant` arithmetic can overflow.
+pub(crate) const MAX_HEADER_DELAY: Duration = Duration::from_secs(24 * 3600);
+
+/// Parses `Retry-After` as seconds or an HTTP date, saturated to [`MAX_HEADER_DELAY`].
 pub(crate) fn parse_retry_after(resp: &HttpResponse) -> Option<Duration> {
     let text = resp.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = text.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs).min(MAX_HEADER_DELAY));
     }
     let date = chrono::DateTime::parse_from_rfc2822(text).ok()?;
-    Some(
-        (date.with_timezone(&chrono::Utc) - chrono::Utc::now())
-            .to_std()
-            .unwrap_or(Duration::ZERO),
-    )
+    Some(until(date.with_timezone(&chrono::Utc)))
+}
+
+/// The time from now until `at` (zero if past), saturated to [`MAX_HEADER_DELAY`].
+pub(crate) fn until(at: chrono::DateTime<chrono::Utc>) -> Duration {
+    (at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or(Duration::ZERO)
+        .min(MAX_HEADER_DELAY)
 }
 
 impl RetryPolicy for DefaultRetryPolicy {
@@ -135,7 +143,7 @@ impl RetryPolicy for DefaultRetryPolicy {
             }
             _ => return None,
         };
-        (elapsed + delay <= self.max_elapsed).then_some(delay)
+        (elapsed.saturating_add(delay) <= self.max_elapsed).then_some(delay)
     }
 }
 
