@@ -39,6 +39,7 @@ pub struct QueueConfig {
     pub(crate) max_postpone: Duration,
     pub(crate) job_timeout: Duration,
     pub(crate) keep_done: Duration,
+    pub(crate) keep_failed: Duration,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) max_batch: usize,
 }
@@ -89,6 +90,7 @@ impl QueueConfig {
             max_postpone: Duration::from_secs(3600),
             job_timeout: Duration::from_secs(600),
             keep_done: Duration::from_secs(24 * 3600),
+            keep_failed: Duration::from_secs(30 * 24 * 3600),
             shutdown_timeout: Duration::from_secs(30),
             max_batch: 512,
         }
@@ -198,6 +200,14 @@ impl QueueConfig {
     #[must_use]
     pub fn keep_done(mut self, d: Duration) -> Self {
         self.keep_done = d;
+        self
+    }
+
+    /// How long failed jobs are kept for inspection and `retry` before pruning (default
+    /// 30 days).
+    #[must_use]
+    pub fn keep_failed(mut self, d: Duration) -> Self {
+        self.keep_failed = d;
         self
     }
 

@@ -1,9 +1,11 @@
 //! [`Queue`]: push, inspect and retry jobs; pushes share commits through one writer task.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
@@ -37,6 +39,8 @@ struct Inner {
     config: QueueConfig,
     writer: mpsc::Sender<PushRequest>,
     commits: Arc<AtomicU64>,
+    /// Whether the writer task is running (pushes can be stored).
+    alive: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Queue {
@@ -61,12 +65,14 @@ impl Queue {
         .map_err(|_| Error::Unavailable("timed out connecting".into()))??;
         let (writer, requests) = mpsc::channel(config.max_batch * 4);
         let commits = Arc::new(AtomicU64::new(0));
+        let alive = Arc::new(AtomicBool::new(true));
         tokio::spawn(write_batches(
             store.clone(),
             requests,
             config.max_batch,
             config.backend_timeout,
             commits.clone(),
+            alive.clone(),
         ));
         debug!(backend = config.scheme(), queue = %config.queue, "queue connected");
         Ok(Queue {
@@ -75,6 +81,7 @@ impl Queue {
                 config,
                 writer,
                 commits,
+                alive,
             }),
         })
     }
@@ -166,9 +173,12 @@ impl Queue {
         self.timed(self.inner.store.failed(1000)).await
     }
 
-    /// Queues a failed job again with a fresh set of attempts; `false` if `id` is not failed.
+    /// Queues a failed job again with a fresh set of attempts, and claims its key again for
+    /// the dedupe TTL (so the same key pushed meanwhile is a duplicate of it); `false` if
+    /// `id` is not failed.
     pub async fn retry(&self, id: &JobId) -> Result<bool, Error> {
-        self.timed(self.inner.store.retry(id)).await
+        let config = &self.inner.config;
+        self.timed(self.inner.store.retry(id, config)).await
     }
 
     /// Job counts by state.
@@ -176,8 +186,11 @@ impl Queue {
         self.timed(self.inner.store.stats()).await
     }
 
-    /// Checks that the backend answers (for readiness probes).
+    /// Checks that the writer runs and the backend answers (for readiness probes).
     pub async fn ping(&self) -> Result<(), Error> {
+        if !self.inner.alive.load(Ordering::SeqCst) || self.inner.writer.is_closed() {
+            return Err(Error::Closed);
+        }
         self.timed(self.inner.store.ping()).await
     }
 
@@ -196,29 +209,45 @@ impl Queue {
 }
 
 /// The writer task: takes everything that arrived while the last commit ran and commits it
-/// in one transaction (or one Redis `MULTI`), then answers each caller.
+/// in one transaction (or one Redis `MULTI`), then answers each caller with its own job's
+/// result. A panic while storing a batch fails that batch's pushes and the writer goes on;
+/// `alive` turns false only when the writer has stopped for good.
 async fn write_batches(
     store: Store,
     mut requests: mpsc::Receiver<PushRequest>,
     max_batch: usize,
     timeout: Duration,
     commits: Arc<AtomicU64>,
+    alive: Arc<AtomicBool>,
 ) {
+    struct Stopped(Arc<AtomicBool>);
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            self.0.store(false, Ordering::SeqCst);
+        }
+    }
+    let _stopped = Stopped(alive);
     let mut batch: Vec<PushRequest> = Vec::with_capacity(max_batch);
     while requests.recv_many(&mut batch, max_batch).await > 0 {
         let (jobs, replies): (Vec<NewJob>, Vec<_>) = batch.drain(..).unzip();
-        let result = match tokio::time::timeout(timeout, store.push_batch(&jobs)).await {
-            Ok(Ok(pushed)) if pushed.len() == replies.len() => Ok(pushed),
-            Ok(Ok(_)) => Err(Error::Backend("push batch answered short".into())),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(Error::Unavailable("push did not commit in time".into())),
+        let stored = AssertUnwindSafe(tokio::time::timeout(timeout, store.push_batch(&jobs)))
+            .catch_unwind()
+            .await;
+        let result = match stored {
+            Ok(Ok(Ok(pushed))) if pushed.len() == replies.len() => Ok(pushed),
+            Ok(Ok(Ok(_))) => Err(Error::Backend("push batch answered short".into())),
+            Ok(Ok(Err(e))) => Err(e),
+            Ok(Err(_)) => Err(Error::Unavailable("push did not commit in time".into())),
+            Err(_) => Err(Error::Backend(
+                "the queue writer panicked storing this batch".into(),
+            )),
         };
         match result {
             Ok(pushed) => {
                 commits.fetch_add(1, Ordering::Relaxed);
                 debug!(jobs = jobs.len(), "push batch committed");
                 for (reply, pushed) in replies.into_iter().zip(pushed) {
-                    let _ = reply.send(Ok(pushed));
+                    let _ = reply.send(pushed);
                 }
             }
             Err(e) => {

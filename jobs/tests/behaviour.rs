@@ -495,3 +495,74 @@ async fn postponed_jobs_keep_their_attempt_then_fail_past_the_bound() {
     })
     .await;
 }
+
+/// Issue 12: a manual retry claims the job's key again, so the same key pushed afterwards is
+/// a duplicate of the retried job (not a second run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_retry_claims_the_key_again() {
+    on_each_backend("retry-key", async |config| {
+        let queue = Queue::connect(config.max_attempts(1)).await.unwrap();
+        let runs: Runs = Arc::default();
+        let stop = start_worker(&queue, counting(&runs));
+        let first = queue
+            .push_unique(Job::new("fail", json!({})).with_key("k-1"))
+            .await
+            .unwrap();
+        assert!(
+            eventually(Duration::from_secs(5), async || queue
+                .stats()
+                .await
+                .unwrap()
+                .failed
+                == 1)
+            .await
+        );
+        drop(stop);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(queue.retry(first.id()).await.unwrap());
+        let again = queue
+            .push_unique(Job::new("fail", json!({})).with_key("k-1"))
+            .await
+            .unwrap();
+        assert_eq!(again, Pushed::Duplicate(first.id().clone()));
+    })
+    .await;
+}
+
+/// Issue 12: failed jobs are pruned after `keep_failed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_jobs_are_pruned_after_keep_failed() {
+    on_each_backend("keep-failed", async |config| {
+        let queue = Queue::connect(
+            config
+                .max_attempts(1)
+                .keep_failed(Duration::from_millis(300))
+                .orphan_timeout(Duration::from_millis(300)),
+        )
+        .await
+        .unwrap();
+        let runs: Runs = Arc::default();
+        let _stop = start_worker(&queue, counting(&runs));
+        queue.push(Job::new("fail", json!({}))).await.unwrap();
+        assert!(
+            eventually(Duration::from_secs(5), async || queue
+                .stats()
+                .await
+                .unwrap()
+                .failed
+                == 1)
+            .await
+        );
+        assert!(
+            eventually(Duration::from_secs(5), async || queue
+                .failed()
+                .await
+                .unwrap()
+                .is_empty())
+            .await,
+            "pruned"
+        );
+        assert_eq!(queue.stats().await.unwrap().failed, 0);
+    })
+    .await;
+}

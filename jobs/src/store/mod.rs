@@ -103,7 +103,12 @@ impl Store {
         }
     }
 
-    pub(crate) async fn push_batch(&self, jobs: &[NewJob]) -> Result<Vec<Pushed>, Error> {
+    /// Stores `jobs`; one result per job (a bad job fails alone), or an error for all of
+    /// them when the backend cannot be reached.
+    pub(crate) async fn push_batch(
+        &self,
+        jobs: &[NewJob],
+    ) -> Result<Vec<Result<Pushed, Error>>, Error> {
         each!(self, s => s.push_batch(jobs).await)
     }
 
@@ -128,8 +133,9 @@ impl Store {
         each!(self, s => s.failed(limit).await)
     }
 
-    pub(crate) async fn retry(&self, id: &JobId) -> Result<bool, Error> {
-        each!(self, s => s.retry(id).await)
+    /// Queues a failed job again and claims its key again.
+    pub(crate) async fn retry(&self, id: &JobId, config: &QueueConfig) -> Result<bool, Error> {
+        each!(self, s => s.retry(id, config).await)
     }
 
     pub(crate) async fn stats(&self) -> Result<Stats, Error> {

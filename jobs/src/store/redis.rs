@@ -86,7 +86,7 @@ end
 return 1
 "#;
 
-/// ARGV: prefix, worker, now, cutoff, keep_done_cutoff.
+/// ARGV: prefix, worker, now, cutoff, keep_done_cutoff, keep_failed_cutoff.
 const HEARTBEAT: &str = r#"
 local p, worker, now, cutoff = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 redis.call('ZADD', p .. 'workers', now, worker)
@@ -114,6 +114,11 @@ for i = 1, #running, 2 do
 end
 redis.call('ZREMRANGEBYSCORE', p .. 'workers', '-inf', cutoff - 3600000)
 redis.call('ZREMRANGEBYSCORE', p .. 'done', '-inf', ARGV[5])
+local old_failed = redis.call('ZRANGEBYSCORE', p .. 'failed', '-inf', ARGV[6], 'LIMIT', 0, 1000)
+for _, id in ipairs(old_failed) do
+  redis.call('DEL', p .. 'job:' .. id)
+  redis.call('ZREM', p .. 'failed', id)
+end
 return n
 "#;
 
@@ -130,13 +135,67 @@ end
 return out
 "#;
 
+/// ARGV: prefix, id, now, dedupe TTL (ms).
 const RETRY: &str = r#"
 local p, id, now = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('ZREM', p .. 'failed', id) == 0 then return 0 end
-redis.call('HSET', p .. 'job:' .. id, 'status', 'pending', 'attempts', 0)
+local jk = p .. 'job:' .. id
+redis.call('HSET', jk, 'status', 'pending', 'attempts', 0)
 redis.call('ZADD', p .. 'ready', now, id)
+if redis.call('HGET', jk, 'has_key') == '1' then
+  redis.call('SET', p .. 'dedupe:' .. redis.call('HGET', jk, 'key'), id, 'PX', ARGV[4])
+end
 return 1
 "#;
+
+/// What the queue's durability needs from the Redis server, checked with `CONFIG GET` at
+/// start-up: a warning for each setting that loses acknowledged jobs.
+const DURABILITY: [(&str, &str, &str); 3] = [
+    (
+        "appendonly",
+        "yes",
+        "acknowledged deliveries and jobs are lost when Redis restarts",
+    ),
+    (
+        "appendfsync",
+        "always",
+        "up to a second of acknowledged deliveries and jobs can be lost on a power failure",
+    ),
+    (
+        "maxmemory-policy",
+        "noeviction",
+        "Redis may evict queued deliveries and jobs when it runs out of memory",
+    ),
+];
+
+/// Warns, once per connect, about server settings that break the queue's durability.
+async fn check_durability(conn: &mut ConnectionManager) {
+    for (name, wanted, risk) in DURABILITY {
+        let answer: redis::RedisResult<Vec<String>> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg(name)
+            .query_async(conn)
+            .await;
+        match answer {
+            Ok(pair) => {
+                let value = pair.get(1).map(String::as_str).unwrap_or("");
+                if value != wanted {
+                    tracing::warn!(
+                        setting = name,
+                        value,
+                        wanted,
+                        "Redis `{name} {value}`: {risk}; set `{name} {wanted}` for a durable queue"
+                    );
+                }
+            }
+            Err(error) => tracing::warn!(
+                setting = name,
+                %error,
+                "cannot read Redis `{name}` (CONFIG disabled?); make sure it is `{wanted}`, or {risk}"
+            ),
+        }
+    }
+}
 
 /// A queue stored in Redis.
 #[derive(Clone)]
@@ -163,6 +222,7 @@ impl Store {
             .set_number_of_retries(1)
             .set_max_delay(std::time::Duration::from_millis(500));
         let conn = ConnectionManager::new_with_config(client, cm_config).await?;
+        check_durability(&mut conn.clone()).await;
         Ok(Store {
             conn,
             prefix: format!("atombot:{{{}}}:", config.queue),
@@ -175,9 +235,14 @@ impl Store {
         cmd
     }
 
-    pub(crate) async fn push_batch(&self, jobs: &[NewJob]) -> Result<Vec<Pushed>, Error> {
+    /// Stores `jobs` in one `MULTI`; Redis runs every command of it even when one fails, so
+    /// each job gets its own result.
+    pub(crate) async fn push_batch(
+        &self,
+        jobs: &[NewJob],
+    ) -> Result<Vec<Result<Pushed, Error>>, Error> {
         let mut pipe = redis::pipe();
-        pipe.atomic();
+        pipe.atomic().ignore_errors();
         for job in jobs {
             let mut cmd = self.script(PUSH);
             cmd.arg(&job.id.0)
@@ -197,15 +262,14 @@ impl Store {
                 .arg(if job.key.is_some() { "1" } else { "0" });
             pipe.add_command(cmd);
         }
-        let results: Vec<(i64, String)> = pipe.query_async(&mut self.conn.clone()).await?;
+        let results: Vec<redis::RedisResult<(i64, String)>> =
+            pipe.query_async(&mut self.conn.clone()).await?;
         Ok(results
             .into_iter()
-            .map(|(fresh, id)| {
-                if fresh == 1 {
-                    Pushed::Enqueued(JobId(id))
-                } else {
-                    Pushed::Duplicate(JobId(id))
-                }
+            .map(|result| match result {
+                Ok((1, id)) => Ok(Pushed::Enqueued(JobId(id))),
+                Ok((_, id)) => Ok(Pushed::Duplicate(JobId(id))),
+                Err(e) => Err(Error::from(e)),
             })
             .collect())
     }
@@ -281,6 +345,7 @@ impl Store {
             .arg(now)
             .arg(now - dur_ms(config.orphan_timeout))
             .arg(now - dur_ms(config.keep_done))
+            .arg(now - dur_ms(config.keep_failed))
             .query_async(&mut self.conn.clone())
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
@@ -329,11 +394,12 @@ impl Store {
             .collect())
     }
 
-    pub(crate) async fn retry(&self, id: &JobId) -> Result<bool, Error> {
+    pub(crate) async fn retry(&self, id: &JobId, config: &QueueConfig) -> Result<bool, Error> {
         let n: i64 = self
             .script(RETRY)
             .arg(&id.0)
             .arg(now_ms())
+            .arg(dur_ms(config.dedupe_ttl).max(1))
             .query_async(&mut self.conn.clone())
             .await?;
         Ok(n == 1)

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS atombot_jobs (
 );
 CREATE INDEX IF NOT EXISTS atombot_jobs_ready ON atombot_jobs (queue, status, run_at);
 CREATE INDEX IF NOT EXISTS atombot_jobs_lock ON atombot_jobs (lock_by);
+CREATE INDEX IF NOT EXISTS atombot_jobs_finished ON atombot_jobs (queue, status, done_at);
 CREATE TABLE IF NOT EXISTS atombot_dedupe (
     queue TEXT NOT NULL,
     job_key TEXT NOT NULL,
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS atombot_dedupe (
     expires_at BIGINT NOT NULL,
     PRIMARY KEY (queue, job_key)
 );
+CREATE INDEX IF NOT EXISTS atombot_dedupe_expires ON atombot_dedupe (queue, expires_at);
 CREATE TABLE IF NOT EXISTS atombot_workers (
     name TEXT PRIMARY KEY,
     queue TEXT NOT NULL,
@@ -43,6 +45,9 @@ CREATE TABLE IF NOT EXISTS atombot_workers (
     started_at BIGINT NOT NULL
 );
 ";
+
+/// Rows one housekeeping statement deletes at most.
+const HOUSEKEEPING_BATCH: i64 = 1000;
 
 /// A queue stored in SQL tables.
 #[derive(Debug, Clone)]
@@ -52,7 +57,32 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    pub(crate) async fn push_batch(&self, jobs: &[NewJob]) -> Result<Vec<Pushed>, Error> {
+    /// Stores `jobs` in one transaction. If that fails for a reason other than the database
+    /// being unavailable, each job is stored in its own transaction, so one bad job (a NUL in
+    /// a key on Postgres, say) fails alone.
+    pub(crate) async fn push_batch(
+        &self,
+        jobs: &[NewJob],
+    ) -> Result<Vec<Result<Pushed, Error>>, Error> {
+        match self.push_together(jobs).await {
+            Ok(pushed) => Ok(pushed.into_iter().map(Ok).collect()),
+            Err(e) if e.is_unavailable() || jobs.len() == 1 => Err(e),
+            Err(e) => {
+                tracing::warn!(jobs = jobs.len(), error = %e, "push batch failed; storing its jobs one by one");
+                let mut out = Vec::with_capacity(jobs.len());
+                for job in jobs {
+                    let one = self.push_together(std::slice::from_ref(job)).await;
+                    out.push(one.and_then(|mut v| {
+                        v.pop()
+                            .ok_or_else(|| Error::Backend("push answered short".into()))
+                    }));
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    async fn push_together(&self, jobs: &[NewJob]) -> Result<Vec<Pushed>, Error> {
         let now = now_ms();
         let mut tx = self.pool.begin_with(BEGIN).await?;
         let mut out = Vec::with_capacity(jobs.len());
@@ -250,23 +280,45 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        tx.commit().await?;
+        // Housekeeping outside the heartbeat's transaction, in bounded batches, so the next
+        // heartbeat (or a push) never waits behind a large delete.
+        self.housekeeping(now, config).await?;
+        Ok(orphans)
+    }
+
+    /// Deletes expired dedupe records, dead workers, and finished jobs past their retention,
+    /// at most [`HOUSEKEEPING_BATCH`] rows per statement.
+    async fn housekeeping(&self, now: i64, config: &QueueConfig) -> Result<(), Error> {
+        let cutoff = now - dur_ms(config.orphan_timeout);
         sqlx::query("DELETE FROM atombot_workers WHERE queue = $1 AND last_seen < $2")
             .bind(&self.queue)
             .bind(cutoff - 3_600_000)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?;
-        sqlx::query("DELETE FROM atombot_dedupe WHERE queue = $1 AND expires_at <= $2")
+        sqlx::query(
+            "DELETE FROM atombot_dedupe WHERE queue = $1 AND job_key IN (
+               SELECT job_key FROM atombot_dedupe WHERE queue = $1 AND expires_at <= $2 LIMIT $3)",
+        )
+        .bind(&self.queue)
+        .bind(now)
+        .bind(HOUSEKEEPING_BATCH)
+        .execute(&self.pool)
+        .await?;
+        for (status, keep) in [("done", config.keep_done), ("failed", config.keep_failed)] {
+            sqlx::query(
+                "DELETE FROM atombot_jobs WHERE id IN (
+                   SELECT id FROM atombot_jobs
+                   WHERE queue = $1 AND status = $2 AND done_at < $3 LIMIT $4)",
+            )
             .bind(&self.queue)
-            .bind(now)
-            .execute(&mut *tx)
+            .bind(status)
+            .bind(now - dur_ms(keep))
+            .bind(HOUSEKEEPING_BATCH)
+            .execute(&self.pool)
             .await?;
-        sqlx::query("DELETE FROM atombot_jobs WHERE queue = $1 AND status = 'done' AND done_at < $2")
-            .bind(&self.queue)
-            .bind(now - dur_ms(config.keep_done))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(orphans)
+        }
+        Ok(())
     }
 
     pub(crate) async fn deregister(&self, worker: &str) -> Result<(), Error> {
@@ -305,16 +357,35 @@ impl Store {
         Ok(out)
     }
 
-    pub(crate) async fn retry(&self, id: &JobId) -> Result<bool, Error> {
+    pub(crate) async fn retry(&self, id: &JobId, config: &QueueConfig) -> Result<bool, Error> {
+        let now = now_ms();
+        let mut tx = self.pool.begin_with(BEGIN).await?;
         let r = sqlx::query(
             "UPDATE atombot_jobs SET status = 'pending', attempts = 0, run_at = $3, done_at = NULL
              WHERE queue = $1 AND id = $2 AND status = 'failed'",
         )
         .bind(&self.queue)
         .bind(&id.0)
-        .bind(now_ms())
-        .execute(&self.pool)
+        .bind(now)
+        .execute(&mut *tx)
         .await?;
+        if r.rows_affected() > 0 {
+            // The job's key was freed when it failed: claim it again, so the same key
+            // pushed (or delivered) meanwhile is a duplicate of the retried job.
+            sqlx::query(
+                "INSERT INTO atombot_dedupe (queue, job_key, job_id, expires_at)
+                 SELECT queue, job_key, id, $3 FROM atombot_jobs
+                 WHERE queue = $1 AND id = $2 AND job_key IS NOT NULL
+                 ON CONFLICT (queue, job_key) DO UPDATE
+                   SET job_id = excluded.job_id, expires_at = excluded.expires_at",
+            )
+            .bind(&self.queue)
+            .bind(&id.0)
+            .bind(now.saturating_add(dur_ms(config.dedupe_ttl)))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(r.rows_affected() > 0)
     }
 
