@@ -38,6 +38,7 @@ pub struct QueueConfig {
     pub(crate) unknown_timeout: Duration,
     pub(crate) max_postpone: Duration,
     pub(crate) job_timeout: Duration,
+    pub(crate) clock_skew_ms: i64,
     pub(crate) keep_done: Duration,
     pub(crate) keep_failed: Duration,
     pub(crate) shutdown_timeout: Duration,
@@ -89,6 +90,7 @@ impl QueueConfig {
             unknown_timeout: Duration::from_secs(3600),
             max_postpone: Duration::from_secs(3600),
             job_timeout: Duration::from_secs(600),
+            clock_skew_ms: 0,
             keep_done: Duration::from_secs(24 * 3600),
             keep_failed: Duration::from_secs(30 * 24 * 3600),
             shutdown_timeout: Duration::from_secs(30),
@@ -193,6 +195,15 @@ impl QueueConfig {
     #[must_use]
     pub fn job_timeout(mut self, d: Duration) -> Self {
         self.job_timeout = d.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Shifts this replica's clock by `ms` milliseconds — for tests of clock skew between
+    /// replicas only. Leases never depend on it: they use the backend's clock.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn clock_skew_for_tests(mut self, ms: i64) -> Self {
+        self.clock_skew_ms = ms;
         self
     }
 

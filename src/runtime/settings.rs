@@ -33,6 +33,8 @@ pub mod env {
     /// Seconds one run of a handler or job may take before it is cancelled and retried
     /// (default 600).
     pub const JOB_TIMEOUT: &str = "ATOMBOT_JOB_TIMEOUT";
+    /// Seconds failed units and jobs are kept for inspection and retry (default 30 days).
+    pub const KEEP_FAILED: &str = "ATOMBOT_KEEP_FAILED";
     /// Seconds a delivery id is remembered to drop redeliveries (default 7 days).
     pub const DEDUPE_TTL: &str = "ATOMBOT_DEDUPE_TTL";
     /// Deliveries and jobs run at once by this process (default 32).
@@ -150,6 +152,10 @@ impl RuntimeSettings {
         if let Some(v) = get(env::JOB_TIMEOUT) {
             let secs: u64 = parse(env::JOB_TIMEOUT, &v, "a number of seconds")?;
             s.queue = s.queue.job_timeout(Duration::from_secs(secs.max(1)));
+        }
+        if let Some(v) = get(env::KEEP_FAILED) {
+            let secs: u64 = parse(env::KEEP_FAILED, &v, "a number of seconds")?;
+            s.queue = s.queue.keep_failed(Duration::from_secs(secs));
         }
         if let Some(v) = get(env::DEDUPE_TTL) {
             let secs: u64 = parse(env::DEDUPE_TTL, &v, "a number of seconds")?;

@@ -113,12 +113,13 @@ where
             shared,
         } = self.layer.clone();
         async move {
-            let _counted = InFlight(shared);
+            let _counted = InFlight(shared.clone());
             let started = std::time::Instant::now();
             let mut deadline = std::pin::pin!(deadline(worker, shutdown_timeout));
             // Its own Tokio task: jobs run in parallel, and a panic without catch-panic is
             // still only this job's failure.
             let mut run = AbortOnDrop(tokio::spawn(fut.in_current_span()));
+            let registered = Registered::new(&shared, &lease.id, run.0.abort_handle());
             let config = lease.queue.config().clone();
             let finished = tokio::select! {
                 joined = &mut run.0 => Some(Ok(joined)),
@@ -127,6 +128,7 @@ where
             };
             // Dropping the task's handle aborts it: nothing of the job keeps running.
             drop(run);
+            drop(registered);
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let late = finished.is_none();
             let (ack, result) = match finished {
@@ -176,6 +178,33 @@ where
         }
         .instrument(span)
         .boxed()
+    }
+}
+
+/// Lists a running job's task (for cancellation on a lost lease) while it runs.
+struct Registered<'a> {
+    shared: &'a Shared,
+    id: &'a crate::job::JobId,
+}
+
+impl<'a> Registered<'a> {
+    fn new(shared: &'a Shared, id: &'a crate::job::JobId, task: tokio::task::AbortHandle) -> Self {
+        shared
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), task);
+        Self { shared, id }
+    }
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(self.id);
     }
 }
 

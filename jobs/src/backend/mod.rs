@@ -76,6 +76,29 @@ struct Shared {
     in_flight: AtomicUsize,
     /// Woken when a task's outcome is recorded, so a full worker takes the next one.
     slot_freed: futures_util::task::AtomicWaker,
+    /// The running jobs' tasks, to cancel one whose lease this worker lost.
+    running: std::sync::Mutex<std::collections::HashMap<JobId, tokio::task::AbortHandle>>,
+}
+
+impl Shared {
+    fn running_ids(&self) -> Vec<JobId> {
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        running.keys().cloned().collect()
+    }
+
+    /// Cancels the running jobs among `ids` that are not in `kept`.
+    fn cancel_lost(&self, ids: &[JobId], kept: &[JobId]) -> usize {
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cancelled = 0;
+        for id in ids.iter().filter(|id| !kept.contains(id)) {
+            if let Some(task) = running.get(id) {
+                warn!(job = %id, "this worker lost the job's lease (taken over as an orphan); cancelling it");
+                task.abort();
+                cancelled += 1;
+            }
+        }
+        cancelled
+    }
 }
 
 /// An apalis-core 1.0 [`Backend`] over a [`Queue`]'s storage; get one from [`Queue::backend`].
@@ -237,8 +260,9 @@ async fn register(queue: Queue, name: Arc<str>) {
     }
 }
 
-/// Beats every third of the orphan timeout, queuing the jobs of dead workers again.
-async fn heartbeat(queue: Queue, name: Arc<str>) {
+/// Beats every third of the orphan timeout, queuing the jobs of dead workers again, and
+/// cancels this worker's running jobs whose lease it lost (taken over while it was silent).
+async fn heartbeat(queue: Queue, name: Arc<str>, shared: Arc<Shared>) {
     let config = queue.config().clone();
     let every = (config.orphan_timeout / 3).max(Duration::from_millis(100));
     loop {
@@ -247,6 +271,16 @@ async fn heartbeat(queue: Queue, name: Arc<str>) {
             Ok(0) => {}
             Ok(n) => info!(jobs = n, "re-enqueued jobs of dead workers"),
             Err(e) => warn!(error = %e, "heartbeat failed"),
+        }
+        let ids = shared.running_ids();
+        if ids.is_empty() {
+            continue;
+        }
+        match queue.timed(queue.store().still_leased(&name, &ids)).await {
+            Ok(kept) => {
+                shared.cancel_lost(&ids, &kept);
+            }
+            Err(e) => warn!(error = %e, "checking leases failed"),
         }
     }
 }
@@ -272,7 +306,8 @@ impl Backend for JobBackend {
                     if fut.poll_unpin(cx).is_pending() {
                         return Poll::Pending;
                     }
-                    let beat = heartbeat(self.queue.clone(), self.worker.clone());
+                    let beat =
+                        heartbeat(self.queue.clone(), self.worker.clone(), self.shared.clone());
                     self.beat = Some(AbortOnDrop(tokio::spawn(beat.in_current_span())));
                     self.phase = Phase::Running;
                 }

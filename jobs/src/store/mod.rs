@@ -125,6 +125,15 @@ impl Store {
         each!(self, s => s.heartbeat(worker, config).await)
     }
 
+    /// Of `ids` (jobs `worker` runs), those whose lease `worker` still holds.
+    pub(crate) async fn still_leased(
+        &self,
+        worker: &str,
+        ids: &[JobId],
+    ) -> Result<Vec<JobId>, Error> {
+        each!(self, s => s.still_leased(worker, ids).await)
+    }
+
     pub(crate) async fn deregister(&self, worker: &str) -> Result<(), Error> {
         each!(self, s => s.deregister(worker).await)
     }

@@ -86,10 +86,15 @@ end
 return 1
 "#;
 
-/// ARGV: prefix, worker, now, cutoff, keep_done_cutoff, keep_failed_cutoff.
+/// ARGV: prefix, worker, now (this replica's, for run times), orphan timeout (ms),
+/// keep_done_cutoff, keep_failed_cutoff. Liveness uses the server's clock (`TIME`).
 const HEARTBEAT: &str = r#"
-local p, worker, now, cutoff = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-redis.call('ZADD', p .. 'workers', now, worker)
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local p, worker, now = ARGV[1], ARGV[2], ARGV[3]
+local t = redis.call('TIME')
+local server_now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cutoff = server_now - tonumber(ARGV[4])
+redis.call('ZADD', p .. 'workers', server_now, worker)
 local running = redis.call('HGETALL', p .. 'running')
 local n = 0
 for i = 1, #running, 2 do
@@ -201,7 +206,11 @@ async fn check_durability(conn: &mut ConnectionManager) {
 #[derive(Clone)]
 pub(crate) struct Store {
     conn: ConnectionManager,
+    /// A connection of its own for heartbeats and lease checks.
+    beats: ConnectionManager,
     prefix: String,
+    /// This replica's clock offset (tests only); liveness uses the server's clock.
+    skew_ms: i64,
 }
 
 impl std::fmt::Debug for Store {
@@ -221,12 +230,43 @@ impl Store {
             .set_response_timeout(Some(config.backend_timeout))
             .set_number_of_retries(1)
             .set_max_delay(std::time::Duration::from_millis(500));
-        let conn = ConnectionManager::new_with_config(client, cm_config).await?;
+        let conn = ConnectionManager::new_with_config(client.clone(), cm_config.clone()).await?;
+        let beats = ConnectionManager::new_with_config(client, cm_config).await?;
         check_durability(&mut conn.clone()).await;
         Ok(Store {
             conn,
+            beats,
             prefix: format!("atombot:{{{}}}:", config.queue),
+            skew_ms: config.clock_skew_ms,
         })
+    }
+
+    /// This replica's idea of now, in milliseconds.
+    fn now(&self) -> i64 {
+        now_ms().saturating_add(self.skew_ms)
+    }
+
+    /// Of `ids`, those still running under `worker`'s lease.
+    pub(crate) async fn still_leased(
+        &self,
+        worker: &str,
+        ids: &[JobId],
+    ) -> Result<Vec<JobId>, Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut cmd = redis::cmd("HMGET");
+        cmd.arg(format!("{}running", self.prefix));
+        for id in ids {
+            cmd.arg(&id.0);
+        }
+        let owners: Vec<Option<String>> = cmd.query_async(&mut self.beats.clone()).await?;
+        Ok(ids
+            .iter()
+            .zip(owners)
+            .filter(|(_, owner)| owner.as_deref() == Some(worker))
+            .map(|(id, _)| id.clone())
+            .collect())
     }
 
     fn script(&self, src: &str) -> redis::Cmd {
@@ -258,7 +298,7 @@ impl Store {
                 } else {
                     "0"
                 })
-                .arg((job.dedupe_expires_at - now_ms()).max(1))
+                .arg((job.dedupe_expires_at - self.now()).max(1))
                 .arg(if job.key.is_some() { "1" } else { "0" });
             pipe.add_command(cmd);
         }
@@ -289,7 +329,7 @@ impl Store {
         let rows: Vec<Row> = self
             .script(FETCH)
             .arg(worker)
-            .arg(now_ms())
+            .arg(self.now())
             .arg(limit)
             .query_async(&mut self.conn.clone())
             .await?;
@@ -328,7 +368,7 @@ impl Store {
             .arg(&id.0)
             .arg(worker)
             .arg(action)
-            .arg(now_ms())
+            .arg(self.now())
             .arg(run_at)
             .arg(error)
             .arg(if unknown { "1" } else { "0" })
@@ -338,15 +378,15 @@ impl Store {
     }
 
     pub(crate) async fn heartbeat(&self, worker: &str, config: &QueueConfig) -> Result<u64, Error> {
-        let now = now_ms();
+        let now = self.now();
         let n: i64 = self
             .script(HEARTBEAT)
             .arg(worker)
             .arg(now)
-            .arg(now - dur_ms(config.orphan_timeout))
+            .arg(dur_ms(config.orphan_timeout))
             .arg(now - dur_ms(config.keep_done))
             .arg(now - dur_ms(config.keep_failed))
-            .query_async(&mut self.conn.clone())
+            .query_async(&mut self.beats.clone())
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -398,7 +438,7 @@ impl Store {
         let n: i64 = self
             .script(RETRY)
             .arg(&id.0)
-            .arg(now_ms())
+            .arg(self.now())
             .arg(dur_ms(config.dedupe_ttl).max(1))
             .query_async(&mut self.conn.clone())
             .await?;

@@ -53,10 +53,20 @@ const HOUSEKEEPING_BATCH: i64 = 1000;
 #[derive(Debug, Clone)]
 pub(crate) struct Store {
     pool: sqlx::Pool<Db>,
+    /// A connection of its own for heartbeats and lease checks, so a busy pool never
+    /// delays them (the same pool for an in-memory database, which has one connection).
+    beats: sqlx::Pool<Db>,
     queue: String,
+    /// This replica's clock offset (tests only); lease times use the database's clock.
+    skew_ms: i64,
 }
 
 impl Store {
+    /// This replica's idea of now, in milliseconds.
+    fn now(&self) -> i64 {
+        now_ms().saturating_add(self.skew_ms)
+    }
+
     /// Stores `jobs` in one transaction. If that fails for a reason other than the database
     /// being unavailable, each job is stored in its own transaction, so one bad job (a NUL in
     /// a key on Postgres, say) fails alone.
@@ -83,7 +93,7 @@ impl Store {
     }
 
     async fn push_together(&self, jobs: &[NewJob]) -> Result<Vec<Pushed>, Error> {
-        let now = now_ms();
+        let now = self.now();
         let mut tx = self.pool.begin_with(BEGIN).await?;
         let mut out = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -139,7 +149,7 @@ impl Store {
     }
 
     pub(crate) async fn fetch(&self, worker: &str, limit: usize) -> Result<Vec<Leased>, Error> {
-        let now = now_ms();
+        let now = self.now();
         let sql = format!(
             "UPDATE atombot_jobs
              SET status = 'running', lock_by = $1, lock_at = $2, attempts = attempts + 1
@@ -179,7 +189,7 @@ impl Store {
     }
 
     pub(crate) async fn ack(&self, id: &JobId, worker: &str, ack: &Ack) -> Result<bool, Error> {
-        let now = now_ms();
+        let now = self.now();
         const OWNED: &str = "id = $1 AND lock_by = $2 AND status = 'running'";
         let done = match ack {
             Ack::Done => {
@@ -251,32 +261,34 @@ impl Store {
     }
 
     pub(crate) async fn heartbeat(&self, worker: &str, config: &QueueConfig) -> Result<u64, Error> {
-        let now = now_ms();
-        let cutoff = now - dur_ms(config.orphan_timeout);
-        let mut tx = self.pool.begin_with(BEGIN).await?;
-        sqlx::query(
-            "INSERT INTO atombot_workers (name, queue, last_seen, started_at) VALUES ($1, $2, $3, $3)
-             ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen",
-        )
+        let now = self.now();
+        let orphan_ms = dur_ms(config.orphan_timeout);
+        // Liveness is judged on the database's clock alone, so replicas whose clocks
+        // disagree never take each other for dead.
+        let mut tx = self.beats.begin_with(BEGIN).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO atombot_workers (name, queue, last_seen, started_at)
+             VALUES ($1, $2, {DB_NOW_MS}, {DB_NOW_MS})
+             ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen"
+        )))
         .bind(worker)
         .bind(&self.queue)
-        .bind(now)
         .execute(&mut *tx)
         .await?;
         // Orphans: running jobs whose worker is gone or silent. A job that already used all
         // its attempts (for example one that kills its worker every time) is failed instead.
-        let orphans = sqlx::query(
+        let orphans = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE atombot_jobs
              SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
                  done_at = CASE WHEN attempts >= max_attempts THEN $2 ELSE NULL END,
                  run_at = $2, lock_by = NULL,
                  last_error = 'worker ' || lock_by || ' died while running the job'
              WHERE queue = $1 AND status = 'running' AND lock_by NOT IN
-               (SELECT name FROM atombot_workers WHERE last_seen > $3)",
-        )
+               (SELECT name FROM atombot_workers WHERE last_seen > {DB_NOW_MS} - $3)"
+        )))
         .bind(&self.queue)
         .bind(now)
-        .bind(cutoff)
+        .bind(orphan_ms)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -290,12 +302,13 @@ impl Store {
     /// Deletes expired dedupe records, dead workers, and finished jobs past their retention,
     /// at most [`HOUSEKEEPING_BATCH`] rows per statement.
     async fn housekeeping(&self, now: i64, config: &QueueConfig) -> Result<(), Error> {
-        let cutoff = now - dur_ms(config.orphan_timeout);
-        sqlx::query("DELETE FROM atombot_workers WHERE queue = $1 AND last_seen < $2")
-            .bind(&self.queue)
-            .bind(cutoff - 3_600_000)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM atombot_workers WHERE queue = $1 AND last_seen < {DB_NOW_MS} - $2"
+        )))
+        .bind(&self.queue)
+        .bind(dur_ms(config.orphan_timeout) + 3_600_000)
+        .execute(&self.pool)
+        .await?;
         sqlx::query(
             "DELETE FROM atombot_dedupe WHERE queue = $1 AND job_key IN (
                SELECT job_key FROM atombot_dedupe WHERE queue = $1 AND expires_at <= $2 LIMIT $3)",
@@ -319,6 +332,29 @@ impl Store {
             .await?;
         }
         Ok(())
+    }
+
+    /// Of `ids`, those still running under `worker`'s lease.
+    pub(crate) async fn still_leased(
+        &self,
+        worker: &str,
+        ids: &[JobId],
+    ) -> Result<Vec<JobId>, Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT id FROM atombot_jobs WHERE queue = $1 AND lock_by = $2 AND status = 'running'",
+        )
+        .bind(&self.queue)
+        .bind(worker)
+        .fetch_all(&self.beats)
+        .await?;
+        let mut held = std::collections::HashSet::with_capacity(rows.len());
+        for row in rows {
+            held.insert(row.try_get::<String, _>("id")?);
+        }
+        Ok(ids.iter().filter(|id| held.contains(&id.0)).cloned().collect())
     }
 
     pub(crate) async fn deregister(&self, worker: &str) -> Result<(), Error> {
@@ -358,7 +394,7 @@ impl Store {
     }
 
     pub(crate) async fn retry(&self, id: &JobId, config: &QueueConfig) -> Result<bool, Error> {
-        let now = now_ms();
+        let now = self.now();
         let mut tx = self.pool.begin_with(BEGIN).await?;
         let r = sqlx::query(
             "UPDATE atombot_jobs SET status = 'pending', attempts = 0, run_at = $3, done_at = NULL

@@ -8,6 +8,8 @@ type Db = sqlx::Sqlite;
 const SKIP_LOCKED: &str = "";
 /// Take the write lock up front, so two processes never deadlock upgrading a read lock.
 const BEGIN: &str = "BEGIN IMMEDIATE";
+/// The database's clock, in milliseconds since the Unix epoch.
+const DB_NOW_MS: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
 include!("sql_common.rs");
 
@@ -35,14 +37,25 @@ impl Store {
             SqlitePoolOptions::new().max_connections(4)
         }
         .acquire_timeout(config.backend_timeout)
-        .connect_with(options)
+        .connect_with(options.clone())
         .await?;
+        let beats = if memory {
+            pool.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(config.backend_timeout)
+                .connect_with(options)
+                .await?
+        };
         let mut tx = pool.begin_with(BEGIN).await?;
         sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Store {
             pool,
+            beats,
             queue: config.queue.clone(),
+            skew_ms: config.clock_skew_ms,
         })
     }
 }
