@@ -35,6 +35,9 @@ pub mod client;
 pub mod config;
 mod context;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jobs;
 pub mod models;
 pub mod oauth;

@@ -10,6 +10,8 @@ pub mod api;
 mod builder;
 pub mod layers;
 mod page;
+#[cfg(feature = "fuzzing")]
+pub(crate) use page::link_next as link_next_of;
 mod transport;
 
 use std::sync::Arc;

@@ -28,7 +28,7 @@ pub struct Page<T> {
 pub type PageStream<T> = Pin<Box<dyn Stream<Item = Result<T>> + Send>>;
 
 /// The `rel="next"` target of a `Link` header.
-fn link_next(resp: &HttpResponse) -> Option<String> {
+pub(crate) fn link_next(resp: &HttpResponse) -> Option<String> {
     let link = resp.headers().get(http::header::LINK)?.to_str().ok()?;
     link.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;

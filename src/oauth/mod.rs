@@ -27,6 +27,8 @@
 
 mod error;
 mod expiry;
+#[cfg(feature = "fuzzing")]
+pub(crate) use expiry::from_json as expiry_from_json;
 mod flow;
 mod routes;
 mod settings;
