@@ -9,17 +9,35 @@ use common::*;
 use serde_json::json;
 
 async fn push_good_and_bad(queue: &Queue, bad: Job) {
-    let good = (0..20).map(|n| queue.push(Job::new("good", json!(n))));
-    let (bad, good) = tokio::join!(queue.push_unique(bad), futures_util::future::join_all(good));
-    assert!(bad.is_err(), "the bad job fails: {bad:?}");
-    for result in &good {
-        assert!(
-            result.is_ok(),
-            "a good job in the same batch failed: {result:?}"
-        );
+    // Three rounds of 40 good pushes with the bad one in the middle, all at once: while the
+    // writer commits the first of them, the rest (the bad one among them) share a batch.
+    for round in 0..3 {
+        let pushes = (0..41).map(|n| {
+            let job = if n == 20 {
+                bad.clone()
+            } else {
+                Job::new("good", json!(n))
+            };
+            let queue = queue.clone();
+            async move {
+                if n == 20 {
+                    queue.push_unique(job).await.map(|p| p.id().clone())
+                } else {
+                    queue.push(job).await
+                }
+            }
+        });
+        let results = futures_util::future::join_all(pushes).await;
+        for (n, result) in results.iter().enumerate() {
+            if n == 20 {
+                assert!(result.is_err(), "the bad job fails: {result:?}");
+            } else {
+                assert!(result.is_ok(), "round {round}: a good job failed: {result:?}");
+            }
+        }
     }
     let stats = queue.stats().await.unwrap();
-    assert_eq!(stats.pending, 20, "{stats:?}");
+    assert_eq!(stats.pending, 120, "{stats:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
