@@ -32,7 +32,10 @@ async fn push_good_and_bad(queue: &Queue, bad: Job) {
             if n == 20 {
                 assert!(result.is_err(), "the bad job fails: {result:?}");
             } else {
-                assert!(result.is_ok(), "round {round}: a good job failed: {result:?}");
+                assert!(
+                    result.is_ok(),
+                    "round {round}: a good job failed: {result:?}"
+                );
             }
         }
     }

@@ -96,12 +96,7 @@ impl Dispatch {
         let Some(handler) = self.router.handler(name).cloned() else {
             return Err(JobError::Unknown);
         };
-        let stored: StoredDelivery = job
-            .args()
-            .map_err(|e| JobError::Abort(format!("not a stored delivery: {e}")))?;
-        let delivery = stored
-            .restore()
-            .map_err(|r| JobError::Abort(format!("stored delivery does not parse: {r}")))?;
+        let delivery = restore(job)?;
         let installation = installation_of(job);
         let unit = Unit {
             key: format!("{}:{name}", delivery.id()),
@@ -141,6 +136,17 @@ impl Dispatch {
         self.metrics.handler_finished(name, seconds, failure);
         result
     }
+}
+
+/// The delivery stored in `job` (a delivery job or a handler unit); one that does not
+/// decode fails at once.
+pub(crate) fn restore(job: &QueuedJob) -> Result<Delivery, JobError> {
+    let stored: StoredDelivery = job
+        .args()
+        .map_err(|e| JobError::Abort(format!("not a stored delivery: {e}")))?;
+    stored
+        .restore()
+        .map_err(|r| JobError::Abort(format!("stored delivery does not parse: {r}")))
 }
 
 /// The installation id recorded in a job's metadata.

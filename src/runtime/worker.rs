@@ -7,8 +7,8 @@ use std::sync::Arc;
 use atombot_jobs::JobError;
 use tracing::Instrument;
 
-use super::dispatch::{Dispatch, installation_of};
-use super::queue::{DELIVERY_KIND, HANDLER_KIND_PREFIX, StoredDelivery};
+use super::dispatch::{Dispatch, installation_of, restore};
+use super::queue::{DELIVERY_KIND, HANDLER_KIND_PREFIX};
 use crate::jobs::{JobContext, Jobs, QueuedJob};
 use crate::steer::steer;
 
@@ -19,12 +19,7 @@ pub(crate) async fn run_job(
     ctx: atombot_jobs::JobContext,
 ) -> Result<(), JobError> {
     if job.kind == DELIVERY_KIND {
-        let stored: StoredDelivery = job
-            .args()
-            .map_err(|e| JobError::Abort(format!("not a stored delivery: {e}")))?;
-        let delivery = stored
-            .restore()
-            .map_err(|r| JobError::Abort(format!("stored delivery does not parse: {r}")))?;
+        let delivery = restore(&job)?;
         let span = tracing::info_span!(
             "delivery",
             id = delivery.id(),
