@@ -66,3 +66,5 @@ pub use router::{BoxError, Handler, HandlerFuture, NamedHandler, Router};
 pub use settings::{DEFAULT_MAX_BODY_BYTES, WebhookSettings};
 #[doc(inline)]
 pub use verify::{Authenticity, sign, verify};
+#[doc(hidden)]
+pub use verify::hmac_computations;
