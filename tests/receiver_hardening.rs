@@ -20,7 +20,9 @@ fn push_body() -> serde_json::Value {
         "installation": {"id": 14}})
 }
 
-fn recorder(log: &Log) -> impl Fn(Context) -> std::future::Ready<atombot::Result<()>> + Clone {
+fn recorder(
+    log: &Log,
+) -> impl Fn(Context) -> std::future::Ready<atombot::Result<()>> + Clone + use<> {
     let log = log.clone();
     move |ctx: Context| {
         log.push(ctx.delivery_id().to_owned());
@@ -51,7 +53,9 @@ async fn a_stalled_body_is_answered_408_after_the_body_timeout() {
     let sim = Simulator::start().await.unwrap();
     let bot = Bot::new(common::config(&sim))
         .settings(settings(&[("ATOMBOT_BODY_TIMEOUT", "1")]))
-        .on("push", |_ctx: Context| async { Ok::<_, atombot::Error>(()) })
+        .on("push", |_ctx: Context| async {
+            Ok::<_, atombot::Error>(())
+        })
         .start()
         .await
         .unwrap();
@@ -114,12 +118,20 @@ async fn attacker_chosen_event_names_do_not_grow_the_metrics() {
     let sim = Simulator::start().await.unwrap();
     let bot = Bot::new(common::config(&sim))
         .settings(settings(&[]))
-        .on("push", |_ctx: Context| async { Ok::<_, atombot::Error>(()) })
+        .on("push", |_ctx: Context| async {
+            Ok::<_, atombot::Error>(())
+        })
         .start()
         .await
         .unwrap();
     for i in 0..40 {
-        let (status, body) = deliver(&bot, &format!("made-up-{i}"), &format!("m-{i}"), &push_body()).await;
+        let (status, body) = deliver(
+            &bot,
+            &format!("made-up-{i}"),
+            &format!("m-{i}"),
+            &push_body(),
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
     }
     let metrics = common::metrics(&bot).await;
@@ -130,7 +142,9 @@ async fn attacker_chosen_event_names_do_not_grow_the_metrics() {
     assert!(!metrics.contains("made-up-"), "{series:#?}");
     assert!(series.len() <= 2, "{series:#?}");
     assert!(
-        series.iter().any(|l| l.contains("event=\"other\"") && l.ends_with(" 40")),
+        series
+            .iter()
+            .any(|l| l.contains("event=\"other\"") && l.ends_with(" 40")),
         "{series:#?}"
     );
     bot.shutdown().await;

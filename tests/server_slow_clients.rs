@@ -15,7 +15,9 @@ use slow_client::{Raw, head, settings};
 async fn bot(sim: &Simulator, extra: &[(&str, &str)]) -> atombot::runtime::RunningBot {
     Bot::new(common::config(sim))
         .settings(settings(extra))
-        .on("push", |_ctx: Context| async { Ok::<_, atombot::Error>(()) })
+        .on("push", |_ctx: Context| async {
+            Ok::<_, atombot::Error>(())
+        })
         .start()
         .await
         .unwrap()
@@ -28,7 +30,8 @@ async fn a_connection_that_never_finishes_its_headers_is_closed() {
     let sim = Simulator::start().await.unwrap();
     let bot = bot(&sim, &[("ATOMBOT_HEADER_TIMEOUT", "1")]).await;
     let mut raw = Raw::connect(bot.addr()).await;
-    raw.send(b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nX-AtomGit-Event: pu").await;
+    raw.send(b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nX-AtomGit-Event: pu")
+        .await;
     // Header timeout 1 s; 15 s is a generous bound.
     let (_, closed) = raw.read_until_closed(15).await;
     assert!(closed, "the server still holds the connection after 15 s");
@@ -40,7 +43,10 @@ async fn an_idle_keep_alive_connection_is_closed() {
     let sim = Simulator::start().await.unwrap();
     let bot = bot(
         &sim,
-        &[("ATOMBOT_IDLE_TIMEOUT", "1"), ("ATOMBOT_HEADER_TIMEOUT", "60")],
+        &[
+            ("ATOMBOT_IDLE_TIMEOUT", "1"),
+            ("ATOMBOT_HEADER_TIMEOUT", "60"),
+        ],
     )
     .await;
     let mut raw = Raw::connect(bot.addr()).await;
@@ -56,7 +62,10 @@ async fn connections_above_the_cap_wait_for_a_free_slot() {
     let sim = Simulator::start().await.unwrap();
     let bot = bot(
         &sim,
-        &[("ATOMBOT_MAX_CONNECTIONS", "1"), ("ATOMBOT_HEADER_TIMEOUT", "60")],
+        &[
+            ("ATOMBOT_MAX_CONNECTIONS", "1"),
+            ("ATOMBOT_HEADER_TIMEOUT", "60"),
+        ],
     )
     .await;
     let holder = Raw::connect(bot.addr()).await;
@@ -94,7 +103,10 @@ async fn shutdown_ends_even_with_a_request_body_stuck_in_flight() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Shutdown timeout 1 s; 20 s is a generous bound.
     let finished = tokio::time::timeout(Duration::from_secs(20), bot.shutdown()).await;
-    assert!(finished.is_ok(), "shutdown still waiting for the slow client after 20 s");
+    assert!(
+        finished.is_ok(),
+        "shutdown still waiting for the slow client after 20 s"
+    );
     let (_, closed) = raw.read_until_closed(5).await;
     assert!(closed, "the slow client's connection was closed");
 }

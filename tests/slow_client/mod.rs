@@ -19,7 +19,10 @@ pub fn settings(extra: &[(&str, &str)]) -> RuntimeSettings {
     let mut settings = RuntimeSettings::from_lookup(move |k| match k {
         "ATOMBOT_LISTEN" => Some("127.0.0.1:0".to_owned()),
         "ATOMBOT_QUEUE" => Some("memory".to_owned()),
-        _ => extra.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone()),
+        _ => extra
+            .iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone()),
     })
     .unwrap();
     settings.queue = settings.queue.poll_interval(Duration::from_millis(20));
@@ -28,7 +31,8 @@ pub fn settings(extra: &[(&str, &str)]) -> RuntimeSettings {
 
 /// The head of a `POST {path}` with `headers` and a `Content-Length` of `length`.
 pub fn head(path: &str, headers: &[(&str, String)], length: usize) -> Vec<u8> {
-    let mut head = format!("POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {length}\r\n");
+    let mut head =
+        format!("POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {length}\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
