@@ -97,6 +97,18 @@ async fn requests_above_the_in_flight_cap_get_503() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(statuses.last(), Some(&503), "{statuses:?}");
+    let ready = reqwest::get(bot.url("/readyz")).await.unwrap();
+    assert_eq!(
+        ready.status().as_u16(),
+        503,
+        "the cap is shared by every route"
+    );
+    let health = reqwest::get(bot.url("/healthz")).await.unwrap();
+    assert_eq!(
+        health.status().as_u16(),
+        200,
+        "liveness is exempt from the cap"
+    );
 
     // The slot comes back when the holder goes away.
     drop(raw);

@@ -127,8 +127,9 @@ impl RunningBot {
         &self.queue
     }
 
-    /// Stops accepting, lets running handlers finish (within the shutdown timeout) and
-    /// returns whether they all did.
+    /// Stops accepting, lets open connections and running handlers finish (within the
+    /// shutdown timeout; connections still open then are dropped) and returns whether all
+    /// handlers did.
     pub async fn shutdown(self) -> bool {
         let _ = self.stop.send(true);
         self.done.await.unwrap_or(false)
@@ -327,14 +328,16 @@ impl Bot {
                 &self.settings.webhook_path,
                 post(receiver::receive).with_state(receiver),
             )
-            .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(readyz).with_state(ops.clone()))
-            .route("/metrics", get(render_metrics).with_state(ops));
+            .route("/readyz", get(readyz).with_state(ops.clone()));
         let http = match &self.oauth {
             Some(oauth) => http.merge(oauth.router()),
             None => http,
         };
-        let http = serve::limit_in_flight(http, self.settings.max_in_flight);
+        // Liveness and metrics stay answerable when the in-flight cap is reached; they read
+        // no body and answer at once.
+        let http = serve::limit_in_flight(http, self.settings.max_in_flight)
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/metrics", get(render_metrics).with_state(ops));
         Ok(Built {
             oauth: self.oauth,
             http,
@@ -352,7 +355,8 @@ impl Bot {
     /// The router brings these limits with it: the body timeout
     /// ([`RuntimeSettings::body_timeout`], 408), the size limit (413, checked against
     /// `Content-Length` before reading), credentials checked before the body is read, and the
-    /// in-flight request cap ([`RuntimeSettings::max_in_flight`], 503). What only a server
+    /// in-flight request cap ([`RuntimeSettings::max_in_flight`], 503; `/healthz` and
+    /// `/metrics` are exempt). What only a server
     /// can do is yours to set up (as [`start`](Self::start) does with hyper's connection
     /// builder and a timer): a header read timeout, an idle keep-alive timeout, a cap on
     /// open connections, and a bound on graceful shutdown. `axum::serve` offers none of

@@ -246,16 +246,17 @@ impl AsyncWrite for Watched {
     }
 }
 
-/// Caps the requests `router` handles at once: above `max`, requests are answered 503 with
-/// `Retry-After` at once instead of queueing inside the process.
+/// Caps the requests `router` handles at once, over all its routes: above `max`, requests
+/// are answered 503 with `Retry-After` at once instead of queueing inside the process.
 pub(crate) fn limit_in_flight(router: axum::Router, max: usize) -> axum::Router {
+    // `Router::layer` wraps each route on its own; the global layer shares one semaphore.
     router.layer(
         tower::ServiceBuilder::new()
             .layer(axum::error_handling::HandleErrorLayer::new(
                 |_: tower::BoxError| async { overloaded() },
             ))
             .load_shed()
-            .concurrency_limit(max.max(1)),
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(max.max(1))),
     )
 }
 

@@ -97,7 +97,8 @@ pub struct RuntimeSettings {
     pub idle_timeout: Duration,
     /// Connections served at once; more wait to be accepted (not with `into_router`).
     pub max_connections: usize,
-    /// Requests handled at once; more are answered 503 with `Retry-After`.
+    /// Requests handled at once; more are answered 503 with `Retry-After` (`/healthz` and
+    /// `/metrics` are exempt).
     pub max_in_flight: usize,
     /// Also drop a delivery whose signed body was already received within the dedupe
     /// window under another delivery id. Off by default: legitimate senders (tests,
