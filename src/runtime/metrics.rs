@@ -1,5 +1,6 @@
 //! Prometheus metrics of a running bot, served at `GET /metrics`.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -62,7 +63,26 @@ pub struct Metrics {
     deliveries: Family<DeliveryLabels, Counter>,
     handler_seconds: HistogramFamily,
     handler_errors: Family<HandlerErrorLabels, Counter>,
+    /// Event names counted under their own label; every other name counts as `other`, so
+    /// senders cannot grow the label set.
+    events: Arc<HashSet<String>>,
 }
+
+/// The canonical events (see [`events`](crate::webhook::events)) always get their own label.
+const CANONICAL_EVENTS: [&str; 9] = [
+    crate::webhook::events::PUSH,
+    crate::webhook::events::ISSUES,
+    crate::webhook::events::ISSUE_COMMENT,
+    crate::webhook::events::PULL_REQUEST,
+    crate::webhook::events::PULL_REQUEST_REVIEW_COMMENT,
+    crate::webhook::events::COMMIT_COMMENT,
+    crate::webhook::events::INSTALLATION,
+    crate::webhook::events::INSTALLATION_REPOSITORIES,
+    "note",
+];
+
+/// The label for deliveries whose event is neither canonical nor named by a handler.
+const OTHER_EVENT: &str = "other";
 
 fn handler_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 16))
@@ -114,13 +134,23 @@ impl prometheus_client::collector::Collector for Live {
 }
 
 impl Metrics {
-    /// Metrics reading the depth of `queue` and the mints of `tokens` when scraped.
+    /// Metrics reading the depth of `queue` and the mints of `tokens` when scraped; the
+    /// events named by the handler `patterns` (`issues.opened`, `*`) get their own label.
     pub(crate) fn new(
         queue: Arc<dyn DeliveryQueue>,
         tokens: Option<InstallationTokens>,
         api_calls: ApiCalls,
         client: Option<crate::Client>,
+        patterns: impl IntoIterator<Item = String>,
     ) -> Self {
+        let events = CANONICAL_EVENTS
+            .iter()
+            .map(|e| (*e).to_owned())
+            .chain(patterns.into_iter().filter_map(|pattern| {
+                let event = pattern.split('.').next()?;
+                (!event.is_empty() && event != "*").then(|| event.to_owned())
+            }))
+            .collect();
         let mut registry = Registry::default();
         let deliveries = Family::<DeliveryLabels, Counter>::default();
         registry.register(
@@ -155,11 +185,18 @@ impl Metrics {
             deliveries,
             handler_seconds,
             handler_errors,
+            events: Arc::new(events),
         }
     }
 
-    /// Counts a delivery outcome (`accepted`, `ignored`, `rejected_<reason>`, `queue_full`).
+    /// Counts a delivery outcome (`accepted`, `ignored`, `rejected_<reason>`, `queue_full`)
+    /// under its event (`-` before the event is known, `other` for names no handler uses).
     pub(crate) fn delivery(&self, event: &str, outcome: &str) {
+        let event = if event == "-" || self.events.contains(event) {
+            event
+        } else {
+            OTHER_EVENT
+        };
         self.deliveries
             .get_or_create(&DeliveryLabels {
                 event: event.to_owned(),

@@ -21,6 +21,7 @@ mod ops;
 mod queue;
 mod receiver;
 mod resolve;
+mod serve;
 mod settings;
 mod signal;
 mod worker;
@@ -126,8 +127,9 @@ impl RunningBot {
         &self.queue
     }
 
-    /// Stops accepting, lets running handlers finish (within the shutdown timeout) and
-    /// returns whether they all did.
+    /// Stops accepting, lets open connections and running handlers finish (within the
+    /// shutdown timeout; connections still open then are dropped) and returns whether all
+    /// handlers did.
     pub async fn shutdown(self) -> bool {
         let _ = self.stop.send(true);
         self.done.await.unwrap_or(false)
@@ -274,12 +276,14 @@ impl Bot {
         )
         .await
         .map_err(|e| Error::config(env::QUEUE, format!("cannot open the job queue: {e}")))?;
-        let deliveries = queue::JobDeliveryQueue::new(queue.clone());
+        let deliveries =
+            queue::JobDeliveryQueue::new(queue.clone()).replay_guard(self.settings.replay_guard);
         let metrics = Metrics::new(
             Arc::new(deliveries.clone()),
             app.client().installation_tokens().cloned(),
             api_calls,
             Some(app.client().clone()),
+            self.router.routes().map(|(pattern, _)| pattern),
         );
         let dispatch = Arc::new(dispatch::Dispatch {
             resolver: InstallationResolver::new(app.client().clone()),
@@ -314,6 +318,7 @@ impl Bot {
             queue: Arc::new(deliveries),
             metrics: metrics.clone(),
             seen: AtomicUsize::new(0),
+            body_timeout: self.settings.body_timeout,
         });
         let ops = Ops {
             queue: queue.clone(),
@@ -324,13 +329,16 @@ impl Bot {
                 &self.settings.webhook_path,
                 post(receiver::receive).with_state(receiver),
             )
-            .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(readyz).with_state(ops.clone()))
-            .route("/metrics", get(render_metrics).with_state(ops));
+            .route("/readyz", get(readyz).with_state(ops.clone()));
         let http = match &self.oauth {
             Some(oauth) => http.merge(oauth.router()),
             None => http,
         };
+        // Liveness and metrics stay answerable when the in-flight cap is reached; they read
+        // no body and answer at once.
+        let http = serve::limit_in_flight(http, self.settings.max_in_flight)
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/metrics", get(render_metrics).with_state(ops));
         Ok(Built {
             oauth: self.oauth,
             http,
@@ -345,6 +353,16 @@ impl Bot {
     /// mount in your own server; the job worker runs in the background of the current
     /// runtime until the router is dropped.
     ///
+    /// The router brings these limits with it: the body timeout
+    /// ([`RuntimeSettings::body_timeout`], 408), the size limit (413, checked against
+    /// `Content-Length` before reading), credentials checked before the body is read, and the
+    /// in-flight request cap ([`RuntimeSettings::max_in_flight`], 503; `/healthz` and
+    /// `/metrics` are exempt). What only a server
+    /// can do is yours to set up (as [`start`](Self::start) does with hyper's connection
+    /// builder and a timer): a header read timeout, an idle keep-alive timeout, a cap on
+    /// open connections, and a bound on graceful shutdown. `axum::serve` offers none of
+    /// them.
+    ///
     /// Fails with [`Error::Config`] when no webhook secret is set and unsigned deliveries
     /// are not allowed, or when the queue cannot be opened, and with [`Error::Definition`]
     /// when a handler or job name is registered twice.
@@ -357,6 +375,10 @@ impl Bot {
 
     /// Binds the listen address and serves in the background; see [`RunningBot`].
     ///
+    /// The server enforces [`RuntimeSettings::header_timeout`], `idle_timeout`,
+    /// `max_connections` and, on shutdown, drops connections still open after
+    /// `shutdown_timeout`, so no client can keep the bot from stopping.
+    ///
     /// Fails if the settings are invalid or the address cannot be bound.
     pub async fn start(self) -> Result<RunningBot> {
         let listener = TcpListener::bind(self.settings.listen).await.map_err(|e| {
@@ -368,6 +390,12 @@ impl Bot {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::config(env::LISTEN, e.to_string()))?;
+        let limits = serve::ServerLimits {
+            header_timeout: self.settings.header_timeout,
+            idle_timeout: self.settings.idle_timeout,
+            max_connections: self.settings.max_connections,
+            drain_timeout: self.settings.shutdown_timeout,
+        };
         let Built {
             oauth,
             http,
@@ -376,14 +404,10 @@ impl Bot {
             stop,
             worker,
         } = self.build().await?;
-        let mut stopped = stop.subscribe();
+        let stopped = stop.subscribe();
         let done = tokio::spawn(async move {
-            let server = axum::serve(listener, http).with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            });
-            if let Err(error) = server.await {
-                tracing::error!(%error, "the server stopped with an error");
-            }
+            // Stops accepting at once; open connections get the shutdown timeout to finish.
+            serve::serve(listener, http, limits, stopped).await;
             // The worker lets running jobs finish within the shutdown timeout; what does not
             // finish is handed back to the queue and picked up after a restart.
             worker.await.is_ok()

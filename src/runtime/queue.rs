@@ -15,6 +15,7 @@ use bytes::Bytes;
 use chrono::Utc;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::jobs::{INSTALLATION, Pushed, Queue, QueuedJob as Job};
 use crate::models::InstallationId;
@@ -91,6 +92,8 @@ pub(crate) fn handler_unit(
 pub(crate) struct JobDeliveryQueue {
     pub(crate) queue: Queue,
     pub(crate) depth: Arc<AtomicU64>,
+    /// Key deliveries by a digest of their body rather than their id (the replay guard).
+    replay_guard: bool,
 }
 
 impl JobDeliveryQueue {
@@ -98,10 +101,18 @@ impl JobDeliveryQueue {
         Self {
             queue,
             depth: Arc::new(AtomicU64::new(0)),
+            replay_guard: false,
         }
     }
 
-    fn job(delivery: &Delivery) -> Result<Job, EnqueueError> {
+    /// With the guard on, a delivery is keyed by the SHA-256 of its signed body: the same
+    /// body under a new delivery id within the dedupe window is a duplicate.
+    pub(crate) fn replay_guard(mut self, on: bool) -> Self {
+        self.replay_guard = on;
+        self
+    }
+
+    fn job(delivery: &Delivery, replay_guard: bool) -> Result<Job, EnqueueError> {
         let stored = StoredDelivery {
             id: delivery.id().to_owned(),
             header_event: delivery.header_event().map(str::to_owned),
@@ -111,7 +122,14 @@ impl JobDeliveryQueue {
         };
         let mut job = Job::from_args(DELIVERY_KIND, &stored)
             .map_err(|e| EnqueueError::Unavailable(e.to_string()))?
-            .with_key(format!("delivery:{}", delivery.id()))
+            .with_key(if replay_guard {
+                format!(
+                    "delivery-body:{}",
+                    hex::encode(Sha256::digest(delivery.body()))
+                )
+            } else {
+                format!("delivery:{}", delivery.id())
+            })
             .with_meta("event", delivery.event());
         if let Some(id) = delivery.installation_id() {
             job = job.with_meta(INSTALLATION, id);
@@ -129,7 +147,7 @@ impl JobDeliveryQueue {
 
 impl DeliveryQueue for JobDeliveryQueue {
     fn enqueue(&self, delivery: &Delivery) -> BoxFuture<'_, Result<bool, EnqueueError>> {
-        let job = Self::job(delivery);
+        let job = Self::job(delivery, self.replay_guard);
         Box::pin(async move {
             match self.queue.push_unique(job?).await {
                 Ok(Pushed::Enqueued(_)) => Ok(true),

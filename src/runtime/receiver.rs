@@ -1,4 +1,5 @@
-//! The webhook endpoint: read the body under a limit, verify and parse it, queue it, answer
+//! The webhook endpoint: check for credentials, read the body under a size limit and a
+//! deadline, verify and parse it (off the async threads when it is large), queue it, answer
 //! at once. Handlers never run inside the request.
 
 use std::sync::Arc;
@@ -13,10 +14,17 @@ use serde_json::json;
 use super::metrics::Metrics;
 use super::queue::{DeliveryQueue, EnqueueError};
 use crate::context::Context;
-use crate::webhook::{PayloadTooLarge, Rejection, Router, WebhookSettings, parse_delivery};
+use crate::webhook::{
+    BodyTimeout, PayloadTooLarge, Rejection, Router, WebhookSettings, parse_delivery,
+    require_credentials,
+};
 
 /// How many first deliveries have their header names logged at debug level.
 const LOG_HEADERS_OF_FIRST: usize = 20;
+
+/// Bodies larger than this are verified and parsed on a blocking thread, so hashing and
+/// parsing megabytes never holds up an async worker thread.
+const BLOCKING_ABOVE_BYTES: usize = 64 * 1024;
 
 /// State of the webhook endpoint.
 pub(crate) struct Receiver {
@@ -25,6 +33,8 @@ pub(crate) struct Receiver {
     pub(crate) queue: Arc<dyn DeliveryQueue>,
     pub(crate) metrics: Metrics,
     pub(crate) seen: AtomicUsize,
+    /// Time the whole body gets to arrive.
+    pub(crate) body_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -70,8 +80,34 @@ pub(crate) async fn receive(State(receiver): State<Arc<Receiver>>, request: Requ
         tracing::debug!(delivery = %delivery_header, headers = ?names, "delivery headers");
     }
 
+    // Refuse before reading a byte of the body: no credentials, or announced too large.
+    if let Err(rejection) = require_credentials(&parts.headers, &receiver.settings) {
+        return reject(&receiver, &delivery_header, rejection);
+    }
     let limit = receiver.settings.max_body_bytes;
-    let bytes = match axum::body::to_bytes(Body::new(body), limit.saturating_add(1)).await {
+    let announced = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return reject(
+            &receiver,
+            &delivery_header,
+            PayloadTooLarge::new(limit).into(),
+        );
+    }
+    let read = axum::body::to_bytes(Body::new(body), limit.saturating_add(1));
+    let read = match tokio::time::timeout(receiver.body_timeout, read).await {
+        Ok(read) => read,
+        Err(_) => {
+            return reject(
+                &receiver,
+                &delivery_header,
+                BodyTimeout::new(receiver.body_timeout).into(),
+            );
+        }
+    };
+    let bytes = match read {
         Ok(bytes) => bytes,
         Err(error) => {
             let too_large = std::error::Error::source(&error)
@@ -87,9 +123,25 @@ pub(crate) async fn receive(State(receiver): State<Arc<Receiver>>, request: Requ
             return (StatusCode::BAD_REQUEST, "could not read the request body").into_response();
         }
     };
-    let delivery = match parse_delivery(&parts.headers, bytes, &receiver.settings) {
-        Ok(delivery) => delivery,
-        Err(rejection) => return reject(&receiver, &delivery_header, rejection),
+    let parsed = if bytes.len() > BLOCKING_ABOVE_BYTES {
+        let (headers, state) = (parts.headers, receiver.clone());
+        tokio::task::spawn_blocking(move || parse_delivery(&headers, bytes, &state.settings)).await
+    } else {
+        Ok(parse_delivery(&parts.headers, bytes, &receiver.settings))
+    };
+    let delivery = match parsed {
+        Ok(Ok(delivery)) => delivery,
+        Ok(Err(rejection)) => return reject(&receiver, &delivery_header, rejection),
+        Err(error) => {
+            // Only a panic in verification or parsing gets here (a bug): answer 500, not
+            // 2xx, so the platform redelivers once it is fixed.
+            tracing::error!(delivery = %delivery_header, %error, "verifying the delivery failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not verify the delivery",
+            )
+                .into_response();
+        }
     };
     let (id, event, action) = (
         delivery.id().to_owned(),

@@ -41,6 +41,21 @@ pub mod env {
     pub const CONCURRENCY: &str = "ATOMBOT_CONCURRENCY";
     /// Seconds running handlers get to finish on shutdown (default 30).
     pub const SHUTDOWN_TIMEOUT: &str = "ATOMBOT_SHUTDOWN_TIMEOUT";
+    /// Seconds a client gets to send a request's headers (default 10); an idle keep-alive
+    /// connection waiting for its next request is closed after this too.
+    pub const HEADER_TIMEOUT: &str = "ATOMBOT_HEADER_TIMEOUT";
+    /// Seconds a client gets to send a delivery's whole body (default 60); 408 after that.
+    pub const BODY_TIMEOUT: &str = "ATOMBOT_BODY_TIMEOUT";
+    /// Seconds a connection may move no bytes at all before it is closed (default 60).
+    pub const IDLE_TIMEOUT: &str = "ATOMBOT_IDLE_TIMEOUT";
+    /// Connections served at once (default 1024); more clients wait to be accepted.
+    pub const MAX_CONNECTIONS: &str = "ATOMBOT_MAX_CONNECTIONS";
+    /// Requests handled at once (default 256); more are answered 503 with `Retry-After`.
+    pub const MAX_IN_FLIGHT: &str = "ATOMBOT_MAX_IN_FLIGHT";
+    /// `true` also drops a delivery whose signed body was already received within the
+    /// dedupe window under another delivery id (default `false`: tests, `atombot send` and
+    /// replays of the delivery log re-send bodies on purpose).
+    pub const REPLAY_GUARD: &str = "ATOMBOT_REPLAY_GUARD";
     /// `true` accepts deliveries with no signature or token (default `false`).
     pub const ALLOW_UNSIGNED: &str = "ATOMBOT_ALLOW_UNSIGNED";
     /// `human` (default) or `json`.
@@ -76,6 +91,24 @@ pub struct RuntimeSettings {
     pub shutdown_timeout: Duration,
     /// Accept unsigned deliveries.
     pub allow_unsigned: bool,
+    /// Time a client gets to send a request's headers; also closes an idle keep-alive
+    /// connection waiting for its next request. Applies to [`Bot::start`](super::Bot::start)
+    /// and [`serve`](super::Bot::serve), not to [`into_router`](super::Bot::into_router).
+    pub header_timeout: Duration,
+    /// Time a client gets to send a delivery's whole body (408 after that).
+    pub body_timeout: Duration,
+    /// Time a connection may move no bytes at all before it is closed (not with
+    /// `into_router`).
+    pub idle_timeout: Duration,
+    /// Connections served at once; more wait to be accepted (not with `into_router`).
+    pub max_connections: usize,
+    /// Requests handled at once; more are answered 503 with `Retry-After` (`/healthz` and
+    /// `/metrics` are exempt).
+    pub max_in_flight: usize,
+    /// Also drop a delivery whose signed body was already received within the dedupe
+    /// window under another delivery id. Off by default: legitimate senders (tests,
+    /// `atombot send`, replays of the delivery log) re-send bodies on purpose.
+    pub replay_guard: bool,
     /// Log format.
     pub log_format: LogFormat,
 }
@@ -90,6 +123,12 @@ impl Default for RuntimeSettings {
             concurrency: 32,
             shutdown_timeout: Duration::from_secs(30),
             allow_unsigned: false,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            max_in_flight: 256,
+            replay_guard: false,
             log_format: LogFormat::Human,
         }
     }
@@ -100,6 +139,22 @@ fn parse<T: std::str::FromStr>(name: &'static str, value: &str, what: &str) -> R
         .trim()
         .parse()
         .map_err(|_| Error::config(name, format!("{value:?} is not {what}")))
+}
+
+/// A number of seconds, at least one.
+fn seconds(name: &'static str, value: &str) -> Result<Duration> {
+    match parse::<u64>(name, value, "a number of seconds")? {
+        0 => Err(Error::config(name, "must be at least 1 second")),
+        secs => Ok(Duration::from_secs(secs)),
+    }
+}
+
+/// A count, at least one.
+fn count(name: &'static str, value: &str) -> Result<usize> {
+    match parse::<usize>(name, value, "a number")? {
+        0 => Err(Error::config(name, "must be at least 1")),
+        n => Ok(n),
+    }
 }
 
 impl RuntimeSettings {
@@ -171,6 +226,24 @@ impl RuntimeSettings {
         if let Some(v) = get(env::ALLOW_UNSIGNED) {
             s.allow_unsigned = parse(env::ALLOW_UNSIGNED, &v, "true or false")?;
         }
+        if let Some(v) = get(env::HEADER_TIMEOUT) {
+            s.header_timeout = seconds(env::HEADER_TIMEOUT, &v)?;
+        }
+        if let Some(v) = get(env::BODY_TIMEOUT) {
+            s.body_timeout = seconds(env::BODY_TIMEOUT, &v)?;
+        }
+        if let Some(v) = get(env::IDLE_TIMEOUT) {
+            s.idle_timeout = seconds(env::IDLE_TIMEOUT, &v)?;
+        }
+        if let Some(v) = get(env::MAX_CONNECTIONS) {
+            s.max_connections = count(env::MAX_CONNECTIONS, &v)?;
+        }
+        if let Some(v) = get(env::MAX_IN_FLIGHT) {
+            s.max_in_flight = count(env::MAX_IN_FLIGHT, &v)?;
+        }
+        if let Some(v) = get(env::REPLAY_GUARD) {
+            s.replay_guard = parse(env::REPLAY_GUARD, &v, "true or false")?;
+        }
         if let Some(v) = get(env::LOG_FORMAT) {
             s.log_format = match v.trim() {
                 "human" => LogFormat::Human,
@@ -200,5 +273,30 @@ mod tests {
             RuntimeSettings::from_lookup(|k| (k == "ATOMBOT_CONCURRENCY").then(|| "many".into()))
                 .unwrap_err();
         assert!(err.to_string().contains("ATOMBOT_CONCURRENCY"), "{err}");
+    }
+
+    #[test]
+    fn reads_the_server_limits() {
+        let s = RuntimeSettings::from_lookup(|k| match k {
+            "ATOMBOT_HEADER_TIMEOUT" => Some("3".into()),
+            "ATOMBOT_BODY_TIMEOUT" => Some("4".into()),
+            "ATOMBOT_IDLE_TIMEOUT" => Some("5".into()),
+            "ATOMBOT_MAX_CONNECTIONS" => Some("6".into()),
+            "ATOMBOT_MAX_IN_FLIGHT" => Some("7".into()),
+            "ATOMBOT_REPLAY_GUARD" => Some("true".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.header_timeout, Duration::from_secs(3));
+        assert_eq!(s.body_timeout, Duration::from_secs(4));
+        assert_eq!(s.idle_timeout, Duration::from_secs(5));
+        assert_eq!((s.max_connections, s.max_in_flight), (6, 7));
+        assert!(s.replay_guard);
+        assert!(!RuntimeSettings::default().replay_guard);
+        for name in ["ATOMBOT_HEADER_TIMEOUT", "ATOMBOT_MAX_IN_FLIGHT"] {
+            let err =
+                RuntimeSettings::from_lookup(|k| (k == name).then(|| "0".into())).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 }

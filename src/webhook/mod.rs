@@ -57,12 +57,14 @@ pub use delivery::{Delivery, PayloadError, parse_delivery};
 pub use events::Dialect;
 #[doc(inline)]
 pub use rejection::{
-    InvalidJson, InvalidSignature, InvalidToken, MissingEvent, MissingSignature, NotAnObject,
-    PayloadTooLarge, Rejection,
+    BodyTimeout, InvalidJson, InvalidSignature, InvalidToken, MissingEvent, MissingSignature,
+    NotAnObject, PayloadTooLarge, Rejection,
 };
 #[doc(inline)]
 pub use router::{BoxError, Handler, HandlerFuture, NamedHandler, Router};
 #[doc(inline)]
-pub use settings::{DEFAULT_MAX_BODY_BYTES, WebhookSettings};
+pub use settings::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CREDENTIAL_VALUES, WebhookSettings};
+#[doc(hidden)]
+pub use verify::hmac_computations;
 #[doc(inline)]
-pub use verify::{Authenticity, sign, verify};
+pub use verify::{Authenticity, require_credentials, sign, verify};

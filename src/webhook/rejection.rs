@@ -145,6 +145,25 @@ define_rejection! {
     )
 }
 
+define_rejection! {
+    #[status = REQUEST_TIMEOUT]
+    /// The body did not arrive in full within the receiver's body timeout.
+    pub struct BodyTimeout {
+        /// The timeout in seconds.
+        seconds: u64,
+    }
+    |this| format!("webhook body not received within {} seconds", this.seconds)
+}
+
+impl BodyTimeout {
+    /// A rejection for a body still incomplete after `timeout`.
+    pub fn new(timeout: std::time::Duration) -> Self {
+        Self {
+            seconds: timeout.as_secs(),
+        }
+    }
+}
+
 impl PayloadTooLarge {
     /// A rejection for a body over `limit` bytes (for receivers that stop reading early).
     pub fn new(limit: usize) -> Self {
@@ -154,7 +173,7 @@ impl PayloadTooLarge {
 
 /// Every reason [`parse_delivery`](super::parse_delivery) can refuse a delivery.
 ///
-/// Statuses: 413 too large; 400 missing signature, invalid JSON, not an object, missing
+/// Statuses: 413 too large; 408 body too slow (receivers only); 400 missing signature, invalid JSON, not an object, missing
 /// event; 401 invalid signature or token.
 ///
 /// # Example
@@ -184,6 +203,8 @@ pub enum Rejection {
     NotAnObject(NotAnObject),
     /// See [`MissingEvent`] (400).
     MissingEvent(MissingEvent),
+    /// See [`BodyTimeout`] (408); only a receiver reading the body produces it.
+    BodyTimeout(BodyTimeout),
 }
 
 macro_rules! each_variant {
@@ -196,6 +217,7 @@ macro_rules! each_variant {
             Rejection::InvalidJson($inner) => $e,
             Rejection::NotAnObject($inner) => $e,
             Rejection::MissingEvent($inner) => $e,
+            Rejection::BodyTimeout($inner) => $e,
         }
     };
 }
@@ -221,6 +243,7 @@ impl Rejection {
             Rejection::InvalidJson(_) => "invalid_json",
             Rejection::NotAnObject(_) => "not_an_object",
             Rejection::MissingEvent(_) => "missing_event",
+            Rejection::BodyTimeout(_) => "body_timeout",
         }
     }
 }
@@ -301,6 +324,7 @@ mod tests {
                 400,
             ),
             (NotAnObject { found: "array" }.into(), 400),
+            (BodyTimeout { seconds: 60 }.into(), 408),
             (
                 MissingEvent {
                     expected: vec!["X-AtomGit-Event".into()],

@@ -7,6 +7,9 @@ use secrecy::SecretString;
 /// Default body limit: 25 MiB, the largest delivery the platform sends.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 
+/// Default number of signature (and of token) header values considered per delivery.
+pub const DEFAULT_MAX_CREDENTIAL_VALUES: usize = 8;
+
 /// How deliveries are recognised and authenticated.
 ///
 /// Header names are lists because the platform family uses three dialects (see
@@ -39,6 +42,9 @@ pub struct WebhookSettings {
     pub max_body_bytes: usize,
     /// Accept deliveries that carry neither a signature nor a token.
     pub allow_unsigned: bool,
+    /// Signature values (and, separately, token values) considered per delivery; values
+    /// past this many are ignored (default [`DEFAULT_MAX_CREDENTIAL_VALUES`]).
+    pub max_credential_values: usize,
     /// Webhook secrets; a delivery is authentic if it matches any of them.
     pub secrets: Vec<SecretString>,
 }
@@ -84,6 +90,7 @@ impl Default for WebhookSettings {
             token_headers: names(&["X-GitCode-Token", "X-AtomGit-Token"]),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             allow_unsigned: false,
+            max_credential_values: DEFAULT_MAX_CREDENTIAL_VALUES,
             secrets: Vec::new(),
         }
     }
@@ -98,6 +105,7 @@ impl fmt::Debug for WebhookSettings {
             .field("token_headers", &self.token_headers)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("allow_unsigned", &self.allow_unsigned)
+            .field("max_credential_values", &self.max_credential_values)
             .field(
                 "secrets",
                 &format_args!("[{} redacted]", self.secrets.len()),

@@ -3,6 +3,8 @@
 //! Everything here is a pure function of the headers, the raw body bytes and the settings.
 //! The body is verified exactly as received, before any JSON parsing.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use hmac::{Hmac, KeyInit, Mac};
 use http::HeaderMap;
 use secrecy::ExposeSecret;
@@ -13,6 +15,16 @@ use super::WebhookSettings;
 use super::rejection::{InvalidSignature, InvalidToken, MissingSignature, Rejection};
 
 type HmacSha256 = Hmac<Sha256>;
+
+/// HMAC-SHA256 computations over delivery bodies by [`verify`] in this process.
+static HMAC_COMPUTATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// How many HMAC-SHA256 computations over a body [`verify`] has done in this process (a test
+/// hook: tests assert the work done per request with it, not with timings).
+#[doc(hidden)]
+pub fn hmac_computations() -> u64 {
+    HMAC_COMPUTATIONS.load(Ordering::Relaxed)
+}
 
 /// How a delivery proved it came from the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,9 +70,12 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
 
 /// Checks that a delivery comes from the platform.
 ///
-/// Signature headers (`sha256=<hex>` or bare hex) are checked against every secret with a
-/// constant-time HMAC comparison; token headers are compared in constant time against every
-/// secret. A delivery passes if any credential matches any secret.
+/// Signature headers (`sha256=<hex>` or bare hex) are checked against every secret: the
+/// body's HMAC is computed once per secret and compared in constant time with each value;
+/// token headers are compared in constant time against every secret. A delivery passes if
+/// any credential matches any secret. Only the first
+/// [`max_credential_values`](WebhookSettings::max_credential_values) signature values and as
+/// many token values are considered, so a request stuffed with headers costs no more.
 ///
 /// # Errors
 /// [`MissingSignature`] (400) when no credential header is present and unsigned deliveries are
@@ -82,27 +97,42 @@ pub fn verify(
     body: &[u8],
     settings: &WebhookSettings,
 ) -> Result<Authenticity, Rejection> {
+    let cap = settings.max_credential_values;
     let mut first_signature_header: Option<&str> = None;
     let mut first_token_header: Option<&str> = None;
 
+    // Decoding is cheap; the HMAC of the body is computed once per secret below, whatever
+    // the number of values, and only the first `cap` values are considered.
+    let mut signatures: Vec<(&str, [u8; 32])> = Vec::new();
+    let mut considered = 0;
     for name in &settings.signature_headers {
         for value in headers.get_all(name.as_str()) {
             first_signature_header.get_or_insert(name);
-            let Some(signature) = decode_signature(value.as_bytes()) else {
-                continue;
-            };
-            if let Some(secret_index) = match_signature(&signature, body, settings) {
-                return Ok(Authenticity::Signature {
-                    header: name.clone(),
-                    secret_index,
-                });
+            if considered < cap {
+                considered += 1;
+                if let Some(signature) = decode_signature(value.as_bytes()) {
+                    signatures.push((name, signature));
+                }
             }
         }
     }
+    if !signatures.is_empty()
+        && let Some((header, secret_index)) = match_signatures(&signatures, body, settings)
+    {
+        return Ok(Authenticity::Signature {
+            header: header.to_owned(),
+            secret_index,
+        });
+    }
 
+    let mut considered = 0;
     for name in &settings.token_headers {
         for value in headers.get_all(name.as_str()) {
             first_token_header.get_or_insert(name);
+            if considered >= cap {
+                continue;
+            }
+            considered += 1;
             if let Some(secret_index) = match_token(value.as_bytes(), settings) {
                 return Ok(Authenticity::Token {
                     header: name.clone(),
@@ -121,41 +151,88 @@ pub fn verify(
             header: header.to_owned(),
         }
         .into()),
-        (None, None) if settings.allow_unsigned => Ok(Authenticity::Unsigned),
-        (None, None) => Err(MissingSignature {
-            expected: settings
-                .signature_headers
-                .iter()
-                .chain(&settings.token_headers)
-                .cloned()
-                .collect(),
-        }
-        .into()),
+        (None, None) => require_credentials(headers, settings).map(|()| Authenticity::Unsigned),
     }
 }
 
+/// Checks, from the headers alone, that a delivery carries a signature or token header
+/// (or that unsigned deliveries are allowed), so a receiver can refuse it before reading
+/// the body. Nothing is verified: [`verify`] does that once the body is in.
+///
+/// # Errors
+/// [`MissingSignature`] (400) when no signature or token header is present and
+/// [`WebhookSettings::allow_unsigned`] is off.
+///
+/// # Example
+/// ```
+/// use atombot::webhook::{require_credentials, WebhookSettings};
+///
+/// let settings = WebhookSettings::default().with_secret("s3cret");
+/// let refused = require_credentials(&http::HeaderMap::new(), &settings).unwrap_err();
+/// assert_eq!(refused.status(), http::StatusCode::BAD_REQUEST);
+/// ```
+pub fn require_credentials(
+    headers: &HeaderMap,
+    settings: &WebhookSettings,
+) -> Result<(), Rejection> {
+    let present = settings
+        .signature_headers
+        .iter()
+        .chain(&settings.token_headers)
+        .any(|name| headers.contains_key(name.as_str()));
+    if present || settings.allow_unsigned {
+        return Ok(());
+    }
+    Err(MissingSignature {
+        expected: settings
+            .signature_headers
+            .iter()
+            .chain(&settings.token_headers)
+            .cloned()
+            .collect(),
+    }
+    .into())
+}
+
 /// Strips an optional `sha256=` prefix and surrounding spaces, then decodes the hex digest.
-fn decode_signature(value: &[u8]) -> Option<Vec<u8>> {
+fn decode_signature(value: &[u8]) -> Option<[u8; 32]> {
     let value = value.trim_ascii();
     let hex_part = match value.get(..7) {
         Some(prefix) if prefix.eq_ignore_ascii_case(b"sha256=") => &value[7..],
         _ => value,
     };
-    let digest = hex::decode(hex_part.trim_ascii()).ok()?;
-    (digest.len() == 32).then_some(digest)
+    let mut digest = [0u8; 32];
+    hex::decode_to_slice(hex_part.trim_ascii(), &mut digest).ok()?;
+    Some(digest)
 }
 
-fn match_signature(signature: &[u8], body: &[u8], settings: &WebhookSettings) -> Option<usize> {
-    settings.secrets.iter().position(|secret| {
-        if secret.expose_secret().is_empty() {
-            return false;
-        }
-        let Ok(mut mac) = HmacSha256::new_from_slice(secret.expose_secret().as_bytes()) else {
-            return false;
-        };
-        mac.update(body);
-        mac.verify_slice(signature).is_ok()
-    })
+/// Computes the body's HMAC once per secret and compares it in constant time with every
+/// signature; the first secret (in order) that any signature matches wins.
+fn match_signatures<'a>(
+    signatures: &[(&'a str, [u8; 32])],
+    body: &[u8],
+    settings: &WebhookSettings,
+) -> Option<(&'a str, usize)> {
+    settings
+        .secrets
+        .iter()
+        .enumerate()
+        .find_map(|(index, secret)| {
+            if secret.expose_secret().is_empty() {
+                return None;
+            }
+            let mut mac = HmacSha256::new_from_slice(secret.expose_secret().as_bytes()).ok()?;
+            HMAC_COMPUTATIONS.fetch_add(1, Ordering::Relaxed);
+            mac.update(body);
+            let expected = mac.finalize().into_bytes();
+            let mut found = None;
+            for (header, signature) in signatures {
+                if bool::from(expected.as_slice().ct_eq(signature)) && found.is_none() {
+                    found = Some(*header);
+                }
+            }
+            found.map(|header| (header, index))
+        })
 }
 
 /// Compares digests of both sides so neither the content nor the length leaks through timing.
@@ -279,6 +356,50 @@ mod tests {
             verify(&HeaderMap::new(), BODY, &open).unwrap(),
             Authenticity::Unsigned
         );
+    }
+
+    #[test]
+    fn many_values_cost_one_hmac_per_secret_and_the_cap_holds() {
+        let mut h = HeaderMap::new();
+        for _ in 0..50 {
+            h.append(
+                "x-hub-signature-256",
+                HeaderValue::from_str(&sign(b"third", BODY)).unwrap(),
+            );
+        }
+        h.append(
+            "x-hub-signature-256",
+            HeaderValue::from_str(&sign(b"second", BODY)).unwrap(),
+        );
+        let r = verify(&h, BODY, &settings()).unwrap_err();
+        assert!(
+            matches!(r, Rejection::InvalidSignature(_)),
+            "the 51st value is past the cap"
+        );
+
+        let mut h = HeaderMap::new();
+        h.append("x-hub-signature-256", HeaderValue::from_static("sha256=00"));
+        h.append(
+            "x-hub-signature-256",
+            HeaderValue::from_str(&sign(b"second", BODY)).unwrap(),
+        );
+        let a = verify(&h, BODY, &settings()).unwrap();
+        assert!(matches!(
+            a,
+            Authenticity::Signature {
+                secret_index: 1,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn credentials_are_required_before_the_body() {
+        assert!(require_credentials(&HeaderMap::new(), &settings()).is_err());
+        let h = with("x-gitcode-token", "anything");
+        assert!(require_credentials(&h, &settings()).is_ok());
+        let open = settings().with_allow_unsigned(true);
+        assert!(require_credentials(&HeaderMap::new(), &open).is_ok());
     }
 
     #[test]
