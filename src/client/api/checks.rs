@@ -41,7 +41,7 @@ impl<'c> ChecksHandler<'c> {
     pub fn update(&self, id: CheckRunId) -> UpdateCheckRun<'c> {
         UpdateCheckRun(CreateCheckRun {
             client: self.client,
-            route: paths::check_run(&self.owner, &self.repo, id.0),
+            route: paths::check_run(&self.owner, &self.repo, id.as_str()),
             body: CheckRunBody::default(),
         })
     }

@@ -75,8 +75,8 @@ pub fn check_runs(owner: &str, repo_name: &str) -> String {
 }
 
 /// `PATCH /repos/{owner}/{repo}/check-runs/{id}` (path not printed by the docs; GitHub's).
-pub fn check_run(owner: &str, repo_name: &str, id: u64) -> String {
-    format!("{}/{id}", check_runs(owner, repo_name))
+pub fn check_run(owner: &str, repo_name: &str, id: &str) -> String {
+    format!("{}/{}", check_runs(owner, repo_name), seg(id))
 }
 
 #[cfg(test)]

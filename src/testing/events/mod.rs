@@ -251,6 +251,7 @@ fn id_of(seed: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::InstallationId;
     use crate::models::webhook::EventPayload;
 
     #[test]
@@ -275,7 +276,7 @@ mod tests {
             (p.action.as_str(), p.number(), p.pull_request.title.as_str()),
             ("opened", 3, "Add CI")
         );
-        assert_eq!(p.installation.map(|i| i.id), Some(14));
+        assert_eq!(p.installation.map(|i| i.id), Some(InstallationId(14)));
 
         let c = issue_comment_created("acme/app", 5, "/label bug");
         let EventPayload::IssueComment(c) =
@@ -293,7 +294,7 @@ mod tests {
         };
         assert_eq!(
             (i.installation.id, i.installation.account.path_or_login()),
-            (14, "acme")
+            (InstallationId(14), "acme")
         );
 
         let o = issue_opened("acme/app", 7, "Bug");
