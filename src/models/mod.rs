@@ -21,6 +21,9 @@ mod time;
 pub(crate) mod user;
 pub mod webhook;
 
+#[cfg(test)]
+mod tests;
+
 #[doc(inline)]
 pub use self::{
     checks::{CheckRun, CheckRunOutput},
