@@ -50,7 +50,7 @@ fn fill(
                     }
                 },
                 BOOL => {
-                    let b = c % 2 == 0;
+                    let b = c.is_multiple_of(2);
                     let json = match (c / 2) % 4 {
                         0 => json!(b),
                         1 => json!(u8::from(b)),
@@ -77,7 +77,7 @@ fn fill(
                 }
                 NUM => {
                     let n = c % 10_000;
-                    let json = if c % 2 == 0 {
+                    let json = if c.is_multiple_of(2) {
                         json!(n)
                     } else {
                         json!(n.to_string())
