@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::client::api::paths::ApiPaths;
 use crate::error::{Error, Result};
 
 /// Default OpenAPI host.
@@ -108,6 +109,7 @@ pub struct AppConfig {
     pub(crate) api_url: Url,
     pub(crate) web_url: Url,
     pub(crate) api_version: String,
+    pub(crate) api_paths: ApiPaths,
 }
 
 impl AppConfig {
@@ -163,6 +165,7 @@ impl AppConfig {
         if let Some(v) = get(env::API_VERSION) {
             b = b.api_version(v);
         }
+        b = b.api_paths(ApiPaths::from_lookup(&lookup)?);
         b.build()
     }
 
@@ -205,6 +208,12 @@ impl AppConfig {
     pub fn api_version(&self) -> &str {
         &self.api_version
     }
+
+    /// Path families and per-endpoint path overrides (`ATOMBOT_API_FAMILY*`,
+    /// `ATOMBOT_API_PATH_*`; see [`paths`](crate::client::api::paths)).
+    pub fn api_paths(&self) -> &ApiPaths {
+        &self.api_paths
+    }
 }
 
 impl fmt::Debug for AppConfig {
@@ -224,6 +233,7 @@ impl fmt::Debug for AppConfig {
             .field("api_url", &self.api_url.as_str())
             .field("web_url", &self.web_url.as_str())
             .field("api_version", &self.api_version)
+            .field("api_paths", &self.api_paths)
             .finish()
     }
 }
@@ -245,6 +255,7 @@ pub struct AppConfigBuilder {
     api_url: Option<String>,
     web_url: Option<String>,
     api_version: Option<String>,
+    api_paths: ApiPaths,
 }
 
 impl fmt::Debug for AppConfigBuilder {
@@ -323,6 +334,12 @@ impl AppConfigBuilder {
         self
     }
 
+    /// Sets the path families and overrides (default: each endpoint's default).
+    pub fn api_paths(mut self, paths: ApiPaths) -> Self {
+        self.api_paths = paths;
+        self
+    }
+
     /// Checks every setting and returns the config.
     ///
     /// Fails with [`Error::Config`] naming the setting at fault.
@@ -360,6 +377,7 @@ impl AppConfigBuilder {
             api_version: self
                 .api_version
                 .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned()),
+            api_paths: self.api_paths,
         })
     }
 }

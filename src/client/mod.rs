@@ -51,6 +51,10 @@ struct Shared {
     jwt: Option<Arc<AppJwt>>,
     tokens: Option<InstallationTokens>,
     observer: Option<layers::ResponseObserver>,
+    /// Path families and overrides.
+    paths: api::paths::ApiPaths,
+    /// The API base URL's path (`/` or `/api/v5/`), so a family prefix is never doubled.
+    base_path: String,
 }
 
 /// An AtomGit OpenAPI client, authenticated as the app, an installation, a user or not at

@@ -1,18 +1,44 @@
-//! Issue comments and labels of one repository.
+//! Issues of one repository: read, list, create, update, close, reopen, assignees, labels
+//! and comments.
 
 use serde::Serialize;
 
-use super::paths;
+use super::paths::{
+    Endpoint, ISSUES_ASSIGNEES_ADD, ISSUES_ASSIGNEES_REMOVE, ISSUES_COMMENT_CREATE,
+    ISSUES_COMMENT_DELETE, ISSUES_COMMENT_UPDATE, ISSUES_COMMENTS, ISSUES_CREATE, ISSUES_GET,
+    ISSUES_LABEL_REMOVE, ISSUES_LABELS_ADD, ISSUES_LABELS_REPLACE, ISSUES_LIST, ISSUES_UPDATE,
+};
 use crate::client::{Client, Page, build_uri};
-use crate::error::Result;
-use crate::models::{Comment, Label};
+use crate::error::{Error, Result};
+use crate::models::{Comment, CommentId, Issue, Label};
 
 /// Issue calls for `owner/repo`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct IssuesHandler<'c> {
     client: &'c Client,
     owner: String,
     repo: String,
+}
+
+/// `page` / `per_page` and a list's filters, serialized into the query.
+#[derive(Debug, Default, Serialize)]
+struct IssueQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    creator: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assignee: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    labels: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sort: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    direction: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_page: Option<u32>,
 }
 
 impl<'c> IssuesHandler<'c> {
@@ -24,30 +50,338 @@ impl<'c> IssuesHandler<'c> {
         }
     }
 
+    fn path(&self, endpoint: &Endpoint, extra: &[(&str, &str)]) -> Result<String> {
+        let mut params = vec![("owner", self.owner.as_str()), ("repo", self.repo.as_str())];
+        params.extend_from_slice(extra);
+        self.client.endpoint_path(endpoint, &params)
+    }
+
+    fn numbered(&self, endpoint: &Endpoint, number: u64) -> Result<String> {
+        self.path(endpoint, &[("number", &number.to_string())])
+    }
+
+    /// Issue `number`.
+    pub async fn get(&self, number: u64) -> Result<Issue> {
+        let path = self.numbered(&ISSUES_GET, number)?;
+        self.client
+            .call::<_, (), ()>(&ISSUES_GET, &path, None, None)
+            .await
+    }
+
+    /// Lists issues; filter, then end with [`ListIssues::send`] or [`ListIssues::all`].
+    pub fn list(&self) -> ListIssues<'c> {
+        ListIssues {
+            client: self.client,
+            route: self.path(&ISSUES_LIST, &[]),
+            query: IssueQuery::default(),
+        }
+    }
+
+    /// Starts a new issue titled `title`; end with [`CreateIssue::send`].
+    pub fn create(&self, title: impl Into<String>) -> CreateIssue<'c> {
+        CreateIssue {
+            client: self.client,
+            route: self.path(&ISSUES_CREATE, &[]),
+            body: NewIssue {
+                title: title.into(),
+                ..NewIssue::default()
+            },
+        }
+    }
+
+    /// Starts an update of issue `number`; end with [`UpdateIssue::send`].
+    ///
+    /// The body always names the repository (`repo`), which the `/api/v5` path
+    /// (`PATCH /repos/{owner}/issues/{number}`) needs.
+    pub fn update(&self, number: u64) -> UpdateIssue<'c> {
+        UpdateIssue {
+            client: self.client,
+            route: self.numbered(&ISSUES_UPDATE, number),
+            body: IssueChanges {
+                repo: self.repo.clone(),
+                ..IssueChanges::default()
+            },
+        }
+    }
+
+    /// Closes issue `number`.
+    pub async fn close(&self, number: u64) -> Result<Issue> {
+        self.update(number).state("closed").send().await
+    }
+
+    /// Reopens issue `number`.
+    pub async fn reopen(&self, number: u64) -> Result<Issue> {
+        self.update(number).state("open").send().await
+    }
+
+    /// Assigns `logins` to issue `number`.
+    pub async fn add_assignees(&self, number: u64, logins: &[&str]) -> Result<Issue> {
+        let path = self.numbered(&ISSUES_ASSIGNEES_ADD, number)?;
+        let body = serde_json::json!({ "assignees": logins });
+        self.client
+            .call::<_, (), _>(&ISSUES_ASSIGNEES_ADD, &path, None, Some(&body))
+            .await
+    }
+
+    /// Unassigns `logins` from issue `number`.
+    pub async fn remove_assignees(&self, number: u64, logins: &[&str]) -> Result<Issue> {
+        let path = self.numbered(&ISSUES_ASSIGNEES_REMOVE, number)?;
+        let body = serde_json::json!({ "assignees": logins });
+        self.client
+            .call::<_, (), _>(&ISSUES_ASSIGNEES_REMOVE, &path, None, Some(&body))
+            .await
+    }
+
+    /// Adds labels (by name) to issue `number`; returns the labels the platform reports.
+    pub async fn add_labels(&self, number: u64, labels: &[&str]) -> Result<Vec<Label>> {
+        let path = self.numbered(&ISSUES_LABELS_ADD, number)?;
+        self.client
+            .call::<_, (), _>(&ISSUES_LABELS_ADD, &path, None, Some(labels))
+            .await
+    }
+
+    /// Replaces the labels of issue `number` with `labels` (by name).
+    pub async fn replace_labels(&self, number: u64, labels: &[&str]) -> Result<Vec<Label>> {
+        let path = self.numbered(&ISSUES_LABELS_REPLACE, number)?;
+        self.client
+            .call::<_, (), _>(&ISSUES_LABELS_REPLACE, &path, None, Some(labels))
+            .await
+    }
+
+    /// Removes label `name` from issue `number`.
+    pub async fn remove_label(&self, number: u64, name: &str) -> Result<()> {
+        let path = self.path(
+            &ISSUES_LABEL_REMOVE,
+            &[("number", &number.to_string()), ("name", name)],
+        )?;
+        self.client
+            .call_raw::<(), ()>(&ISSUES_LABEL_REMOVE, &path, None, None)
+            .await?;
+        Ok(())
+    }
+
     /// Comments on issue (or pull request) `number`.
     pub async fn create_comment(&self, number: u64, body: impl Into<String>) -> Result<Comment> {
-        #[derive(Serialize)]
-        struct Body {
-            body: String,
-        }
-        let path = paths::issue_comments(&self.owner, &self.repo, number);
-        self.client.post(&path, &Body { body: body.into() }).await
+        let path = self.numbered(&ISSUES_COMMENT_CREATE, number)?;
+        let body = CommentBody { body: body.into() };
+        self.client
+            .call::<_, (), _>(&ISSUES_COMMENT_CREATE, &path, None, Some(&body))
+            .await
     }
 
     /// Lists comments on issue `number`; end with `send` or `all`.
     pub fn list_comments(&self, number: u64) -> ListComments<'c> {
         ListComments {
             client: self.client,
-            route: paths::issue_comments(&self.owner, &self.repo, number),
+            route: self.numbered(&ISSUES_COMMENTS, number),
             page: None,
             per_page: None,
         }
     }
 
-    /// Adds labels (by name) to issue `number`; returns the labels the platform reports.
-    pub async fn add_labels(&self, number: u64, labels: &[&str]) -> Result<Vec<Label>> {
-        let path = paths::issue_labels(&self.owner, &self.repo, number);
-        self.client.post(&path, labels).await
+    /// Replaces the text of comment `id`.
+    pub async fn update_comment(&self, id: &CommentId, body: impl Into<String>) -> Result<Comment> {
+        let path = self.path(&ISSUES_COMMENT_UPDATE, &[("id", id.as_str())])?;
+        let body = CommentBody { body: body.into() };
+        self.client
+            .call::<_, (), _>(&ISSUES_COMMENT_UPDATE, &path, None, Some(&body))
+            .await
+    }
+
+    /// Deletes comment `id`.
+    pub async fn delete_comment(&self, id: &CommentId) -> Result<()> {
+        let path = self.path(&ISSUES_COMMENT_DELETE, &[("id", id.as_str())])?;
+        self.client
+            .call_raw::<(), ()>(&ISSUES_COMMENT_DELETE, &path, None, None)
+            .await?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct CommentBody {
+    body: String,
+}
+
+/// Copies a route error (errors are not `Clone`).
+pub(crate) fn route_of(route: &Result<String>) -> Result<String> {
+    match route {
+        Ok(route) => Ok(route.clone()),
+        Err(e) => Err(Error::InvalidRequest(e.to_string())),
+    }
+}
+
+/// An issue-list request.
+#[derive(Debug)]
+pub struct ListIssues<'c> {
+    client: &'c Client,
+    route: Result<String>,
+    query: IssueQuery,
+}
+
+impl ListIssues<'_> {
+    /// `open`, `closed` or `all`.
+    pub fn state(mut self, state: impl Into<String>) -> Self {
+        self.query.state = Some(state.into());
+        self
+    }
+
+    /// Only issues opened by `login`.
+    pub fn creator(mut self, login: impl Into<String>) -> Self {
+        self.query.creator = Some(login.into());
+        self
+    }
+
+    /// Only issues assigned to `login`.
+    pub fn assignee(mut self, login: impl Into<String>) -> Self {
+        self.query.assignee = Some(login.into());
+        self
+    }
+
+    /// Only issues with all these labels (sent comma-separated).
+    pub fn labels(mut self, labels: &[&str]) -> Self {
+        self.query.labels = Some(labels.join(","));
+        self
+    }
+
+    /// `created` or `updated`.
+    pub fn sort(mut self, sort: impl Into<String>) -> Self {
+        self.query.sort = Some(sort.into());
+        self
+    }
+
+    /// `asc` or `desc`.
+    pub fn direction(mut self, direction: impl Into<String>) -> Self {
+        self.query.direction = Some(direction.into());
+        self
+    }
+
+    /// Page number, from 1.
+    pub fn page(mut self, page: u32) -> Self {
+        self.query.page = Some(page);
+        self
+    }
+
+    /// Items per page (the platform's maximum is 100).
+    pub fn per_page(mut self, n: u32) -> Self {
+        self.query.per_page = Some(n);
+        self
+    }
+
+    fn request(&self) -> Result<String> {
+        build_uri(&route_of(&self.route)?, Some(&self.query))
+    }
+
+    /// Fetches one page.
+    pub async fn send(self) -> Result<Page<Issue>> {
+        self.client.call_page(&ISSUES_LIST, &self.request()?).await
+    }
+
+    /// Collects every issue.
+    pub async fn all(self) -> Result<Vec<Issue>> {
+        self.client.call_all(&ISSUES_LIST, &self.request()?).await
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+struct NewIssue {
+    title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    assignees: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    labels: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    milestone: Option<u64>,
+}
+
+/// An issue-creation request.
+#[derive(Debug)]
+pub struct CreateIssue<'c> {
+    client: &'c Client,
+    route: Result<String>,
+    body: NewIssue,
+}
+
+impl CreateIssue<'_> {
+    /// Markdown body.
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body.body = Some(body.into());
+        self
+    }
+
+    /// Assignees by login.
+    pub fn assignees(mut self, logins: &[&str]) -> Self {
+        self.body.assignees = logins.iter().map(|s| (*s).to_owned()).collect();
+        self
+    }
+
+    /// Labels by name.
+    pub fn labels(mut self, labels: &[&str]) -> Self {
+        self.body.labels = labels.iter().map(|s| (*s).to_owned()).collect();
+        self
+    }
+
+    /// Milestone number.
+    pub fn milestone(mut self, number: u64) -> Self {
+        self.body.milestone = Some(number);
+        self
+    }
+
+    /// Creates the issue (the platform answers 200 or 201).
+    pub async fn send(self) -> Result<Issue> {
+        let route = self.route?;
+        self.client
+            .call::<_, (), _>(&ISSUES_CREATE, &route, None, Some(&self.body))
+            .await
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+struct IssueChanges {
+    repo: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<String>,
+}
+
+/// An issue-update request.
+#[derive(Debug)]
+pub struct UpdateIssue<'c> {
+    client: &'c Client,
+    route: Result<String>,
+    body: IssueChanges,
+}
+
+impl UpdateIssue<'_> {
+    /// New title.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.body.title = Some(title.into());
+        self
+    }
+
+    /// New Markdown body.
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body.body = Some(body.into());
+        self
+    }
+
+    /// `open` or `closed`.
+    pub fn state(mut self, state: impl Into<String>) -> Self {
+        self.body.state = Some(state.into());
+        self
+    }
+
+    /// Sends the update.
+    pub async fn send(self) -> Result<Issue> {
+        let route = self.route?;
+        self.client
+            .call::<_, (), _>(&ISSUES_UPDATE, &route, None, Some(&self.body))
+            .await
     }
 }
 
@@ -55,7 +389,7 @@ impl<'c> IssuesHandler<'c> {
 #[derive(Debug)]
 pub struct ListComments<'c> {
     client: &'c Client,
-    route: String,
+    route: Result<String>,
     page: Option<u32>,
     per_page: Option<u32>,
 }
@@ -74,29 +408,25 @@ impl ListComments<'_> {
     }
 
     fn request(&self) -> Result<String> {
-        #[derive(Serialize)]
-        struct Q {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            page: Option<u32>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            per_page: Option<u32>,
-        }
-        build_uri(
-            &self.route,
-            Some(&Q {
-                page: self.page,
-                per_page: self.per_page,
-            }),
-        )
+        let query = IssueQuery {
+            page: self.page,
+            per_page: self.per_page,
+            ..IssueQuery::default()
+        };
+        build_uri(&route_of(&self.route)?, Some(&query))
     }
 
     /// Fetches one page.
     pub async fn send(self) -> Result<Page<Comment>> {
-        self.client.get_page(&self.request()?).await
+        self.client
+            .call_page(&ISSUES_COMMENTS, &self.request()?)
+            .await
     }
 
     /// Collects every comment.
     pub async fn all(self) -> Result<Vec<Comment>> {
-        self.client.get_all(&self.request()?).await
+        self.client
+            .call_all(&ISSUES_COMMENTS, &self.request()?)
+            .await
     }
 }
