@@ -40,6 +40,8 @@ pub mod env {
     pub const WEB_URL: &str = "ATOMGIT_WEB_URL";
     /// `X-Api-Version` header value.
     pub const API_VERSION: &str = "ATOMGIT_API_VERSION";
+    /// Login of the app's own user (so `Context::is_bot` recognises it).
+    pub const BOT_LOGIN: &str = "ATOMGIT_BOT_LOGIN";
 }
 
 /// The app's RSA private key, checked to be an RSA PEM when loaded.
@@ -110,6 +112,7 @@ pub struct AppConfig {
     pub(crate) web_url: Url,
     pub(crate) api_version: String,
     pub(crate) api_paths: ApiPaths,
+    pub(crate) bot_login: Option<String>,
 }
 
 impl AppConfig {
@@ -165,6 +168,9 @@ impl AppConfig {
         if let Some(v) = get(env::API_VERSION) {
             b = b.api_version(v);
         }
+        if let Some(login) = get(env::BOT_LOGIN) {
+            b = b.bot_login(login);
+        }
         b = b.api_paths(ApiPaths::from_lookup(&lookup)?);
         b.build()
     }
@@ -214,6 +220,11 @@ impl AppConfig {
     pub fn api_paths(&self) -> &ApiPaths {
         &self.api_paths
     }
+
+    /// Login of the app's own user, if configured.
+    pub fn bot_login(&self) -> Option<&str> {
+        self.bot_login.as_deref()
+    }
 }
 
 impl fmt::Debug for AppConfig {
@@ -234,6 +245,7 @@ impl fmt::Debug for AppConfig {
             .field("web_url", &self.web_url.as_str())
             .field("api_version", &self.api_version)
             .field("api_paths", &self.api_paths)
+            .field("bot_login", &self.bot_login)
             .finish()
     }
 }
@@ -256,6 +268,7 @@ pub struct AppConfigBuilder {
     web_url: Option<String>,
     api_version: Option<String>,
     api_paths: ApiPaths,
+    bot_login: Option<String>,
 }
 
 impl fmt::Debug for AppConfigBuilder {
@@ -334,6 +347,12 @@ impl AppConfigBuilder {
         self
     }
 
+    /// The login of the app's own user, recognised by `Context::is_bot`.
+    pub fn bot_login(mut self, login: impl Into<String>) -> Self {
+        self.bot_login = Some(login.into());
+        self
+    }
+
     /// Sets the path families and overrides (default: each endpoint's default).
     pub fn api_paths(mut self, paths: ApiPaths) -> Self {
         self.api_paths = paths;
@@ -378,6 +397,7 @@ impl AppConfigBuilder {
                 .api_version
                 .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned()),
             api_paths: self.api_paths,
+            bot_login: self.bot_login,
         })
     }
 }

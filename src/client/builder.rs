@@ -195,6 +195,10 @@ impl ClientBuilder {
             observer: self.observer,
             paths,
             base_path,
+            bot_login: self
+                .app
+                .as_ref()
+                .and_then(|a| a.bot_login().map(str::to_owned)),
         };
         if let Some(app) = &self.app {
             let jwt = Arc::new(AppJwt::new(app.app_id(), app.private_key().clone()));
@@ -231,6 +235,7 @@ impl Shared {
             observer: self.observer.clone(),
             paths: self.paths.clone(),
             base_path: self.base_path.clone(),
+            bot_login: self.bot_login.clone(),
         }
     }
 }
