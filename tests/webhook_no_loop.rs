@@ -137,3 +137,43 @@ async fn the_configured_bot_login_counts_as_the_app() {
     assert_eq!(log.wait_for(5, |e| !e.is_empty()).await, ["is_bot=true"]);
     bot.shutdown().await;
 }
+
+#[tokio::test]
+async fn repository_scoped_handlers_act_on_the_delivery_repository() {
+    let sim = Simulator::start().await.unwrap();
+    let log = Log::default();
+    let seen = log.clone();
+    let bot = common::bot(&sim)
+        .on("pull_request.opened", move |ctx: Context| {
+            let seen = seen.clone();
+            async move {
+                let number = ctx.issue_number().unwrap_or_default();
+                let files = ctx.pulls()?.files(number).await?;
+                ctx.pulls()?
+                    .comment(number, format!("{} file(s) changed", files.len()))
+                    .await?;
+                seen.push(format!("#{number} {}", files[0].filename));
+                Ok::<_, atombot::Error>(())
+            }
+        })
+        .start()
+        .await
+        .unwrap();
+    let body = events::pull_request_opened("atomgit-demo/hello-world", 2, "Feature")
+        .installation(14)
+        .into_value()
+        .to_string();
+    let (status, _) = post(
+        &bot,
+        &signed("pull_request", "p-1", body.as_bytes()),
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert_eq!(log.wait_for(5, |e| !e.is_empty()).await, ["#2 README.md"]);
+    let files = sim.requests_to("/api/v5/repos/atomgit-demo/hello-world/pulls/2/files");
+    assert_eq!(files.len(), 1);
+    let comments = sim.requests_to("/repos/atomgit-demo/hello-world/pulls/2/comments");
+    assert_eq!(comments[0].json().unwrap()["body"], "1 file(s) changed");
+    bot.shutdown().await;
+}
