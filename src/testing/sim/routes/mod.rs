@@ -2,6 +2,7 @@
 
 mod app;
 mod checks;
+mod comments;
 mod issues;
 mod oauth;
 mod pulls;
@@ -92,13 +93,13 @@ pub(crate) fn api(shared: Arc<Shared>) -> Router {
         )
         .route(
             &format!("{repo}/issues/{{number}}/comments"),
-            get(issues::list_comments).post(issues::create_comment),
+            get(comments::list_comments).post(comments::create_comment),
         )
         .route(
             &format!("{repo}/issues/comments/{{id}}"),
-            get(issues::one_comment)
-                .patch(issues::one_comment)
-                .delete(issues::one_comment),
+            get(comments::one_comment)
+                .patch(comments::one_comment)
+                .delete(comments::one_comment),
         )
         .route(
             &format!("{repo}/issues/{{number}}/labels"),

@@ -10,7 +10,8 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::issues::{CommentBody, caller_login, new_comment, user_json};
+use super::comments::{CommentBody, new_comment};
+use super::issues::{caller_login, user_json};
 use super::{ApiError, PageQuery, paginate, parse_body};
 use crate::testing::sim::auth::Caller;
 use crate::testing::sim::seed::hex_id;
