@@ -493,6 +493,29 @@ mod tests {
     }
 
     #[test]
+    fn path_settings_and_bot_login_come_from_the_environment() {
+        use crate::client::api::paths::{Family, ISSUES_GET, PULLS_MERGE};
+        let cfg = AppConfig::from_lookup(vars(&[
+            (env::APP_ID, "75"),
+            (env::PRIVATE_KEY, KEY),
+            (env::BOT_LOGIN, "helper"),
+            ("ATOMBOT_API_FAMILY_ISSUES", "v5"),
+            ("ATOMBOT_API_PATH_PULLS_MERGE", "/x/{owner}/{repo}/{number}"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.bot_login(), Some("helper"));
+        assert_eq!(cfg.api_paths().family_of(&ISSUES_GET), Family::V5);
+        assert!(cfg.api_paths().is_overridden(&PULLS_MERGE));
+        let err = AppConfig::from_lookup(vars(&[
+            (env::APP_ID, "75"),
+            (env::PRIVATE_KEY, KEY),
+            ("ATOMBOT_API_FAMILY", "v7"),
+        ]))
+        .unwrap_err();
+        assert_eq!(setting_of(err), "ATOMBOT_API_FAMILY");
+    }
+
+    #[test]
     fn debug_shows_no_secret() {
         let cfg = AppConfig::builder()
             .app_id(75)

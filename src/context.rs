@@ -190,6 +190,21 @@ impl Context {
     /// Whether a bot caused this delivery, so a bot does not answer itself: the sender (or,
     /// for a comment, its author) is the app's own user ([`Client::bot_login`]), has
     /// `type: Bot`, or has a login ending in `[bot]`.
+    ///
+    /// ```no_run
+    /// use atombot::{Context, models::webhook::IssueCommentEvent};
+    ///
+    /// async fn on_comment(ctx: Context) -> atombot::Result<()> {
+    ///     if ctx.is_bot() {
+    ///         return Ok(()); // never answer ourselves (or another bot)
+    ///     }
+    ///     let event: IssueCommentEvent = ctx.payload()?;
+    ///     if event.comment.body.trim() == "/triage" {
+    ///         ctx.issues()?.add_labels(event.issue.number, &["triage"]).await?;
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn is_bot(&self) -> bool {
         let own = self.client().bot_login();
         let comment_author = self
