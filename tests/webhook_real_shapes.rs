@@ -78,6 +78,7 @@ fn lowercase_spellings_name_their_canonical_events() {
     assert_eq!(pr.pull_request.id.as_str(), "6750b3c2a1f4e90012ab34cd");
     assert!(!pr.pull_request.draft && !pr.repository.private);
 
+    assert!(delivery("TAG PUSH HOOK", TAG_PUSH).is_tag_push());
     let tag = delivery("tag_push", TAG_PUSH);
     assert_eq!((tag.event(), tag.action()), ("push", None));
     assert!(tag.is_tag_push());

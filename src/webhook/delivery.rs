@@ -227,9 +227,10 @@ impl Delivery {
         self.normalized.as_ref().unwrap_or(&self.json)
     }
 
-    /// Whether this is a tag push (`Tag Push Hook`, or a push to `refs/tags/…`).
+    /// Whether this is a tag push (`Tag Push Hook` or `tag_push` in any case, or a push to
+    /// `refs/tags/…`).
     pub fn is_tag_push(&self) -> bool {
-        matches!(self.original_event.as_str(), "Tag Push Hook" | "tag_push")
+        super::gitlab::snake(&self.original_event) == "tag_push"
             || (self.event == events::PUSH
                 && str_at(&self.json, &["ref"]).is_some_and(|r| r.starts_with("refs/tags/")))
     }
