@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::client::api::paths::ApiPaths;
 use crate::error::{Error, Result};
 
 /// Default OpenAPI host.
@@ -39,6 +40,8 @@ pub mod env {
     pub const WEB_URL: &str = "ATOMGIT_WEB_URL";
     /// `X-Api-Version` header value.
     pub const API_VERSION: &str = "ATOMGIT_API_VERSION";
+    /// Login of the app's own user (so `Context::is_bot` recognises it).
+    pub const BOT_LOGIN: &str = "ATOMGIT_BOT_LOGIN";
 }
 
 /// The app's RSA private key, checked to be an RSA PEM when loaded.
@@ -108,6 +111,8 @@ pub struct AppConfig {
     pub(crate) api_url: Url,
     pub(crate) web_url: Url,
     pub(crate) api_version: String,
+    pub(crate) api_paths: ApiPaths,
+    pub(crate) bot_login: Option<String>,
 }
 
 impl AppConfig {
@@ -163,6 +168,10 @@ impl AppConfig {
         if let Some(v) = get(env::API_VERSION) {
             b = b.api_version(v);
         }
+        if let Some(login) = get(env::BOT_LOGIN) {
+            b = b.bot_login(login);
+        }
+        b = b.api_paths(ApiPaths::from_lookup(&lookup)?);
         b.build()
     }
 
@@ -205,6 +214,17 @@ impl AppConfig {
     pub fn api_version(&self) -> &str {
         &self.api_version
     }
+
+    /// Path families and per-endpoint path overrides (`ATOMBOT_API_FAMILY*`,
+    /// `ATOMBOT_API_PATH_*`; see [`paths`](crate::client::api::paths)).
+    pub fn api_paths(&self) -> &ApiPaths {
+        &self.api_paths
+    }
+
+    /// Login of the app's own user, if configured.
+    pub fn bot_login(&self) -> Option<&str> {
+        self.bot_login.as_deref()
+    }
 }
 
 impl fmt::Debug for AppConfig {
@@ -224,6 +244,8 @@ impl fmt::Debug for AppConfig {
             .field("api_url", &self.api_url.as_str())
             .field("web_url", &self.web_url.as_str())
             .field("api_version", &self.api_version)
+            .field("api_paths", &self.api_paths)
+            .field("bot_login", &self.bot_login)
             .finish()
     }
 }
@@ -245,6 +267,8 @@ pub struct AppConfigBuilder {
     api_url: Option<String>,
     web_url: Option<String>,
     api_version: Option<String>,
+    api_paths: ApiPaths,
+    bot_login: Option<String>,
 }
 
 impl fmt::Debug for AppConfigBuilder {
@@ -323,6 +347,18 @@ impl AppConfigBuilder {
         self
     }
 
+    /// The login of the app's own user, recognised by `Context::is_bot`.
+    pub fn bot_login(mut self, login: impl Into<String>) -> Self {
+        self.bot_login = Some(login.into());
+        self
+    }
+
+    /// Sets the path families and overrides (default: each endpoint's default).
+    pub fn api_paths(mut self, paths: ApiPaths) -> Self {
+        self.api_paths = paths;
+        self
+    }
+
     /// Checks every setting and returns the config.
     ///
     /// Fails with [`Error::Config`] naming the setting at fault.
@@ -360,6 +396,8 @@ impl AppConfigBuilder {
             api_version: self
                 .api_version
                 .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned()),
+            api_paths: self.api_paths,
+            bot_login: self.bot_login,
         })
     }
 }
@@ -452,6 +490,29 @@ mod tests {
         );
         assert_eq!(cfg.web_url().as_str(), "https://atomgit.com/");
         assert_eq!(cfg.app_id(), 75);
+    }
+
+    #[test]
+    fn path_settings_and_bot_login_come_from_the_environment() {
+        use crate::client::api::paths::{Family, ISSUES_GET, PULLS_MERGE};
+        let cfg = AppConfig::from_lookup(vars(&[
+            (env::APP_ID, "75"),
+            (env::PRIVATE_KEY, KEY),
+            (env::BOT_LOGIN, "helper"),
+            ("ATOMBOT_API_FAMILY_ISSUES", "v5"),
+            ("ATOMBOT_API_PATH_PULLS_MERGE", "/x/{owner}/{repo}/{number}"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.bot_login(), Some("helper"));
+        assert_eq!(cfg.api_paths().family_of(&ISSUES_GET), Family::V5);
+        assert!(cfg.api_paths().is_overridden(&PULLS_MERGE));
+        let err = AppConfig::from_lookup(vars(&[
+            (env::APP_ID, "75"),
+            (env::PRIVATE_KEY, KEY),
+            ("ATOMBOT_API_FAMILY", "v7"),
+        ]))
+        .unwrap_err();
+        assert_eq!(setting_of(err), "ATOMBOT_API_FAMILY");
     }
 
     #[test]

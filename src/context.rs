@@ -7,10 +7,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::client::Client;
+use crate::client::api::{IssuesHandler, PullsHandler};
 use crate::error::{Error, Result};
 use crate::jobs::Jobs;
 use crate::models::webhook::EventPayload;
-use crate::models::{Comment, InstallationId};
+use crate::models::{Comment, InstallationId, User};
 use crate::webhook::{Delivery, PayloadError};
 
 /// The repository a delivery is about.
@@ -215,6 +216,76 @@ impl Context {
             .issues(&repo.owner, &repo.name)
             .create_comment(number, body)
             .await
+    }
+}
+
+/// Helpers a bot author expects: who acted, whether it was a bot, and repository-scoped
+/// handlers.
+impl Context {
+    /// The user who triggered the delivery (`sender`, or the GitLab-shaped `user` it is
+    /// normalised from); `None` when the delivery names nobody.
+    pub fn sender(&self) -> Option<User> {
+        let sender = self.json().get("sender")?;
+        serde_json::from_value::<User>(sender.clone())
+            .ok()
+            .filter(|u| !u.login.is_empty() || !u.id.is_empty())
+    }
+
+    /// Whether a bot caused this delivery, so a bot does not answer itself: the sender (or,
+    /// for a comment, its author) is the app's own user ([`Client::bot_login`]), has
+    /// `type: Bot`, or has a login ending in `[bot]`.
+    ///
+    /// ```no_run
+    /// use atombot::{Context, models::webhook::IssueCommentEvent};
+    ///
+    /// async fn on_comment(ctx: Context) -> atombot::Result<()> {
+    ///     if ctx.is_bot() {
+    ///         return Ok(()); // never answer ourselves (or another bot)
+    ///     }
+    ///     let event: IssueCommentEvent = ctx.payload()?;
+    ///     if event.comment.body.trim() == "/triage" {
+    ///         ctx.issues()?.add_labels(event.issue.number, &["triage"]).await?;
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn is_bot(&self) -> bool {
+        let own = self.client().bot_login();
+        let comment_author = self
+            .json()
+            .get("comment")
+            .and_then(|c| c.get("user"))
+            .and_then(|u| serde_json::from_value::<User>(u.clone()).ok());
+        self.sender()
+            .into_iter()
+            .chain(comment_author)
+            .any(|u| u.is_bot() || own.is_some_and(|own| own.eq_ignore_ascii_case(&u.login)))
+    }
+
+    /// Issue calls for the delivery's repository.
+    ///
+    /// Fails with [`Error::InvalidRequest`] when the delivery names no repository.
+    pub fn issues(&self) -> Result<IssuesHandler<'_>> {
+        let repo = self.repo_or_error()?;
+        Ok(self.client().issues(&repo.owner, &repo.name))
+    }
+
+    /// Pull-request calls for the delivery's repository.
+    ///
+    /// Fails with [`Error::InvalidRequest`] when the delivery names no repository.
+    pub fn pulls(&self) -> Result<PullsHandler<'_>> {
+        let repo = self.repo_or_error()?;
+        Ok(self.client().pulls(&repo.owner, &repo.name))
+    }
+
+    fn repo_or_error(&self) -> Result<RepoRef> {
+        self.repo().ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "delivery {} ({}) names no repository",
+                self.delivery_id(),
+                self.event()
+            ))
+        })
     }
 }
 

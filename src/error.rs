@@ -141,13 +141,36 @@ pub enum Error {
     /// [`OAuthError::SignInAgain`]: crate::oauth::OAuthError::SignInAgain
     #[error(transparent)]
     OAuth(#[from] crate::oauth::OAuthError),
+
+    /// The platform does not offer this capability here (it answered 404 on an optional
+    /// endpoint such as commit statuses or check runs, which the `/api/v5` directory lacks),
+    /// so a bot can degrade gracefully.
+    #[error(
+        "{method} {path}: {capability} is not supported by this platform (404); set {setting} if it lives at another path"
+    )]
+    Unsupported {
+        /// The endpoint's name (`statuses.create`).
+        capability: &'static str,
+        /// Request method.
+        method: http::Method,
+        /// Request path (no query string, no host).
+        path: String,
+        /// The setting that overrides the path.
+        setting: String,
+    },
 }
 
 impl Error {
+    /// Whether the platform lacks the capability ([`Error::Unsupported`]).
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, Error::Unsupported { .. })
+    }
+
     /// The HTTP status if the platform answered, including through a failed token mint.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api { status, .. } | Error::RateLimited { status, .. } => Some(*status),
+            Error::Unsupported { .. } => Some(StatusCode::NOT_FOUND),
             Error::InstallationToken { source, .. } | Error::Installations { source } => {
                 source.status()
             }

@@ -198,9 +198,12 @@ fn from_error(error: &Error, message: &str) -> JobError {
             JobError::Retry(_) => retry(),
             other => other,
         },
-        Error::Payload(_) | Error::InvalidRequest(_) | Error::Config { .. } | Error::Jwt(_) => {
-            abort()
-        }
+        // A module the platform lacks (statuses, check runs) will not appear by retrying.
+        Error::Payload(_)
+        | Error::InvalidRequest(_)
+        | Error::Config { .. }
+        | Error::Jwt(_)
+        | Error::Unsupported { .. } => abort(),
         e if e.is_sign_in_again() => abort(),
         _ => retry(),
     }

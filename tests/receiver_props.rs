@@ -22,11 +22,17 @@ const HEADER_NAMES: [&str; 10] = [
     "x-other",
 ];
 const PUSH: &[u8] = include_bytes!("fixtures/payloads/gogitcode-push.json");
+const MR_EVENT_NAME: &[u8] = include_bytes!("fixtures/payloads/synthetic-mr-event-name.json");
+const PROJECT_ONLY: &[u8] = include_bytes!("fixtures/payloads/synthetic-push-project-only.json");
 
 fn header_value() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("push".to_owned()),
         Just("Merge Request Hook".to_owned()),
+        Just("merge_request".to_owned()),
+        Just("tag_push".to_owned()),
+        Just("note".to_owned()),
+        Just("issue".to_owned()),
         Just(common::SECRET.to_owned()),
         "sha256=[0-9a-f]{0,64}",
         "[ -~]{0,40}",
@@ -41,6 +47,10 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
         Just(vec![b'{'; 5000]),
         Just(b"[1,2,3]".to_vec()),
         Just(br#"{"object_kind":"push"}"#.to_vec()),
+        Just(MR_EVENT_NAME.to_vec()),
+        (0..MR_EVENT_NAME.len()).prop_map(|cut| MR_EVENT_NAME[..cut].to_vec()),
+        Just(PROJECT_ONLY.to_vec()),
+        Just(br#"{"event_name":"merge_request_merge","object_attributes":{"iid":"x"}}"#.to_vec()),
     ]
 }
 

@@ -57,7 +57,10 @@ async fn atomgit_push_is_accepted() {
 
     let [delivery] = receiver.deliveries().try_into().unwrap();
     assert_eq!(delivery.event(), "push");
-    assert_eq!(delivery.installation_id(), Some(14));
+    assert_eq!(
+        delivery.installation_id(),
+        Some(atombot::models::InstallationId(14))
+    );
     assert_eq!(delivery.body().as_ref(), body.as_bytes());
 }
 

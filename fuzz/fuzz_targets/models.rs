@@ -12,6 +12,14 @@ fuzz_target!(|data: &[u8]| {
     use atombot::models::*;
     decode::<Repository>(data);
     decode::<Comment>(data);
+    decode::<Issue>(data);
+    decode::<PullRequest>(data);
+    decode::<PullRequestFile>(data);
+    decode::<Review>(data);
+    decode::<Release>(data);
+    decode::<Branch>(data);
+    decode::<Membership>(data);
+    decode::<CollaboratorPermission>(data);
     decode::<Label>(data);
     decode::<User>(data);
     decode::<Installation>(data);

@@ -6,6 +6,7 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderValue};
 
 use super::api::installations::AppMinter;
+use super::api::paths::ApiPaths;
 use super::{BoxService, Client, Shared, layers, transport::Transport};
 use crate::auth::{AppJwt, InstallationTokens, TokenCacheConfig, TokenSource};
 use crate::config::{self, AppConfig};
@@ -39,6 +40,7 @@ pub struct ClientBuilder {
     token_cache: Option<TokenCacheConfig>,
     http: Option<reqwest::Client>,
     observer: Option<layers::ResponseObserver>,
+    paths: Option<ApiPaths>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -119,6 +121,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Chooses path families and overrides paths (default: the app's
+    /// [`AppConfig::api_paths`], else each endpoint's default; see
+    /// [`paths`](crate::client::api::paths)).
+    pub fn api_paths(mut self, paths: ApiPaths) -> Self {
+        self.paths = Some(paths);
+        self
+    }
+
     /// Reports every request's method and final status to `observer` (metrics).
     pub fn observe(mut self, observer: layers::ResponseObserver) -> Self {
         self.observer = Some(observer);
@@ -163,6 +173,11 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::config("http_client", e.to_string()))?,
         };
+        let paths = self
+            .paths
+            .or_else(|| self.app.as_ref().map(|a| a.api_paths().clone()))
+            .unwrap_or_default();
+        let base_path = base_url.path().to_owned();
         let limiter = Arc::new(layers::RateLimiter::new(
             self.rate_limit.unwrap_or_default(),
         ));
@@ -187,6 +202,12 @@ impl ClientBuilder {
             jwt: None,
             tokens: None,
             observer: self.observer,
+            paths,
+            base_path,
+            bot_login: self
+                .app
+                .as_ref()
+                .and_then(|a| a.bot_login().map(str::to_owned)),
         };
         if let Some(app) = &self.app {
             let jwt = Arc::new(AppJwt::new(app.app_id(), app.private_key().clone()));
@@ -225,6 +246,9 @@ impl Shared {
             jwt: None,
             tokens: None,
             observer: self.observer.clone(),
+            paths: self.paths.clone(),
+            base_path: self.base_path.clone(),
+            bot_login: self.bot_login.clone(),
         }
     }
 }

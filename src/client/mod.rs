@@ -55,6 +55,12 @@ struct Shared {
     jwt: Option<Arc<AppJwt>>,
     tokens: Option<InstallationTokens>,
     observer: Option<layers::ResponseObserver>,
+    /// Path families and overrides.
+    paths: api::paths::ApiPaths,
+    /// The API base URL's path (`/` or `/api/v5/`), so a family prefix is never doubled.
+    base_path: String,
+    /// The login the app's own comments and commits appear under, if configured.
+    bot_login: Option<String>,
 }
 
 /// An AtomGit OpenAPI client, authenticated as the app, an installation, a user or not at
@@ -139,6 +145,12 @@ impl Client {
             None => Arc::new(MissingApp),
         };
         Self::with_auth(self.shared.clone(), Some(auth))
+    }
+
+    /// The login of the app's own user (`ATOMGIT_BOT_LOGIN`), if configured; the
+    /// platform's `…[bot]` logins are recognised without it.
+    pub fn bot_login(&self) -> Option<&str> {
+        self.shared.bot_login.as_deref()
     }
 
     /// The installation this client acts as, if any.

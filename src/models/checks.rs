@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CheckRunId, Timestamp};
+use super::{CheckRunId, Timestamp, de};
 
 /// A check run on a commit.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -20,8 +20,10 @@ pub struct CheckRun {
     /// Result once completed (`success`, `failure`, `neutral`, ...).
     pub conclusion: Option<String>,
     /// Start time.
+    #[serde(deserialize_with = "de::time")]
     pub started_at: Option<Timestamp>,
     /// Completion time.
+    #[serde(deserialize_with = "de::time")]
     pub completed_at: Option<Timestamp>,
     /// What is shown on the check's page.
     pub output: Option<CheckRunOutput>,

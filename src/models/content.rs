@@ -3,26 +3,42 @@
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use super::{CommitRef, de};
+
 /// A file read through `GET /repos/{o}/{r}/contents`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct Content {
     /// `file` or `dir`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "de::string")]
     pub kind: String,
     /// Content encoding, `base64` for files.
     pub encoding: Option<String>,
     /// The encoded content (base64 may contain line breaks).
     pub content: Option<String>,
     /// Path in the repository.
+    #[serde(deserialize_with = "de::string")]
     pub path: String,
     /// File name.
+    #[serde(deserialize_with = "de::string")]
     pub name: String,
     /// Blob sha.
     pub sha: Option<String>,
     /// Size in bytes.
     pub size: Option<u64>,
+}
+
+/// The answer to creating or updating a file (`PUT /repos/{o}/{r}/contents/{path}`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct FileCommit {
+    /// The file as written, when sent.
+    pub content: Option<Content>,
+    /// The commit that wrote it.
+    #[serde(deserialize_with = "de::or_default")]
+    pub commit: CommitRef,
 }
 
 impl Content {

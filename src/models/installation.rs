@@ -6,11 +6,11 @@ use std::fmt;
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
 
-use super::{InstallationId, Timestamp, UserId};
+use super::{InstallationId, Repository, Timestamp, User, UserId, de};
 
 /// One installation of the app on a personal space or an organisation
 /// (an element of `GET /app/installations`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct Installation {
@@ -19,8 +19,10 @@ pub struct Installation {
     /// The account (user or organisation) the app is installed on.
     pub account: Account,
     /// The app's id.
+    #[serde(deserialize_with = "de::number")]
     pub app_id: u64,
     /// The app's slug.
+    #[serde(deserialize_with = "de::string")]
     pub app_slug: String,
     /// Subscribed events, as the platform wrote them. Odd values (such as the broken JSON
     /// fragments of the platform's second sample) are kept as their raw text.
@@ -29,32 +31,107 @@ pub struct Installation {
     /// Granted permissions, e.g. `contents` → `write`.
     #[serde(deserialize_with = "lenient_map")]
     pub permissions: BTreeMap<String, String>,
-    /// `ALL` or `SELECTED`.
+    /// `ALL` or `SELECTED` (`all`/`selected` in GitHub-shaped deliveries).
+    #[serde(deserialize_with = "de::string")]
     pub repository_selection: String,
     /// Id of the account the installation targets.
     pub target_id: Option<UserId>,
     /// When the app was installed.
+    #[serde(deserialize_with = "de::time")]
     pub created_at: Option<Timestamp>,
     /// When the installation last changed.
+    #[serde(deserialize_with = "de::time")]
     pub updated_at: Option<Timestamp>,
     /// Where to mint this installation's tokens.
+    #[serde(deserialize_with = "de::opt_string")]
     pub access_tokens_url: Option<String>,
 }
 
+/// A reference to the installation a delivery belongs to (`installation.id`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct InstallationRef {
+    /// The installation id.
+    pub id: InstallationId,
+}
+
 /// The account an app is installed on.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct Account {
-    /// Numeric account id.
-    #[serde(deserialize_with = "lenient_u64")]
-    pub id: u64,
+    /// Account id (a number in `GET /app/installations`, kept as text).
+    pub id: UserId,
+    /// Login (GitHub-shaped deliveries).
+    #[serde(deserialize_with = "de::string")]
+    pub login: String,
     /// Display name of the organisation or user.
+    #[serde(deserialize_with = "de::string")]
     pub org_name: String,
     /// The organisation's 24-hex id.
     pub organization_id: Option<UserId>,
     /// The namespace path (`/orgs/{path}` or `/user/{path}`).
+    #[serde(deserialize_with = "de::string")]
     pub path: String,
+    /// `User` or `Organization`, when sent.
+    #[serde(rename = "type", deserialize_with = "de::opt_string")]
+    pub kind: Option<String>,
+}
+
+impl Account {
+    /// The path if sent, else the login: what `GET /app/installations` calls `account.path`.
+    pub fn path_or_login(&self) -> &str {
+        if self.path.is_empty() {
+            &self.login
+        } else {
+            &self.path
+        }
+    }
+}
+
+/// The `installation` webhook payload: `created`, `deleted`, `suspend`, `unsuspend`, …
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct InstallationEvent {
+    /// What happened.
+    #[serde(deserialize_with = "de::string")]
+    pub action: String,
+    /// The installation.
+    #[serde(deserialize_with = "de::or_default")]
+    pub installation: Installation,
+    /// Repositories the installation can access (`created`), when sent.
+    #[serde(deserialize_with = "de::or_default")]
+    pub repositories: Vec<Repository>,
+    /// Who acted.
+    #[serde(deserialize_with = "super::user::lenient")]
+    pub sender: User,
+}
+
+/// The `installation_repositories` webhook payload: `added` or `removed`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct InstallationRepositoriesEvent {
+    /// What happened.
+    #[serde(deserialize_with = "de::string")]
+    pub action: String,
+    /// The installation.
+    #[serde(deserialize_with = "de::or_default")]
+    pub installation: Installation,
+    /// `all` or `selected`, after the change.
+    #[serde(deserialize_with = "de::opt_string")]
+    pub repository_selection: Option<String>,
+    /// Repositories added.
+    #[serde(deserialize_with = "de::or_default")]
+    pub repositories_added: Vec<Repository>,
+    /// Repositories removed.
+    #[serde(deserialize_with = "de::or_default")]
+    pub repositories_removed: Vec<Repository>,
+    /// Who acted.
+    #[serde(deserialize_with = "super::user::lenient")]
+    pub sender: User,
 }
 
 /// An installation access token (`ats_…`) and when it expires.
@@ -101,14 +178,6 @@ fn lenient_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Er
 fn lenient_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
     let map = Option::<BTreeMap<String, serde_json::Value>>::deserialize(d)?.unwrap_or_default();
     Ok(map.into_iter().map(|(k, v)| (k, value_text(v))).collect())
-}
-
-fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Number(n) => n.as_u64().unwrap_or_default(),
-        serde_json::Value::String(s) => s.trim().parse().unwrap_or_default(),
-        _ => 0,
-    })
 }
 
 #[cfg(test)]

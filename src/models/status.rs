@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{StatusId, Timestamp};
+use super::{StatusId, Timestamp, de};
 
 /// The state of a commit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
@@ -36,7 +36,9 @@ pub struct CommitStatus {
     /// The label that distinguishes this status from others (default `default`).
     pub context: Option<String>,
     /// Whether a branch rule requires it.
+    #[serde(deserialize_with = "de::bool")]
     pub required: bool,
     /// Creation time.
+    #[serde(deserialize_with = "de::time")]
     pub created_at: Option<Timestamp>,
 }

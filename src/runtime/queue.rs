@@ -132,7 +132,7 @@ impl JobDeliveryQueue {
             })
             .with_meta("event", delivery.event());
         if let Some(id) = delivery.installation_id() {
-            job = job.with_meta(INSTALLATION, id);
+            job = job.with_meta(INSTALLATION, id.0);
         }
         Ok(job)
     }

@@ -69,7 +69,7 @@ impl InstallationResolver {
     /// Fails with [`Error::Installations`] when the installations cannot be listed.
     pub async fn resolve(&self, delivery: &Delivery) -> Result<Option<InstallationId>> {
         if let Some(id) = delivery.installation_id() {
-            return Ok(Some(InstallationId(id)));
+            return Ok(Some(id));
         }
         match delivery.owner_path() {
             Some(owner) => self.by_owner(owner).await,

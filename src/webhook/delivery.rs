@@ -13,6 +13,7 @@ use super::events::{self, Dialect};
 use super::gitlab::str_at;
 use super::rejection::{InvalidJson, MissingEvent, NotAnObject, PayloadTooLarge, Rejection};
 use super::verify::{Authenticity, verify};
+use crate::models::InstallationId;
 use crate::models::webhook::EventPayload;
 
 /// One authenticated webhook delivery, with its event in canonical form.
@@ -226,9 +227,10 @@ impl Delivery {
         self.normalized.as_ref().unwrap_or(&self.json)
     }
 
-    /// Whether this is a tag push (`Tag Push Hook`, or a push to `refs/tags/…`).
+    /// Whether this is a tag push (`Tag Push Hook` or `tag_push` in any case, or a push to
+    /// `refs/tags/…`).
     pub fn is_tag_push(&self) -> bool {
-        matches!(self.original_event.as_str(), "Tag Push Hook" | "tag_push")
+        super::gitlab::snake(&self.original_event) == "tag_push"
             || (self.event == events::PUSH
                 && str_at(&self.json, &["ref"]).is_some_and(|r| r.starts_with("refs/tags/")))
     }
@@ -265,20 +267,28 @@ impl Delivery {
         })
     }
 
-    /// `installation.id`, given as a number or a numeric string.
-    pub fn installation_id(&self) -> Option<u64> {
-        match self.json.get("installation")?.get("id")? {
+    /// `installation.id`, given as a number or a numeric string; `None` when absent, zero
+    /// or not a number.
+    pub fn installation_id(&self) -> Option<InstallationId> {
+        let id = match self.json.get("installation")?.get("id")? {
             Value::Number(n) => n.as_u64(),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
-        }
+        }?;
+        (id != 0).then_some(InstallationId(id))
     }
 
-    /// `owner/name` from `repository.full_name`, else `project.path_with_namespace`.
+    /// `owner/name` from `repository.full_name` of the [normalised body](Self::normalized_json)
+    /// (which a `project`-only body gets from `project.path_with_namespace`), else
+    /// `project.path_with_namespace` or `repository.path_with_namespace`.
     pub fn repository_full_name(&self) -> Option<&str> {
-        str_at(&self.json, &["repository", "full_name"])
-            .or_else(|| str_at(&self.json, &["project", "path_with_namespace"]))
-            .filter(|s| !s.is_empty())
+        let has_slash = |s: &&str| s.contains('/');
+        str_at(self.normalized_json(), &["repository", "full_name"])
+            .filter(has_slash)
+            .or_else(|| str_at(&self.json, &["project", "path_with_namespace"]).filter(has_slash))
+            .or_else(|| {
+                str_at(&self.json, &["repository", "path_with_namespace"]).filter(has_slash)
+            })
     }
 
     /// The owner's path (login), to find the installation by `account.path`.

@@ -40,14 +40,22 @@ pub struct Normalized {
     pub action: Option<String>,
     /// The body's shape.
     pub dialect: Dialect,
-    /// The GitHub-shaped view of a GitLab-shaped body; `None` when the body already is one.
+    /// The GitHub-shaped view of the body (a GitLab-shaped body converted, or a
+    /// `project`-only body given a `repository`); `None` when the body already is one.
     pub body: Option<Value>,
 }
 
 /// Which body shape a delivery has, from its event header (if any) and its parsed body.
+///
+/// GitLab-shaped when the header is spelled the GitLab way (`Push Hook`, `tag_push`,
+/// `merge_request`, `note`, `issue`, …) or the body has a string `object_kind`, an
+/// `object_attributes` object or a string `event_name`; GitHub-shaped otherwise.
 pub fn dialect(event_header: Option<&str>, body: &Value) -> Dialect {
-    let hook_header = event_header.is_some_and(|e| e.trim().ends_with(" Hook"));
-    if hook_header || body.get("object_kind").is_some_and(Value::is_string) {
+    let gitlab_header = event_header.is_some_and(gitlab::is_gitlab_spelling);
+    let gitlab_body = body.get("object_kind").is_some_and(Value::is_string)
+        || body.get("object_attributes").is_some_and(Value::is_object)
+        || body.get("event_name").is_some_and(Value::is_string);
+    if gitlab_header || gitlab_body {
         Dialect::GitLab
     } else {
         Dialect::GitHub
@@ -57,7 +65,8 @@ pub fn dialect(event_header: Option<&str>, body: &Value) -> Dialect {
 /// Normalises an event to canonical names following the table in this module's docs.
 ///
 /// `event_header` is the value of the first event header present, if any; without one the
-/// body's `object_kind` names the event. Returns `None` when neither names an event.
+/// body's `object_kind` (else its `event_name`) names the event. Returns `None` when
+/// nothing names an event.
 ///
 /// # Example
 /// ```
@@ -69,6 +78,12 @@ pub fn dialect(event_header: Option<&str>, body: &Value) -> Dialect {
 /// assert_eq!((n.event.as_str(), n.action.as_deref()), ("pull_request", Some("closed")));
 /// assert_eq!(n.dialect, Dialect::GitLab);
 /// assert_eq!(n.body.unwrap()["pull_request"]["merged"], true);
+///
+/// // The lowercase spelling and `event_name` name the same thing.
+/// let body = serde_json::json!({"event_name": "merge_request_reopen",
+///                               "object_attributes": {"action": "update", "iid": 3}});
+/// let n = normalize(Some("merge_request"), &body).unwrap();
+/// assert_eq!((n.event.as_str(), n.action.as_deref()), ("pull_request", Some("reopened")));
 /// ```
 pub fn normalize(event_header: Option<&str>, body: &Value) -> Option<Normalized> {
     let header = event_header.map(str::trim).filter(|h| !h.is_empty());
@@ -80,17 +95,18 @@ pub fn normalize(event_header: Option<&str>, body: &Value) -> Option<Normalized>
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             dialect: Dialect::GitHub,
-            body: None,
+            body: repository_from_project(body),
         }),
         Dialect::GitLab => {
-            let object_kind = body
-                .get("object_kind")
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|k| !k.is_empty());
+            let named = |key: &str| {
+                body.get(key)
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+            };
             let kind = match header {
-                Some(h) if h.ends_with(" Hook") => h,
-                _ => object_kind.or(header)?,
+                Some(h) if gitlab::is_gitlab_spelling(h) => h,
+                _ => named("object_kind").or(header).or(named("event_name"))?,
             };
             let kind = gitlab::Kind::parse(kind, body);
             let action = kind.action(body);
@@ -103,6 +119,26 @@ pub fn normalize(event_header: Option<&str>, body: &Value) -> Option<Normalized>
             })
         }
     }
+}
+
+/// For a GitHub-shaped body with a `project` but no complete `repository`: the body with
+/// the repository's missing fields taken from `project`.
+fn repository_from_project(body: &Value) -> Option<Value> {
+    let project = body.get("project").filter(|p| p.is_object())?;
+    let complete =
+        gitlab::str_at(body, &["repository", "full_name"]).is_some_and(|f| f.contains('/'));
+    if complete {
+        return None;
+    }
+    let mut out = body.as_object()?.clone();
+    let view = gitlab::repository(project);
+    match out.get_mut("repository") {
+        Some(Value::Object(existing)) => gitlab::fill_missing(existing, view),
+        _ => {
+            out.insert("repository".to_owned(), view);
+        }
+    }
+    Some(Value::Object(out))
 }
 
 /// Maps a GitLab merge request action to its GitHub name (`open` → `opened`).
@@ -150,7 +186,10 @@ mod tests {
 
     #[test]
     fn gitlab_table() {
-        let mr = |action: &str| json!({"object_kind": "merge_request", "object_attributes": {"action": action}});
+        let mr = |action: &str| {
+            json!({"object_kind": "merge_request",
+            "object_attributes": {"action": action, "last_commit": {"id": "abc"}}})
+        };
         for (gl, gh) in [
             ("open", "opened"),
             ("reopen", "reopened"),
@@ -204,6 +243,124 @@ mod tests {
             json!({"object_kind": "merge_request"}),
         );
         assert_eq!(e, "pull_request");
+    }
+
+    #[test]
+    fn every_spelling_of_every_event() {
+        let body = json!({"object_attributes": {"noteable_type": "Issue"}});
+        for (header, event) in [
+            ("Push Hook", "push"),
+            ("push", "push"),
+            ("Tag Push Hook", "push"),
+            ("tag_push", "push"),
+            ("TAG PUSH HOOK", "push"),
+            ("Merge Request Hook", "pull_request"),
+            ("merge_request", "pull_request"),
+            ("Issue Hook", "issues"),
+            ("issue", "issues"),
+            ("Confidential Issue Hook", "issues"),
+            ("Note Hook", "issue_comment"),
+            ("note", "issue_comment"),
+        ] {
+            assert_eq!(norm(Some(header), body.clone()).0, event, "{header}");
+        }
+        // object_kind and event_name alone.
+        for kind in ["tag_push", "push"] {
+            assert_eq!(norm(None, json!({"object_kind": kind})).0, "push");
+            assert_eq!(norm(None, json!({"event_name": kind})).0, "push");
+        }
+        assert_eq!(
+            norm(None, json!({"event_name": "merge_request_open"})).0,
+            "pull_request"
+        );
+    }
+
+    #[test]
+    fn event_name_is_more_precise_than_the_action() {
+        let mr = |event_name: &str, action: &str| {
+            json!({"object_kind": "merge_request", "event_name": event_name,
+                   "object_attributes": {"action": action, "oldrev": "abc"}})
+        };
+        for (event_name, action, want) in [
+            ("merge_request_open", "open", "opened"),
+            ("merge_request_update", "update", "synchronize"),
+            ("merge_request_reopen", "update", "reopened"),
+            ("merge_request_close", "close", "closed"),
+            ("merge_request_merge", "update", "closed"),
+        ] {
+            for header in [Some("merge_request"), Some("Merge Request Hook"), None] {
+                let n = normalize(header, &mr(event_name, action)).unwrap();
+                assert_eq!(
+                    (n.event.as_str(), n.action.as_deref()),
+                    ("pull_request", Some(want)),
+                    "{event_name} {header:?}"
+                );
+                let merged = &n.body.unwrap()["pull_request"]["merged"];
+                assert_eq!(merged, event_name.ends_with("_merge"), "{event_name}");
+            }
+        }
+        // No action at all: event_name still names it.
+        let n = normalize(
+            Some("merge_request"),
+            &json!({"event_name": "merge_request_open"}),
+        );
+        assert_eq!(n.unwrap().action.as_deref(), Some("opened"));
+    }
+
+    #[test]
+    fn an_update_without_a_new_commit_is_edited() {
+        let update = |extra: Value| {
+            let mut body = json!({"object_kind": "merge_request", "event_name": "merge_request_update",
+                                  "object_attributes": {"action": "update", "last_commit": {"id": "abc"}}});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            normalize(Some("merge_request"), &body)
+                .unwrap()
+                .action
+                .unwrap()
+        };
+        assert_eq!(update(json!({})), "synchronize");
+        assert_eq!(
+            update(json!({"changes": {"title": {"previous": "a", "current": "b"}}})),
+            "edited"
+        );
+        assert_eq!(
+            update(
+                json!({"changes": {"latest_merge_request_diff_id": {"previous": 1, "current": 2}}})
+            ),
+            "synchronize"
+        );
+        let bare =
+            json!({"object_kind": "merge_request", "object_attributes": {"action": "update"}});
+        assert_eq!(
+            normalize(None, &bare).unwrap().action.as_deref(),
+            Some("edited")
+        );
+    }
+
+    #[test]
+    fn a_project_only_body_gets_a_repository() {
+        let body = json!({"ref": "refs/heads/main",
+                          "project": {"id": "6638af02bbeee41d0fe74c35", "name": "app",
+                                      "path_with_namespace": "acme/app", "private": 0}});
+        let n = normalize(Some("push"), &body).unwrap();
+        assert_eq!(n.dialect, Dialect::GitHub);
+        let repo = &n.body.unwrap()["repository"];
+        assert_eq!(repo["full_name"], "acme/app");
+        assert_eq!(repo["owner"]["login"], "acme");
+        assert_eq!(repo["id"], "6638af02bbeee41d0fe74c35");
+        // A repository without full_name keeps its fields and gains the project's.
+        let body = json!({"repository": {"name": "app", "url": "x"},
+                          "project": {"path_with_namespace": "acme/app"}});
+        let repo = normalize(Some("push"), &body).unwrap().body.unwrap()["repository"].clone();
+        assert_eq!(
+            (repo["full_name"].as_str(), repo["url"].as_str()),
+            (Some("acme/app"), Some("x"))
+        );
+        // A complete repository is left alone.
+        let body = json!({"repository": {"full_name": "acme/app"}, "project": {}});
+        assert!(normalize(Some("push"), &body).unwrap().body.is_none());
     }
 
     #[test]

@@ -20,23 +20,20 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    /// From a header value (`Merge Request Hook`) or an `object_kind` (`merge_request`).
+    /// From a header value (`Merge Request Hook`, `merge_request`), an `object_kind`
+    /// (`merge_request`) or an `event_name` (`merge_request_open`), in any case.
     pub(crate) fn parse(kind: &str, body: &Value) -> Self {
-        match kind {
-            "Push Hook" | "push" => Self::Push,
-            "Tag Push Hook" | "tag_push" => Self::TagPush,
-            "Merge Request Hook" | "merge_request" => Self::MergeRequest,
-            "Issue Hook" | "Confidential Issue Hook" | "issue" | "confidential_issue" => {
-                Self::Issue
-            }
-            "Note Hook" | "Confidential Note Hook" | "note" | "confidential_note" => {
+        match snake(kind).as_str() {
+            "push" => Self::Push,
+            "tag_push" => Self::TagPush,
+            "merge_request" | "pull_request" => Self::MergeRequest,
+            name if name.starts_with("merge_request_") => Self::MergeRequest,
+            "issue" | "issues" | "confidential_issue" => Self::Issue,
+            "note" | "confidential_note" => {
                 let target = str_at(body, &["object_attributes", "noteable_type"]).unwrap_or("");
                 Self::Note(target.to_owned())
             }
-            other => {
-                let name = other.strip_suffix(" Hook").unwrap_or(other).trim();
-                Self::Other(name.to_lowercase().replace([' ', '-'], "_"))
-            }
+            other => Self::Other(other.to_owned()),
         }
     }
 
@@ -58,13 +55,93 @@ impl Kind {
 
     pub(crate) fn action(&self, body: &Value) -> Option<String> {
         let raw = str_at(body, &["object_attributes", "action"]);
-        match self {
-            Self::Push | Self::TagPush => None,
-            Self::MergeRequest => raw.map(|a| pull_request_action(a).to_owned()),
+        let action = match self {
+            Self::Push | Self::TagPush => return None,
+            Self::MergeRequest => merge_request_verb(body)
+                .or(raw)
+                .map(|a| merge_request_action(a, body).to_owned()),
             Self::Issue => raw.map(|a| issue_action(a).to_owned()),
             Self::Note(_) => Some("created".to_owned()),
             Self::Other(_) => raw.map(str::to_owned),
+        };
+        // A GitHub-shaped body sent with a GitLab spelling keeps its own `action`.
+        action.or_else(|| str_at(body, &["action"]).map(str::to_owned))
+    }
+
+    /// Whether this merge request event merged it (`merge_request_merge` or `action: merge`).
+    fn merged(&self, body: &Value) -> bool {
+        *self == Self::MergeRequest
+            && merge_request_verb(body)
+                .or(str_at(body, &["object_attributes", "action"]))
+                .is_some_and(|a| a == "merge")
+    }
+}
+
+/// The snake-case form of an event spelling: `Merge Request Hook` → `merge_request`.
+pub(crate) fn snake(kind: &str) -> String {
+    let kind = kind.trim();
+    let kind = match kind.len().checked_sub(5) {
+        Some(cut) if kind.is_char_boundary(cut) && kind[cut..].eq_ignore_ascii_case(" hook") => {
+            &kind[..cut]
         }
+        _ => kind,
+    };
+    kind.trim().to_lowercase().replace([' ', '-'], "_")
+}
+
+/// Whether `kind` is spelled the way only GitLab-shaped deliveries spell events
+/// (`Push Hook`, `tag_push`, `merge_request`, `note`, `issue`, …).
+pub(crate) fn is_gitlab_spelling(kind: &str) -> bool {
+    let kind = kind.trim();
+    kind.to_ascii_lowercase().ends_with(" hook")
+        || matches!(
+            kind,
+            "tag_push"
+                | "merge_request"
+                | "note"
+                | "issue"
+                | "confidential_issue"
+                | "confidential_note"
+        )
+}
+
+/// The verb of a merge request's `event_name` (`merge_request_reopen` → `reopen`).
+fn merge_request_verb(body: &Value) -> Option<&str> {
+    str_at(body, &["event_name"])?
+        .trim()
+        .strip_prefix("merge_request_")
+        .filter(|v| !v.is_empty())
+}
+
+/// Keys of `changes` whose change means new commits.
+const COMMIT_CHANGES: [&str; 4] = [
+    "oldrev",
+    "last_commit",
+    "latest_merge_request_diff_id",
+    "current_patchset_id",
+];
+
+/// A GitLab merge request verb as a GitHub action; `update` is `synchronize` when the body
+/// names a new commit, else `edited` (see `events.md`).
+fn merge_request_action<'a>(verb: &'a str, body: &Value) -> &'a str {
+    if verb != "update" {
+        return pull_request_action(verb);
+    }
+    let attrs = body.get("object_attributes").unwrap_or(&Value::Null);
+    let oldrev = str_at(attrs, &["oldrev"]).is_some_and(|r| !r.trim().is_empty());
+    let new_commit = match body.get("changes").and_then(Value::as_object) {
+        // Without a `changes` list nothing says what changed: a head commit counts.
+        None => attrs.get("last_commit").is_some_and(Value::is_object),
+        Some(changes) => COMMIT_CHANGES.iter().any(|key| {
+            changes
+                .get(*key)
+                .is_some_and(|c| c.get("previous") != c.get("current"))
+        }),
+    };
+    if oldrev || new_commit {
+        "synchronize"
+    } else {
+        "edited"
     }
 }
 
@@ -91,8 +168,7 @@ pub(crate) fn to_github_shape(kind: &Kind, action: Option<&str>, body: &Value) -
     match kind {
         Kind::Push | Kind::TagPush => push_fields(&mut out, body),
         Kind::MergeRequest => {
-            let merged = str_at(attrs, &["action"]) == Some("merge");
-            let pr = pull_request(attrs, merged);
+            let pr = pull_request(attrs, kind.merged(body));
             if let Some(number) = pr.get("number") {
                 out.insert("number".into(), number.clone());
             }
@@ -148,26 +224,74 @@ fn push_fields(out: &mut Map<String, Value>, body: &Value) {
     }
 }
 
-/// A GitLab `project` as a GitHub `repository`.
-fn repository(project: &Value) -> Value {
-    let full_name = str_at(project, &["path_with_namespace"]);
-    let owner = full_name.and_then(|f| f.split('/').next());
-    let private = project
-        .get("visibility_level")
-        .and_then(Value::as_i64)
-        .map(|v| v != 20);
+/// A GitLab `project` as a GitHub `repository` (`owner/name` from `path_with_namespace`,
+/// else `namespace` and `path`).
+pub(crate) fn repository(project: &Value) -> Value {
+    let full_name = str_at(project, &["path_with_namespace"])
+        .filter(|f| f.contains('/'))
+        .map(str::to_owned)
+        .or_else(|| {
+            let namespace = str_at(project, &["namespace"]).filter(|n| !n.is_empty())?;
+            let path = str_at(project, &["path"])
+                .or(str_at(project, &["name"]))
+                .filter(|p| !p.is_empty())?;
+            Some(format!("{namespace}/{path}"))
+        });
+    let owner = full_name
+        .as_deref()
+        .and_then(|f| f.split('/').next())
+        .map(str::to_owned);
+    let name = project
+        .get("name")
+        .filter(|n| !n.is_null())
+        .cloned()
+        .or_else(|| {
+            full_name
+                .as_deref()
+                .and_then(|f| f.rsplit('/').next())
+                .map(Value::from)
+        });
+    let private = match (project.get("private"), project.get("public")) {
+        (Some(p), _) if !p.is_null() => p.clone(),
+        (_, Some(Value::Bool(public))) => Value::Bool(!public),
+        (_, Some(Value::Number(public))) => Value::Bool(public.as_u64() == Some(0)),
+        _ => project
+            .get("visibility_level")
+            .and_then(Value::as_i64)
+            .map(|v| Value::Bool(v != 20))
+            .unwrap_or(Value::Null),
+    };
     json!({
         "id": project.get("id"),
-        "name": project.get("name"),
+        "name": name,
         "full_name": full_name,
+        "path_with_namespace": full_name,
         "html_url": project.get("web_url"),
         "clone_url": project.get("git_http_url"),
         "ssh_url": project.get("git_ssh_url"),
         "default_branch": project.get("default_branch"),
         "description": project.get("description"),
         "private": private,
+        "archived": project.get("archived"),
         "owner": { "login": owner, "path": owner },
     })
+}
+
+/// Adds the keys of `view` that `existing` lacks (or has as `null`); nested objects likewise.
+pub(crate) fn fill_missing(existing: &mut Map<String, Value>, view: Value) {
+    let Value::Object(view) = view else { return };
+    for (key, value) in view {
+        match (existing.get_mut(&key), value) {
+            (Some(Value::Object(inner)), Value::Object(new)) => {
+                fill_missing(inner, Value::Object(new));
+            }
+            (Some(v), _) if !v.is_null() && v.as_str() != Some("") => {}
+            (_, value) if value.is_null() => {}
+            (_, value) => {
+                existing.insert(key, value);
+            }
+        }
+    }
 }
 
 /// A GitLab `user`/`author` as a GitHub user.
@@ -206,11 +330,13 @@ fn pull_request(attrs: &Value, merged_by_action: bool) -> Value {
     } else {
         state(str_at(attrs, &["state"]))
     };
+    // Passed on as sent (`true`, `1`, …): the model reads booleans leniently.
     let draft = attrs
         .get("work_in_progress")
         .or(attrs.get("draft"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+        .filter(|d| !d.is_null())
+        .cloned()
+        .unwrap_or(Value::Bool(false));
     json!({
         "id": attrs.get("id"),
         "number": attrs.get("iid"),

@@ -1,8 +1,9 @@
-//! Check runs of one repository.
+//! Check runs of one repository (an optional capability: a 404 is
+//! [`Error::Unsupported`](crate::Error::Unsupported)).
 
 use serde::Serialize;
 
-use super::paths;
+use super::paths::{CHECKS_CREATE, CHECKS_UPDATE};
 use crate::client::Client;
 use crate::error::Result;
 use crate::models::{CheckRun, CheckRunId, CheckRunOutput, Timestamp};
@@ -28,7 +29,10 @@ impl<'c> ChecksHandler<'c> {
     pub fn create(&self, name: &str, head_sha: &str) -> CreateCheckRun<'c> {
         CreateCheckRun {
             client: self.client,
-            route: paths::check_runs(&self.owner, &self.repo),
+            route: self.client.endpoint_path(
+                &CHECKS_CREATE,
+                &[("owner", &self.owner), ("repo", &self.repo)],
+            ),
             body: CheckRunBody {
                 name: Some(name.to_owned()),
                 head_sha: Some(head_sha.to_owned()),
@@ -41,7 +45,14 @@ impl<'c> ChecksHandler<'c> {
     pub fn update(&self, id: CheckRunId) -> UpdateCheckRun<'c> {
         UpdateCheckRun(CreateCheckRun {
             client: self.client,
-            route: paths::check_run(&self.owner, &self.repo, id.0),
+            route: self.client.endpoint_path(
+                &CHECKS_UPDATE,
+                &[
+                    ("owner", &self.owner),
+                    ("repo", &self.repo),
+                    ("id", id.as_str()),
+                ],
+            ),
             body: CheckRunBody::default(),
         })
     }
@@ -69,7 +80,7 @@ struct CheckRunBody {
 #[derive(Debug)]
 pub struct CreateCheckRun<'c> {
     client: &'c Client,
-    route: String,
+    route: Result<String>,
     body: CheckRunBody,
 }
 
@@ -105,8 +116,14 @@ impl CreateCheckRun<'_> {
     }
 
     /// Creates the check run.
+    ///
+    /// Fails with [`Error::Unsupported`](crate::Error::Unsupported) when the platform has no
+    /// check runs (404).
     pub async fn send(self) -> Result<CheckRun> {
-        self.client.post(&self.route, &self.body).await
+        let route = self.route?;
+        self.client
+            .call::<_, (), _>(&CHECKS_CREATE, &route, None, Some(&self.body))
+            .await
     }
 }
 
@@ -136,7 +153,14 @@ impl UpdateCheckRun<'_> {
     }
 
     /// Sends the update.
+    ///
+    /// Fails with [`Error::Unsupported`](crate::Error::Unsupported) when the platform has no
+    /// check runs (404).
     pub async fn send(self) -> Result<CheckRun> {
-        self.0.client.patch(&self.0.route, &self.0.body).await
+        let route = self.0.route?;
+        self.0
+            .client
+            .call::<_, (), _>(&CHECKS_UPDATE, &route, None, Some(&self.0.body))
+            .await
     }
 }

@@ -2,7 +2,7 @@
 
 use futures_util::future::BoxFuture;
 
-use super::paths;
+use super::paths::{INSTALLATIONS_LIST, INSTALLATIONS_TOKEN};
 use crate::auth::Mint;
 use crate::client::Client;
 use crate::error::Result;
@@ -21,7 +21,8 @@ impl<'c> InstallationsHandler<'c> {
 
     /// Every installation of the app, following pages if the platform pages.
     pub async fn list(&self) -> Result<Vec<Installation>> {
-        self.client.get_all(&paths::installations()).await
+        let path = self.client.endpoint_path(&INSTALLATIONS_LIST, &[])?;
+        self.client.call_all(&INSTALLATIONS_LIST, &path).await
     }
 
     /// Mints a new access token for `installation` (bypassing the token cache).
@@ -29,11 +30,16 @@ impl<'c> InstallationsHandler<'c> {
         &self,
         installation: impl Into<InstallationId>,
     ) -> Result<InstallationToken> {
-        let id = installation.into();
+        let id = installation.into().to_string();
+        let path = self
+            .client
+            .endpoint_path(&INSTALLATIONS_TOKEN, &[("installation", &id)])?;
         self.client
-            .post(
-                &paths::installation_access_tokens(id.0),
-                &serde_json::json!({}),
+            .call::<_, (), _>(
+                &INSTALLATIONS_TOKEN,
+                &path,
+                None,
+                Some(&serde_json::json!({})),
             )
             .await
     }

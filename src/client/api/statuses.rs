@@ -1,8 +1,9 @@
-//! Commit statuses of one repository.
+//! Commit statuses of one repository (an optional capability: a 404 is
+//! [`Error::Unsupported`](crate::Error::Unsupported)).
 
 use serde::Serialize;
 
-use super::paths;
+use super::paths::STATUSES_CREATE;
 use crate::client::Client;
 use crate::error::Result;
 use crate::models::{CommitState, CommitStatus};
@@ -28,7 +29,10 @@ impl<'c> StatusesHandler<'c> {
     pub fn create(&self, sha: &str, state: CommitState) -> CreateStatus<'c> {
         CreateStatus {
             client: self.client,
-            route: paths::commit_statuses(&self.owner, &self.repo, sha),
+            route: self.client.endpoint_path(
+                &STATUSES_CREATE,
+                &[("owner", &self.owner), ("repo", &self.repo), ("sha", sha)],
+            ),
             body: StatusBody {
                 state,
                 target_url: None,
@@ -54,7 +58,7 @@ struct StatusBody {
 #[derive(Debug)]
 pub struct CreateStatus<'c> {
     client: &'c Client,
-    route: String,
+    route: Result<String>,
     body: StatusBody,
 }
 
@@ -78,7 +82,13 @@ impl CreateStatus<'_> {
     }
 
     /// Creates the status.
+    ///
+    /// Fails with [`Error::Unsupported`](crate::Error::Unsupported) when the platform has no
+    /// commit statuses (404).
     pub async fn send(self) -> Result<CommitStatus> {
-        self.client.post(&self.route, &self.body).await
+        let route = self.route?;
+        self.client
+            .call::<_, (), _>(&STATUSES_CREATE, &route, None, Some(&self.body))
+            .await
     }
 }

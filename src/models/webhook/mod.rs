@@ -1,29 +1,29 @@
 //! Typed webhook payloads (GitHub-shaped; GitLab-shaped bodies are normalised first).
 //!
-//! Decode one with [`Delivery::payload`](crate::webhook::Delivery::payload). Every field has
-//! a default, unknown fields are ignored, `null` is read as the default, and ids are accepted
-//! as numbers or numeric strings, so a payload decodes even when the platform leaves things
-//! out.
+//! The payloads are made of the same models the API returns ([`Repository`](super::Repository),
+//! [`User`](super::User), [`Issue`](super::Issue), [`Comment`](super::Comment),
+//! [`PullRequest`](super::PullRequest), …): one model family. Decode one with
+//! [`Delivery::payload`](crate::webhook::Delivery::payload). Every field has a default,
+//! unknown fields are ignored, `null` is read as the default, ids are kept as text whether
+//! they come as numbers or strings, and booleans may be `true`/`false` or `1`/`0`, so a
+//! payload decodes even when the platform leaves things out. A field that does not fit
+//! names its JSON path in the error.
 
 mod common;
-pub(crate) mod de;
-mod installation;
 mod issues;
 mod payload;
 mod pull_request;
 mod push;
 
 #[doc(inline)]
-pub use common::{Account, Commit, CommitAuthor, InstallationRef, Label, Repository, User};
+pub use crate::models::{InstallationEvent, InstallationRepositoriesEvent};
 #[doc(inline)]
-pub use installation::{
-    Installation, InstallationEvent, InstallationRepositoriesEvent, InstallationRepository,
-};
+pub use common::PushCommit;
 #[doc(inline)]
-pub use issues::{Comment, Issue, IssueCommentEvent, IssuesEvent};
+pub use issues::{IssueCommentEvent, IssuesEvent};
 #[doc(inline)]
 pub use payload::EventPayload;
 #[doc(inline)]
-pub use pull_request::{Branch, PullRequest, PullRequestEvent};
+pub use pull_request::{PullRequestEvent, PullRequestReviewCommentEvent};
 #[doc(inline)]
 pub use push::{PushEvent, Pusher};

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{
     InstallationEvent, InstallationRepositoriesEvent, IssueCommentEvent, IssuesEvent,
-    PullRequestEvent, PushEvent,
+    PullRequestEvent, PullRequestReviewCommentEvent, PushEvent,
 };
 
 /// A payload decoded by its canonical event name; events without a type stay raw JSON.
@@ -20,6 +20,8 @@ pub enum EventPayload {
     IssueComment(Box<IssueCommentEvent>),
     /// `pull_request`.
     PullRequest(Box<PullRequestEvent>),
+    /// `pull_request_review_comment`.
+    PullRequestReviewComment(Box<PullRequestReviewCommentEvent>),
     /// `installation`.
     Installation(Box<InstallationEvent>),
     /// `installation_repositories`.
@@ -47,6 +49,7 @@ impl EventPayload {
             "issues" => Self::Issues(boxed(body)?),
             "issue_comment" => Self::IssueComment(boxed(body)?),
             "pull_request" => Self::PullRequest(boxed(body)?),
+            "pull_request_review_comment" => Self::PullRequestReviewComment(boxed(body)?),
             "installation" => Self::Installation(boxed(body)?),
             "installation_repositories" => Self::InstallationRepositories(boxed(body)?),
             _ => Self::Unknown(body.clone()),

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::de;
-use super::{Commit, InstallationRef, Repository, User};
+use super::PushCommit;
+use crate::models::user::lenient as lenient_user;
+use crate::models::{InstallationRef, Repository, User, de};
 
 /// The `push` payload (GitHub-shaped, or normalised from a GitLab `Push Hook`/`Tag Push Hook`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,27 +21,27 @@ pub struct PushEvent {
     #[serde(deserialize_with = "de::string")]
     pub after: String,
     /// The ref was created by this push.
-    #[serde(deserialize_with = "de::or_default")]
+    #[serde(deserialize_with = "de::bool")]
     pub created: bool,
     /// The ref was deleted by this push.
-    #[serde(deserialize_with = "de::or_default")]
+    #[serde(deserialize_with = "de::bool")]
     pub deleted: bool,
     /// The push was a force push.
-    #[serde(deserialize_with = "de::or_default")]
+    #[serde(deserialize_with = "de::bool")]
     pub forced: bool,
     /// The commits pushed.
     #[serde(deserialize_with = "de::or_default")]
-    pub commits: Vec<Commit>,
+    pub commits: Vec<PushCommit>,
     /// The commit now at the ref, when sent.
-    pub head_commit: Option<Commit>,
+    pub head_commit: Option<PushCommit>,
     /// Who pushed.
     #[serde(deserialize_with = "de::or_default")]
     pub pusher: Pusher,
-    /// The repository.
+    /// The repository (built from `project` when the body has no `repository`).
     #[serde(deserialize_with = "de::or_default")]
     pub repository: Repository,
     /// The user who triggered the delivery.
-    #[serde(deserialize_with = "de::or_default")]
+    #[serde(deserialize_with = "lenient_user")]
     pub sender: User,
     /// The installation, when the platform sends it.
     pub installation: Option<InstallationRef>,
@@ -67,5 +68,6 @@ pub struct Pusher {
     #[serde(deserialize_with = "de::string")]
     pub name: String,
     /// E-mail, when sent.
+    #[serde(deserialize_with = "de::opt_string")]
     pub email: Option<String>,
 }

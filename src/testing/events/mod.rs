@@ -2,8 +2,9 @@
 //!
 //! The builders ([`push`], [`issue_opened`], [`issue_comment_created`],
 //! [`pull_request_opened`], [`installation_created`]) return a [`Payload`] shaped like an
-//! AtomGit-Hookshot delivery, with ids and SHAs derived from the inputs so the same call
-//! gives the same body. They carry no `installation` object unless you add one with
+//! AtomGit-Hookshot delivery in the platform's real shapes (24-hex string ids, `0`/`1`
+//! booleans; comment ids numeric), with ids and SHAs derived from the inputs so the same
+//! call gives the same body. They carry no `installation` object unless you add one with
 //! [`Payload::installation`] (platform deliveries often have none).
 //!
 //! [`gitlab_push`], [`gitlab_merge_request_open`] and [`gitlab_note_on_issue`] are
@@ -62,8 +63,8 @@ pub fn push(full_name: &str) -> Payload {
             "ref": "refs/heads/main",
             "before": before,
             "after": after,
-            "created": false,
-            "deleted": false,
+            "created": 0,
+            "deleted": 0,
             "forced": false,
             "base_ref": null,
             "compare": format!("{WEB}/{full_name}/compare/{}...{}", &before[..12], &after[..12]),
@@ -120,13 +121,13 @@ pub fn pull_request_opened(full_name: &str, number: u64, title: &str) -> Payload
             "action": "opened",
             "number": number,
             "pull_request": {
-                "id": id_of(&format!("{full_name}!{number}")),
+                "id": hex_of(&format!("{full_name}!{number}")),
                 "number": number,
                 "title": title,
                 "body": "",
                 "state": "open",
-                "merged": false,
-                "draft": false,
+                "merged": 0,
+                "draft": 0,
                 "html_url": format!("{WEB}/{full_name}/pull/{number}"),
                 "head": {
                     "ref": "feature",
@@ -163,7 +164,7 @@ pub fn installation_created(installation_id: u64, account_path: &str) -> Payload
                 "app_id": 75,
                 "app_slug": "atombot-sim",
                 "account": {
-                    "id": id_of(account_path),
+                    "id": hex_of(account_path),
                     "login": account_path,
                     "path": account_path,
                     "type": "Organization",
@@ -184,16 +185,16 @@ pub fn installation_created(installation_id: u64, account_path: &str) -> Payload
 fn repository(full_name: &str) -> Value {
     let (owner, name) = full_name.split_once('/').unwrap_or((full_name, full_name));
     json!({
-        "id": id_of(full_name),
+        "id": hex_of(full_name),
         "name": name,
         "full_name": full_name,
         "owner": {
-            "id": id_of(owner),
+            "id": hex_of(owner),
             "login": owner,
             "path": owner,
             "type": "Organization",
         },
-        "private": false,
+        "private": 0,
         "html_url": format!("{WEB}/{full_name}"),
         "clone_url": format!("{WEB}/{full_name}.git"),
         "default_branch": "main",
@@ -203,7 +204,7 @@ fn repository(full_name: &str) -> Value {
 
 fn issue(full_name: &str, number: u64, title: &str) -> Value {
     json!({
-        "id": id_of(&format!("{full_name}#{number}")),
+        "id": hex_of(&format!("{full_name}#{number}")),
         "number": number,
         "title": title,
         "body": "",
@@ -220,7 +221,7 @@ fn issue(full_name: &str, number: u64, title: &str) -> Value {
 
 fn user(login: &str) -> Value {
     json!({
-        "id": id_of(login),
+        "id": hex_of(login),
         "login": login,
         "name": login,
         "html_url": format!("{WEB}/{login}"),
@@ -239,6 +240,14 @@ fn sha(seed: &str) -> String {
     hex
 }
 
+/// A stable 24-hex id (the platform's form for users, repositories, issues and pull
+/// requests) derived from `seed`.
+fn hex_of(seed: &str) -> String {
+    let mut hex = hex::encode(Sha256::digest(format!("id:{seed}").as_bytes()));
+    hex.truncate(24);
+    hex
+}
+
 /// A stable id in 1_000..1_000_000_000 derived from `seed`.
 fn id_of(seed: &str) -> u64 {
     let digest = Sha256::digest(seed.as_bytes());
@@ -251,6 +260,7 @@ fn id_of(seed: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::InstallationId;
     use crate::models::webhook::EventPayload;
 
     #[test]
@@ -275,7 +285,7 @@ mod tests {
             (p.action.as_str(), p.number(), p.pull_request.title.as_str()),
             ("opened", 3, "Add CI")
         );
-        assert_eq!(p.installation.map(|i| i.id), Some(14));
+        assert_eq!(p.installation.map(|i| i.id), Some(InstallationId(14)));
 
         let c = issue_comment_created("acme/app", 5, "/label bug");
         let EventPayload::IssueComment(c) =
@@ -293,7 +303,7 @@ mod tests {
         };
         assert_eq!(
             (i.installation.id, i.installation.account.path_or_login()),
-            (14, "acme")
+            (InstallationId(14), "acme")
         );
 
         let o = issue_opened("acme/app", 7, "Bug");

@@ -139,6 +139,32 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Adds a pull request `number` from `head` into `base`, with one changed file and one
+    /// commit.
+    pub fn pull(mut self, owner: &str, repo: &str, number: u64, head: &str, base: &str) -> Self {
+        self.state.add_pull(owner, repo, number, head, base);
+        self
+    }
+
+    /// Makes `login` a member of organisation `org` with `role` (`admin`, `member`, …).
+    pub fn member(mut self, org: &str, login: &str, role: &str) -> Self {
+        self.state
+            .members
+            .entry(org.to_owned())
+            .or_default()
+            .insert(login.to_owned(), role.to_owned());
+        self
+    }
+
+    /// Gives `login` `permission` (`admin`, `write`, `read`, `none`) on `owner/repo`.
+    pub fn permission(mut self, owner: &str, repo: &str, login: &str, permission: &str) -> Self {
+        self.state.permissions.insert(
+            ((owner.to_owned(), repo.to_owned()), login.to_owned()),
+            permission.to_owned(),
+        );
+        self
+    }
+
     /// Adds a file served by `GET /repos/{owner}/{repo}/contents?path=…`.
     pub fn file(mut self, owner: &str, repo: &str, path: &str, contents: impl AsRef<[u8]>) -> Self {
         self.state.add_file(owner, repo, path, contents.as_ref());

@@ -174,6 +174,17 @@ impl Simulator {
         self.shared.lock().add_issue(owner, repo, number);
     }
 
+    /// Adds a pull request `number` from `head` into `base`.
+    pub fn add_pull(&self, owner: &str, repo: &str, number: u64, head: &str, base: &str) {
+        self.shared.lock().add_pull(owner, repo, number, head, base);
+    }
+
+    /// The login the app's installation tokens act as (`<slug>[bot]`): what
+    /// [`Context::is_bot`](crate::Context::is_bot) recognises as the app itself.
+    pub fn bot_login(&self) -> String {
+        format!("{}[bot]", self.shared.app_slug)
+    }
+
     /// Adds or replaces a file.
     pub fn add_file(&self, owner: &str, repo: &str, path: &str, contents: impl AsRef<[u8]>) {
         self.shared

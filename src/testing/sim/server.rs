@@ -20,6 +20,9 @@ use super::faults::{Admission, Fault};
 use super::routes::{self, ApiError};
 use super::state::{RecordedRequest, State as SimState, TokenKind};
 
+/// The prefix of the `/api/v5` path family.
+const V5_PREFIX: &str = "/api/v5";
+
 /// Largest request body the simulator reads (1 MiB).
 const MAX_BODY: usize = 1 << 20;
 
@@ -70,13 +73,21 @@ impl Shared {
     pub(crate) fn web_url(&self) -> &str {
         &self.root_url
     }
+
+    /// A repository's JSON, if it exists.
+    pub(crate) fn lock_repo_json(&self, owner: &str, repo: &str) -> Option<serde_json::Value> {
+        let state = self.lock();
+        state.repo(owner, repo).map(|r| r.to_json(self.web_url()))
+    }
 }
 
 /// The whole application: API routes (under the prefix, if any), fallback, front door.
 pub(crate) fn app(shared: Arc<Shared>) -> Router {
     let api = routes::api(Arc::clone(&shared));
+    // Both path families: unprefixed and `/api/v5` when the simulator has no prefix; only
+    // under the prefix otherwise (a client never doubles a prefix its base URL has).
     let router = if shared.prefix.is_empty() {
-        api
+        Router::new().nest(V5_PREFIX, api.clone()).merge(api)
     } else {
         Router::new().nest(&shared.prefix, api)
     };
@@ -95,8 +106,13 @@ async fn front_door(State(shared): State<Arc<Shared>>, request: Request, next: N
     };
     let token = bearer(&parts.headers).map(str::to_owned);
     let path = parts.uri.path();
+    let prefix = if shared.prefix.is_empty() && path.starts_with(V5_PREFIX) {
+        V5_PREFIX
+    } else {
+        shared.prefix.as_str()
+    };
     let api_path = path
-        .strip_prefix(shared.prefix.as_str())
+        .strip_prefix(prefix)
         .filter(|p| p.is_empty() || p.starts_with('/'));
     let (seq, fault) = {
         let mut state = shared.lock();

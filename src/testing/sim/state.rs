@@ -105,17 +105,20 @@ impl Repo {
         let ts = self
             .created_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        // Real AtomGit shapes: a 24-hex id, booleans as 0/1.
         json!({
-            "id": self.id,
+            "id": hex_id(format!("repo:{}", self.id), 24),
             "name": self.name,
             "full_name": format!("{}/{}", self.owner, self.name),
+            "path_with_namespace": format!("{}/{}", self.owner, self.name),
             "owner": {
                 "login": self.owner,
                 "id": hex_id(&self.owner, 24),
                 "type": self.owner_kind.as_str(),
             },
-            "private": false,
-            "fork": false,
+            "private": 0,
+            "archived": 0,
+            "fork": 0,
             "html_url": format!("{web_url}{}/{}", self.owner, self.name),
             "default_branch": "main",
             "description": format!("{} (simulated)", self.name),
@@ -125,11 +128,39 @@ impl Repo {
     }
 }
 
-/// An issue: only what comments and labels need.
+/// An issue (or the issue side of a pull request's comments).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Issue {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) body: Option<String>,
+    /// `open` or `closed`.
+    pub(crate) state: String,
+    pub(crate) user: String,
+    pub(crate) assignees: Vec<String>,
     pub(crate) comments: Vec<Value>,
     pub(crate) labels: Vec<Value>,
+    pub(crate) created_at: String,
+}
+
+/// A pull request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Pull {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) body: Option<String>,
+    /// `open` or `closed`.
+    pub(crate) state: String,
+    pub(crate) merged: bool,
+    pub(crate) draft: bool,
+    pub(crate) head: String,
+    pub(crate) base: String,
+    pub(crate) user: String,
+    pub(crate) files: Vec<Value>,
+    pub(crate) commits: Vec<Value>,
+    pub(crate) reviews: Vec<Value>,
+    pub(crate) comments: Vec<Value>,
+    pub(crate) created_at: String,
 }
 
 /// Key of a repository: `(owner, name)`.
@@ -141,6 +172,12 @@ pub(crate) struct State {
     pub(crate) installations: BTreeMap<u64, SimInstallation>,
     pub(crate) repos: Vec<Repo>,
     pub(crate) issues: BTreeMap<(RepoKey, u64), Issue>,
+    pub(crate) pulls: BTreeMap<(RepoKey, u64), Pull>,
+    pub(crate) releases: Vec<(RepoKey, Value)>,
+    /// Organisation → member login → role.
+    pub(crate) members: BTreeMap<String, BTreeMap<String, String>>,
+    /// (repository, login) → permission.
+    pub(crate) permissions: BTreeMap<(RepoKey, String), String>,
     pub(crate) files: BTreeMap<(RepoKey, String), Bytes>,
     pub(crate) statuses: Vec<(RepoKey, String, Value)>,
     pub(crate) check_runs: BTreeMap<u64, (RepoKey, Value)>,
@@ -183,6 +220,11 @@ impl State {
         self.add_repo("atomgit-demo", AccountKind::Organization, "hello-world");
         self.add_repo("atomgit-demo", AccountKind::Organization, "bot-playground");
         self.add_issue("atomgit-demo", "hello-world", 1);
+        self.add_pull("atomgit-demo", "hello-world", 2, "feature", "main");
+        self.members
+            .entry("atomgit-demo".to_owned())
+            .or_default()
+            .insert("atomgit-dev".to_owned(), "admin".to_owned());
         let readme = "# hello-world\n\nA repository served by the atombot simulator.\n";
         self.add_file(
             "atomgit-demo",
@@ -210,7 +252,70 @@ impl State {
     /// Adds an issue (no-op if present).
     pub(crate) fn add_issue(&mut self, owner: &str, repo: &str, number: u64) {
         let key = ((owner.to_owned(), repo.to_owned()), number);
-        self.issues.entry(key).or_default();
+        self.issues.entry(key).or_insert_with(|| Issue {
+            id: hex_id(format!("issue:{owner}/{repo}#{number}"), 24),
+            title: format!("Issue #{number}"),
+            body: None,
+            state: "open".to_owned(),
+            user: "atomgit-dev".to_owned(),
+            created_at: plain_now(),
+            ..Issue::default()
+        });
+    }
+
+    /// Adds a pull request from `head` into `base` with one changed file and one commit
+    /// (no-op if present).
+    pub(crate) fn add_pull(
+        &mut self,
+        owner: &str,
+        repo: &str,
+        number: u64,
+        head: &str,
+        base: &str,
+    ) {
+        let key = ((owner.to_owned(), repo.to_owned()), number);
+        let sha = hex_id(format!("{owner}/{repo}!{number}:{head}"), 40);
+        self.pulls.entry(key).or_insert_with(|| Pull {
+            id: hex_id(format!("pull:{owner}/{repo}!{number}"), 24),
+            title: format!("Pull request #{number}"),
+            state: "open".to_owned(),
+            head: head.to_owned(),
+            base: base.to_owned(),
+            user: "atomgit-dev".to_owned(),
+            files: vec![
+                json!({"filename": "README.md", "status": "modified", "additions": "3",
+                               "deletions": 1, "changes": 4, "sha": hex_id(&sha, 40)}),
+            ],
+            commits: vec![
+                json!({"sha": sha, "commit": {"message": format!("Work on {head}"),
+                                 "author": {"name": "atomgit-dev", "email": "dev@example.com",
+                                            "date": plain_now()}}}),
+            ],
+            created_at: plain_now(),
+            ..Pull::default()
+        });
+    }
+
+    /// The next free issue / pull request number of a repository.
+    pub(crate) fn next_number(&self, owner: &str, repo: &str) -> u64 {
+        let key = (owner.to_owned(), repo.to_owned());
+        let issues = self
+            .issues
+            .keys()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, n)| *n);
+        let pulls = self
+            .pulls
+            .keys()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, n)| *n);
+        issues.chain(pulls).max().unwrap_or(0) + 1
+    }
+
+    /// Looks a pull request up, mutably.
+    pub(crate) fn pull_mut(&mut self, owner: &str, repo: &str, number: u64) -> Option<&mut Pull> {
+        self.pulls
+            .get_mut(&((owner.to_owned(), repo.to_owned()), number))
     }
 
     /// Adds or replaces a file.
@@ -234,6 +339,15 @@ impl State {
         self.issues
             .get_mut(&((owner.to_owned(), repo.to_owned()), number))
     }
+}
+
+/// Now as the platform writes user and issue times: `YYYY-MM-DD HH:MM:SS` (CST).
+pub(crate) fn plain_now() -> String {
+    let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
+    Utc::now()
+        .with_timezone(&cst)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 #[cfg(test)]

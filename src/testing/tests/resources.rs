@@ -53,7 +53,9 @@ async fn repo_and_contents() {
     let token = sim.issue_token(14).unwrap();
     let response = get(&sim, "repos/atomgit-demo/hello-world", &token).await;
     let repo: Value = read(response).await;
-    assert!(repo["id"].is_u64());
+    // Real AtomGit shapes: a 24-hex string id and 0/1 booleans.
+    assert_eq!(repo["id"].as_str().map(str::len), Some(24));
+    assert_eq!(repo["private"], 0);
     assert_eq!(repo["default_branch"], "main");
     assert_eq!(
         repo["html_url"],

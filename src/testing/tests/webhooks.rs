@@ -152,7 +152,10 @@ async fn simulator_signs_sends_and_records() {
     assert_eq!(sent[2].delivery_id, "again");
 
     let received = receiver.deliveries();
-    assert_eq!(received[0].installation_id(), Some(14));
+    assert_eq!(
+        received[0].installation_id(),
+        Some(crate::models::InstallationId(14))
+    );
     assert_eq!(received[1].id(), received[2].id());
 }
 
@@ -169,5 +172,8 @@ async fn builder_sets_secret_and_url() {
     let c = events::issue_comment_created("atomgit-demo/docs", 1, "hi").installation(14);
     let answer = sim.deliver(c.event(), &c).await.unwrap();
     assert_eq!(answer.body, "accepted issue_comment.created");
-    assert_eq!(receiver.deliveries()[0].installation_id(), Some(14));
+    assert_eq!(
+        receiver.deliveries()[0].installation_id(),
+        Some(crate::models::InstallationId(14))
+    );
 }

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::models::InstallationId;
 use crate::models::webhook::{
     EventPayload, InstallationEvent, IssueCommentEvent, IssuesEvent, PullRequestEvent, PushEvent,
 };
@@ -36,11 +37,15 @@ fn gitlab_push_hook() {
         push.repository.full_name,
         "ibforuorg/org-repo-role-member-manage"
     );
-    assert_eq!(push.repository.owner.path_or_login(), "ibforuorg");
+    assert_eq!(push.repository.owner.login, "ibforuorg");
     assert!(!push.repository.private);
     assert_eq!(push.pusher.name, "ibforu");
     assert_eq!(push.sender.login, "ibforu");
-    assert_eq!(push.sender.id, 0, "negative masked ids read as 0");
+    assert_eq!(
+        push.sender.id.as_str(),
+        "-9999",
+        "masked ids are kept as sent"
+    );
 }
 
 #[test]
@@ -90,7 +95,7 @@ fn gitlab_merge_request_open() {
     );
     assert_eq!(pr.repository.full_name, "ibforuorg/test1");
     assert_eq!(pr.sender.login, "****");
-    assert_eq!(pr.sender.id, 858059);
+    assert_eq!(pr.sender.id.as_str(), "858059");
     // The original body is untouched.
     assert!(d.json().get("pull_request").is_none());
     assert_eq!(d.json()["object_attributes"]["action"], "open");
@@ -123,12 +128,12 @@ fn gitlab_note_on_issue() {
     let c: IssueCommentEvent = d.payload().unwrap();
     assert_eq!(c.action, "created");
     assert_eq!(c.comment.body, "oiugbfaijub");
-    assert_eq!(c.comment.id, 1530793);
-    assert_eq!(c.comment.user.id, 1710427);
+    assert_eq!(c.comment.id.as_str(), "1530793");
+    assert_eq!(c.comment.user.id.as_str(), "1710427");
     assert_eq!(c.issue.number, 4);
     assert_eq!(c.issue.title, "141fsdfs");
     assert_eq!(c.issue.state, "open");
-    assert_eq!(c.issue.user.id, 858059);
+    assert_eq!(c.issue.user.id.as_str(), "858059");
     assert_eq!(c.repository.full_name, "ibforuorg/test1");
     assert_eq!(d.id(), "gc-delivery-1");
 }
@@ -164,11 +169,11 @@ fn github_pull_request_and_installation_id_as_string() {
         "sender": {"login": "bob", "id": 3}
     });
     let d = parse(Some("pull_request"), &body.to_string()).unwrap();
-    assert_eq!(d.installation_id(), Some(14));
+    assert_eq!(d.installation_id(), Some(InstallationId(14)));
     assert_eq!(d.owner_path(), Some("acme"));
     let pr: PullRequestEvent = d.payload().unwrap();
-    assert_eq!((pr.number, pr.repository.id), (7, 42));
-    assert_eq!(pr.installation.unwrap().id, 14);
+    assert_eq!((pr.number, pr.repository.id.as_str()), (7, "42"));
+    assert_eq!(pr.installation.unwrap().id, InstallationId(14));
     assert!(!pr.pull_request.merged);
 }
 
@@ -181,7 +186,7 @@ fn github_installation_event() {
         "repositories": [{"id": 1, "name": "a", "full_name": "yanqianyu/a"}]
     });
     let d = parse(Some("installation"), &body.to_string()).unwrap();
-    assert_eq!(d.installation_id(), Some(14));
+    assert_eq!(d.installation_id(), Some(InstallationId(14)));
     assert_eq!(d.owner_path(), Some("yanqianyu"));
     let i: InstallationEvent = d.payload().unwrap();
     assert_eq!(i.installation.account.path_or_login(), "yanqianyu");

@@ -32,6 +32,12 @@ fn header_value() -> impl Strategy<Value = Vec<u8>> {
             "Note Hook",
             "Merge Request Hook",
             "issues",
+            "tag_push",
+            "merge_request",
+            "note",
+            "issue",
+            "TAG PUSH HOOK",
+            "merge_request_open",
             "",
             " ",
             "sha256=",
@@ -64,6 +70,12 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
             r#"{"object_kind":7,"action":[]}"#,
             r#"{"object_kind":""}"#,
             r#"{"object_kind":"issue","object_attributes":null,"project":[]}"#,
+            r#"{"event_name":"merge_request_merge","object_attributes":{"iid":"7","action":"update"}}"#,
+            r#"{"event_name":"merge_request_","changes":{"oldrev":1}}"#,
+            r#"{"event_name":7,"object_attributes":[]}"#,
+            r#"{"ref":"refs/heads/x","project":{"path_with_namespace":"a/b","private":"0","id":"6638af02bbeee41d0fe74c35"}}"#,
+            r#"{"ref":"x","project":{"namespace":"a","path":"b","public":1},"repository":{"name":null}}"#,
+            r#"{"repository":{"id":"6638af02bbeee41d0fe74c35","private":0,"owner":"acme"},"sender":{"id":"63db126c0566d2f7d2c9498c"}}"#,
         ])
         .prop_map(|s| s.as_bytes().to_vec()),
         "\\{\"[a-z_]{1,12}\":\"[ -~]{0,30}\"\\}".prop_map(String::into_bytes),
@@ -107,6 +119,8 @@ proptest! {
                 let _ = d.payload::<PushEvent>();
                 let _ = d.payload::<PullRequestEvent>();
                 let _ = d.payload::<IssueCommentEvent>();
+                let _ = d.repository_full_name();
+                let _ = d.is_tag_push();
                 let _ = d.typed_payload();
             }
             Err(r) => {

@@ -3,11 +3,10 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
 use http::StatusCode;
-use http::Uri;
 use serde_json::{Value, json};
 
 use super::{ApiError, PageQuery, paginate};
@@ -18,7 +17,7 @@ use crate::testing::sim::server::Shared;
 /// `GET /app/installations`: all installations; paged only when `per_page` is given.
 pub(crate) async fn list_installations(
     State(shared): State<Arc<Shared>>,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
     Query(query): Query<PageQuery>,
 ) -> Response {
     let items: Vec<Value> = shared
@@ -30,7 +29,7 @@ pub(crate) async fn list_installations(
     if query.per_page.is_none() {
         return Json(items).into_response();
     }
-    paginate(items, query, &uri, &shared.api_url())
+    paginate(items, query, &uri, shared.web_url())
 }
 
 /// `POST /app/installations/{id}/access_tokens`: 201 with a fresh `ats_` token.

@@ -2,8 +2,11 @@
 
 mod app;
 mod checks;
+mod comments;
 mod issues;
 mod oauth;
+mod pulls;
+mod repo_files;
 mod repos;
 
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use axum::Json;
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use http::{HeaderValue, StatusCode, Uri};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -43,15 +46,90 @@ pub(crate) fn api(shared: Arc<Shared>) -> Router {
         .route(&format!("{repo}/contents"), get(repos::contents))
         .route(
             &format!("{repo}/contents/{{*path}}"),
-            get(repos::contents_at),
+            get(repos::contents_at)
+                .post(repo_files::write)
+                .put(repo_files::write),
+        )
+        .route(&format!("{repo}/branches"), get(repo_files::branches))
+        .route(
+            &format!("{repo}/branches/{{branch}}"),
+            get(repo_files::branch),
+        )
+        .route(&format!("{repo}/tags"), get(repo_files::tags))
+        .route(&format!("{repo}/raw/{{*path}}"), get(repo_files::raw))
+        .route(&format!("{repo}/file_list"), get(repo_files::file_list))
+        .route(
+            &format!("{repo}/collaborators/{{username}}/permission"),
+            get(repo_files::permission),
+        )
+        .route("/orgs/{org}/members/{username}", get(repo_files::member))
+        .route(
+            "/orgs/{org}/memberships/{username}",
+            get(repo_files::membership),
+        )
+        .route(
+            &format!("{repo}/releases"),
+            get(repo_files::releases).post(repo_files::releases),
+        )
+        .route(
+            &format!("{repo}/releases/tags/{{tag}}"),
+            get(repo_files::release_by_tag),
+        )
+        .route(
+            &format!("{repo}/issues"),
+            get(issues::list_issues).post(issues::create_issue),
+        )
+        .route(
+            &format!("{repo}/issues/{{number}}"),
+            get(issues::get_issue).patch(issues::update_issue),
+        )
+        .route(
+            "/repos/{owner}/issues/{number}",
+            patch(issues::update_issue_v5),
+        )
+        .route(
+            &format!("{repo}/issues/{{number}}/assignees"),
+            post(issues::assignees).delete(issues::assignees),
         )
         .route(
             &format!("{repo}/issues/{{number}}/comments"),
-            get(issues::list_comments).post(issues::create_comment),
+            get(comments::list_comments).post(comments::create_comment),
+        )
+        .route(
+            &format!("{repo}/issues/comments/{{id}}"),
+            get(comments::one_comment)
+                .patch(comments::one_comment)
+                .delete(comments::one_comment),
         )
         .route(
             &format!("{repo}/issues/{{number}}/labels"),
-            post(issues::add_labels),
+            post(issues::labels).put(issues::labels),
+        )
+        .route(
+            &format!("{repo}/issues/{{number}}/labels/{{name}}"),
+            axum::routing::delete(issues::remove_label),
+        )
+        .route(
+            &format!("{repo}/pulls"),
+            get(pulls::list_pulls).post(pulls::create_pull),
+        )
+        .route(
+            &format!("{repo}/pulls/{{number}}"),
+            get(pulls::get_pull).patch(pulls::update_pull),
+        )
+        .route(&format!("{repo}/pulls/{{number}}/files"), get(pulls::files))
+        .route(
+            &format!("{repo}/pulls/{{number}}/commits"),
+            get(pulls::commits),
+        )
+        .route(&format!("{repo}/pulls/{{number}}/merge"), put(pulls::merge))
+        .route(
+            &format!("{repo}/pulls/{{number}}/reviews"),
+            post(pulls::review),
+        )
+        .route(
+            &format!("{repo}/pulls/{{number}}/comments"),
+            get(pulls::comments).post(pulls::comments),
         )
         .route(
             &format!("{repo}/statuses/{{sha}}"),
@@ -153,9 +231,9 @@ pub(crate) struct PageQuery {
 
 /// Answers 200 with one page of `items`, plus `Link: <…>; rel="next"` when more remain.
 ///
-/// `uri` is the request URI as the API router sees it (prefix removed); `api_url` is the base
-/// URL with the prefix.
-pub(crate) fn paginate(items: Vec<Value>, query: PageQuery, uri: &Uri, api_url: &str) -> Response {
+/// `uri` is the request URI as received (with any prefix, from `OriginalUri`); `root_url`
+/// is the server's root URL.
+pub(crate) fn paginate(items: Vec<Value>, query: PageQuery, uri: &Uri, root_url: &str) -> Response {
     let per_page = query
         .per_page
         .unwrap_or(DEFAULT_PER_PAGE)
@@ -167,7 +245,7 @@ pub(crate) fn paginate(items: Vec<Value>, query: PageQuery, uri: &Uri, api_url: 
     if start.saturating_add(per_page) < items.len() {
         let link = format!(
             "<{}>; rel=\"next\"",
-            page_url(uri, api_url, page + 1, per_page)
+            page_url(uri, root_url, page + 1, per_page)
         );
         if let Ok(value) = HeaderValue::try_from(link) {
             response.headers_mut().insert(http::header::LINK, value);
@@ -177,7 +255,7 @@ pub(crate) fn paginate(items: Vec<Value>, query: PageQuery, uri: &Uri, api_url: 
 }
 
 /// The absolute URL of `uri` with `page` and `per_page` replaced.
-fn page_url(uri: &Uri, api_url: &str, page: usize, per_page: usize) -> String {
+fn page_url(uri: &Uri, root_url: &str, page: usize, per_page: usize) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     let old = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes());
     for (key, value) in old.filter(|(k, _)| k != "page" && k != "per_page") {
@@ -187,7 +265,7 @@ fn page_url(uri: &Uri, api_url: &str, page: usize, per_page: usize) -> String {
     query.append_pair("per_page", &per_page.to_string());
     format!(
         "{}{}?{}",
-        api_url.trim_end_matches('/'),
+        root_url.trim_end_matches('/'),
         uri.path(),
         query.finish()
     )
@@ -199,8 +277,10 @@ mod tests {
 
     #[test]
     fn page_urls_keep_other_parameters() {
-        let uri: Uri = "/orgs/a/repos?search=x&page=1&per_page=2".parse().unwrap();
-        let url = page_url(&uri, "http://h/api/v5/", 2, 2);
+        let uri: Uri = "/api/v5/orgs/a/repos?search=x&page=1&per_page=2"
+            .parse()
+            .unwrap();
+        let url = page_url(&uri, "http://h/", 2, 2);
         assert_eq!(
             url,
             "http://h/api/v5/orgs/a/repos?search=x&page=2&per_page=2"

@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::Response;
 use axum::{Extension, Json};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use http::Uri;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -22,7 +21,7 @@ pub(crate) async fn org_repos(
     State(shared): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
     Path(org): Path<String>,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let items = {
@@ -39,18 +38,18 @@ pub(crate) async fn org_repos(
         }
         list(&shared, &state.repos, &org, AccountKind::Organization)
     };
-    Ok(paginate(items, query, &uri, &shared.api_url()))
+    Ok(paginate(items, query, &uri, shared.web_url()))
 }
 
 /// `GET /user/{username}/repos` and `GET /users/{username}/repos`.
 pub(crate) async fn user_repos(
     State(shared): State<Arc<Shared>>,
     Path(user): Path<String>,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
     Query(query): Query<PageQuery>,
 ) -> Response {
     let items = list(&shared, &shared.lock().repos, &user, AccountKind::User);
-    paginate(items, query, &uri, &shared.api_url())
+    paginate(items, query, &uri, shared.web_url())
 }
 
 fn list(
