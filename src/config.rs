@@ -39,7 +39,16 @@ pub mod env {
     pub const WEB_URL: &str = "ATOMGIT_WEB_URL";
     /// `X-Api-Version` header value.
     pub const API_VERSION: &str = "ATOMGIT_API_VERSION";
+    /// The bot's public base URL, as browsers and the platform reach it (the OAuth
+    /// callback and the install page are built from it).
+    pub const PUBLIC_URL: &str = "ATOMBOT_PUBLIC_URL";
 }
+
+/// The OAuth callback URL setting that named the bot's public address before
+/// [`env::PUBLIC_URL`]; still read when that is unset.
+const LEGACY_REDIRECT_URL: &str = "ATOMBOT_OAUTH_REDIRECT_URL";
+/// The callback path that [`LEGACY_REDIRECT_URL`] ends in.
+const CALLBACK_SUFFIX: &str = "oauth/callback";
 
 /// The app's RSA private key, checked to be an RSA PEM when loaded.
 ///
@@ -108,6 +117,7 @@ pub struct AppConfig {
     pub(crate) api_url: Url,
     pub(crate) web_url: Url,
     pub(crate) api_version: String,
+    pub(crate) public_url: Option<Url>,
 }
 
 impl AppConfig {
@@ -163,6 +173,11 @@ impl AppConfig {
         if let Some(v) = get(env::API_VERSION) {
             b = b.api_version(v);
         }
+        match (get(env::PUBLIC_URL), get(LEGACY_REDIRECT_URL)) {
+            (Some(url), _) => b = b.public_url(url),
+            (None, Some(callback)) => b.public_url = Some(Ok(public_from_callback(&callback)?)),
+            (None, None) => {}
+        }
         b.build()
     }
 
@@ -205,6 +220,27 @@ impl AppConfig {
     pub fn api_version(&self) -> &str {
         &self.api_version
     }
+
+    /// The bot's public base URL (ending in `/`), if configured: `ATOMBOT_PUBLIC_URL`, else
+    /// derived from the older `ATOMBOT_OAUTH_REDIRECT_URL` (its `oauth/callback` removed).
+    /// OAuth's `redirect_uri` and its `Secure` cookies, and the install page, come from it;
+    /// never from a request's `Host` header.
+    pub fn public_url(&self) -> Option<&Url> {
+        self.public_url.as_ref()
+    }
+}
+
+/// The public base URL an `ATOMBOT_OAUTH_REDIRECT_URL` implies: the URL without its
+/// trailing `oauth/callback`, or its origin when it ends otherwise.
+fn public_from_callback(callback: &str) -> Result<Url> {
+    let mut url = parse_url(callback, LEGACY_REDIRECT_URL)?;
+    let path = url.path().trim_end_matches('/').to_owned();
+    let base = match path.strip_suffix(CALLBACK_SUFFIX) {
+        Some(base) => base.to_owned(),
+        None => "/".to_owned(),
+    };
+    url.set_path(&base);
+    Ok(url)
 }
 
 impl fmt::Debug for AppConfig {
@@ -224,6 +260,7 @@ impl fmt::Debug for AppConfig {
             .field("api_url", &self.api_url.as_str())
             .field("web_url", &self.web_url.as_str())
             .field("api_version", &self.api_version)
+            .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .finish()
     }
 }
@@ -245,6 +282,7 @@ pub struct AppConfigBuilder {
     api_url: Option<String>,
     web_url: Option<String>,
     api_version: Option<String>,
+    public_url: Option<std::result::Result<Url, String>>,
 }
 
 impl fmt::Debug for AppConfigBuilder {
@@ -323,6 +361,14 @@ impl AppConfigBuilder {
         self
     }
 
+    /// Sets the bot's public base URL (see [`AppConfig::public_url`]); a URL that is not
+    /// http(s) fails at [`build`](Self::build).
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.public_url = Some(parse_url(&url, env::PUBLIC_URL).map_err(|_| url));
+        self
+    }
+
     /// Checks every setting and returns the config.
     ///
     /// Fails with [`Error::Config`] naming the setting at fault.
@@ -360,6 +406,16 @@ impl AppConfigBuilder {
             api_version: self
                 .api_version
                 .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned()),
+            public_url: match self.public_url {
+                None => None,
+                Some(Ok(url)) => Some(url),
+                Some(Err(bad)) => {
+                    return Err(Error::config(
+                        env::PUBLIC_URL,
+                        format!("{bad:?} is not an http or https URL"),
+                    ));
+                }
+            },
         })
     }
 }
@@ -452,6 +508,46 @@ mod tests {
         );
         assert_eq!(cfg.web_url().as_str(), "https://atomgit.com/");
         assert_eq!(cfg.app_id(), 75);
+    }
+
+    #[test]
+    fn the_public_url_comes_from_its_setting_or_the_old_callback_setting() {
+        let cfg = |pairs: &[(&str, &str)]| {
+            let mut all = vec![(env::APP_ID, "75"), (env::PRIVATE_KEY, KEY)];
+            all.extend_from_slice(pairs);
+            AppConfig::from_lookup(vars(&all))
+        };
+        let public = |pairs: &[(&str, &str)]| {
+            cfg(pairs)
+                .unwrap()
+                .public_url()
+                .map(|u| u.as_str().to_owned())
+        };
+        assert_eq!(public(&[]), None);
+        assert_eq!(
+            public(&[(env::PUBLIC_URL, "https://bot.example/app")]).as_deref(),
+            Some("https://bot.example/app/")
+        );
+        assert_eq!(
+            public(&[(LEGACY_REDIRECT_URL, "https://bot.example/x/oauth/callback")]).as_deref(),
+            Some("https://bot.example/x/")
+        );
+        assert_eq!(
+            public(&[(LEGACY_REDIRECT_URL, "https://bot.example/cb")]).as_deref(),
+            Some("https://bot.example/")
+        );
+        assert_eq!(
+            public(&[
+                (env::PUBLIC_URL, "http://127.0.0.1:3000"),
+                (LEGACY_REDIRECT_URL, "https://bot.example/oauth/callback"),
+            ])
+            .as_deref(),
+            Some("http://127.0.0.1:3000/")
+        );
+        let err = cfg(&[(env::PUBLIC_URL, "ftp://bot.example")]).unwrap_err();
+        assert_eq!(setting_of(err), env::PUBLIC_URL);
+        let err = cfg(&[(LEGACY_REDIRECT_URL, "not a url")]).unwrap_err();
+        assert_eq!(setting_of(err), LEGACY_REDIRECT_URL);
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //! [`TokenKey`]) and signs the browser in; [`OAuth::user_client`] then calls the API as
 //! the user, refreshing the 8-hour token ahead of expiry, once per user at a time.
 //!
+//! The `redirect_uri` is `{public URL}oauth/callback` ([`AppConfig::public_url`], set with
+//! `ATOMBOT_PUBLIC_URL`), never built from a request's `Host`; cookies are `Secure` when it
+//! is https. With a Redis or Postgres token store, pending logins and sessions live on
+//! that server too ([`LoginStore`]), so any replica can finish a login another started.
+//!
 //! ```no_run
 //! # async fn run() -> atombot::Result<()> {
 //! use atombot::oauth::{OAuth, OAuthSettings, SqliteUserTokenStore};
@@ -28,6 +33,7 @@
 mod error;
 mod expiry;
 mod flow;
+mod login;
 mod routes;
 mod settings;
 mod source;
@@ -51,6 +57,7 @@ pub use self::{
     error::OAuthError,
     expiry::{ExpiryForm, absolute_expiry},
     flow::TokenSet,
+    login::{LoginStore, MAX_MEMORY_SESSIONS, MemoryLoginStore},
     settings::{OAuthSettings, env},
     source::UserTokenSource,
     state::StateRejection,
@@ -65,7 +72,7 @@ pub use self::{
 pub use self::store::PostgresUserTokenStore;
 #[cfg(feature = "redis")]
 #[doc(inline)]
-pub use self::store::{REDIS_USER_TOKEN_PREFIX, RedisUserTokenStore};
+pub use self::store::{REDIS_LOGIN_PREFIX, REDIS_USER_TOKEN_PREFIX, RedisUserTokenStore};
 
 /// The jobs queue URL, which the user-token store shares when `ATOMBOT_OAUTH_STORE` is unset.
 const QUEUE_ENV: &str = "ATOMBOT_QUEUE";
@@ -98,8 +105,11 @@ pub(crate) struct Inner {
     api: Client,
     store: Arc<dyn UserTokenStore>,
     settings: OAuthSettings,
-    states: state::PendingStates,
-    sessions: state::Sessions,
+    logins: state::Logins,
+    /// The `redirect_uri`, if a public URL (or callback URL) is configured.
+    redirect: Option<String>,
+    /// Whether cookies carry `Secure` (the public URL is https).
+    secure: bool,
     slots: source::Slots,
 }
 
@@ -117,6 +127,8 @@ impl std::fmt::Debug for OAuth {
         f.debug_struct("OAuth")
             .field("endpoint", &self.inner.endpoint)
             .field("store", &self.inner.store)
+            .field("logins", &self.inner.logins.store)
+            .field("redirect", &self.inner.redirect)
             .field("settings", &self.inner.settings)
             .finish_non_exhaustive()
     }
@@ -128,6 +140,7 @@ pub struct OAuthBuilder {
     config: AppConfig,
     settings: OAuthSettings,
     store: Option<Arc<dyn UserTokenStore>>,
+    logins: Option<Arc<dyn LoginStore>>,
     client: Option<Client>,
 }
 
@@ -147,6 +160,14 @@ impl OAuthBuilder {
     /// Like [`store`](Self::store), for a store that is already shared.
     pub fn shared_store(mut self, store: Arc<dyn UserTokenStore>) -> Self {
         self.store = Some(store);
+        self
+    }
+
+    /// Where pending logins and sessions live (default: the token store's
+    /// [`login_store`](UserTokenStore::login_store), else a [`MemoryLoginStore`] in this
+    /// process).
+    pub fn login_store(mut self, store: Arc<dyn LoginStore>) -> Self {
+        self.logins = Some(store);
         self
     }
 
@@ -177,6 +198,30 @@ impl OAuthBuilder {
                 "no user-token store (use SqliteUserTokenStore, or MemoryUserTokenStore in tests)",
             )
         })?;
+        let redirect = match (&self.settings.redirect_url, self.config.public_url()) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Some(public)) => Some(format!(
+                "{public}{}",
+                routes::CALLBACK_PATH.trim_start_matches('/')
+            )),
+            (None, None) => None,
+        };
+        let secure = redirect
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+            || self
+                .config
+                .public_url()
+                .is_some_and(|u| u.scheme() == "https");
+        let logins = self
+            .logins
+            .or_else(|| store.login_store())
+            .unwrap_or_else(|| {
+                Arc::new(MemoryLoginStore::new(
+                    self.settings.max_pending_logins,
+                    self.settings.state_ttl,
+                ))
+            });
         let endpoint = flow::Endpoint::new(
             client_id,
             secret,
@@ -193,8 +238,14 @@ impl OAuthBuilder {
                 endpoint,
                 api,
                 store,
-                states: state::PendingStates::new(self.settings.state_ttl),
-                sessions: state::Sessions::new(self.settings.session_ttl),
+                logins: state::Logins {
+                    store: logins,
+                    state_ttl: self.settings.state_ttl,
+                    session_ttl: self.settings.session_ttl,
+                    max_sessions_per_user: self.settings.max_sessions_per_user,
+                },
+                redirect,
+                secure,
                 settings: self.settings,
                 slots: source::Slots::default(),
             }),
@@ -217,6 +268,7 @@ impl OAuth {
             config: config.clone(),
             settings: OAuthSettings::default(),
             store: None,
+            logins: None,
             client: None,
         }
     }
@@ -345,14 +397,17 @@ impl OAuth {
             .with_token_source(source)
             .get::<_, ()>(&self.inner.settings.user_info_path, None)
             .await?;
-        ["login", "username", "name"]
+        // The login (GitLab-shaped siblings: `username`), never the display name `name`,
+        // which users choose freely and which may spell someone else's login.
+        ["login", "username"]
             .iter()
             .find_map(|k| info.get(*k).and_then(Value::as_str))
+            .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .ok_or_else(|| {
                 OAuthError::TokenResponse(format!(
-                    "{} names no `login`",
+                    "{} names no `login` (a display name is not an identity)",
                     self.inner.settings.user_info_path
                 ))
                 .into()
@@ -400,19 +455,39 @@ impl OAuth {
     }
 
     /// The user signed in with this request's session cookie, if any.
-    pub fn session_user(&self, headers: &HeaderMap) -> Option<String> {
-        state::cookie(headers, SESSION_COOKIE).and_then(|id| self.inner.sessions.user(id))
+    ///
+    /// Fails with [`OAuthError::Store`] when the login store cannot be read.
+    pub async fn session_user(&self, headers: &HeaderMap) -> Result<Option<String>> {
+        match state::cookie(headers, SESSION_COOKIE) {
+            Some(id) if !id.is_empty() => self.inner.logins.user(id).await,
+            _ => Ok(None),
+        }
     }
 
     /// Deletes `user`'s stored tokens and ends their sessions; resolves to whether there
     /// were tokens.
     pub async fn sign_out(&self, user: &str) -> Result<bool> {
-        self.inner.sessions.end_user(user);
+        self.inner.logins.end_user(user).await?;
         self.inner.store.remove(user).await
     }
 
+    /// The `redirect_uri` the built-in routes send (`{public URL}oauth/callback`, or the
+    /// configured callback URL); `None` when neither is configured, and `/login` refuses.
+    pub fn redirect_uri(&self) -> Option<&str> {
+        self.inner.redirect.as_deref()
+    }
+
     /// The routes `GET /login`, `GET /oauth/callback` and `POST /logout`.
+    ///
+    /// Logs a warning when no public URL is configured: `/login` then refuses to start a
+    /// login rather than trust the request's `Host` header.
     pub fn router(&self) -> axum::Router {
+        if self.inner.redirect.is_none() {
+            tracing::warn!(
+                setting = crate::config::env::PUBLIC_URL,
+                "OAuth routes mounted without a public URL: /login will refuse until it is set"
+            );
+        }
         routes::router(self.clone())
     }
 }
