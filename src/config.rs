@@ -223,8 +223,8 @@ impl AppConfig {
 
     /// The bot's public base URL (ending in `/`), if configured: `ATOMBOT_PUBLIC_URL`, else
     /// derived from the older `ATOMBOT_OAUTH_REDIRECT_URL` (its `oauth/callback` removed).
-    /// OAuth's `redirect_uri` and its `Secure` cookies, and the install page, come from it;
-    /// never from a request's `Host` header.
+    /// OAuth's `redirect_uri` and `Secure` cookies come from it, never from a request's
+    /// `Host` header; pages that link to the bot (the install page) are to use it too.
     pub fn public_url(&self) -> Option<&Url> {
         self.public_url.as_ref()
     }

@@ -88,7 +88,16 @@ struct Replicas {
 }
 
 /// A simulator signing in `user`, and two bots on `stores` behind one public URL (A's).
-async fn replicas(user: String, (store_a, store_b): Pair) -> Replicas {
+async fn replicas(user: String, stores: Pair) -> Replicas {
+    replicas_with(user, stores, OAuthSettings::default()).await
+}
+
+/// Like [`replicas`], with `settings` on both.
+async fn replicas_with(
+    user: String,
+    (store_a, store_b): Pair,
+    settings: OAuthSettings,
+) -> Replicas {
     let sim = Simulator::start().await.unwrap();
     sim.set_oauth_user(user.clone());
     sim.add_user_repo(&user, "dotfiles");
@@ -97,8 +106,8 @@ async fn replicas(user: String, (store_a, store_b): Pair) -> Replicas {
     let base_a = format!("http://{}", la.local_addr().unwrap());
     let base_b = format!("http://{}", lb.local_addr().unwrap());
     let public = [("ATOMBOT_PUBLIC_URL", base_a.clone())];
-    let (a, _) = serve(&sim, la, &public, OAuthSettings::default(), store_a).await;
-    let (b, _) = serve(&sim, lb, &public, OAuthSettings::default(), store_b).await;
+    let (a, _) = serve(&sim, la, &public, settings.clone(), store_a).await;
+    let (b, _) = serve(&sim, lb, &public, settings, store_b).await;
     Replicas {
         sim,
         user,
@@ -167,6 +176,79 @@ async fn redis_a_login_started_on_one_replica_finishes_on_another() {
 #[tokio::test]
 async fn postgres_a_login_started_on_one_replica_finishes_on_another() {
     login_on_one_replica_finishes_on_the_other("postgres").await;
+}
+
+/// Signs a fresh browser in (login on A, callback on B); returns its session cookie value.
+async fn new_session(r: &Replicas) -> String {
+    let browser = manual_browser();
+    let login = browser
+        .get(format!("{}/login", r.base_a))
+        .send()
+        .await
+        .unwrap();
+    let approved = browser.get(location(&login)).send().await.unwrap();
+    let done = browser
+        .get(rebase(&location(&approved), &r.base_b))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status().as_u16(), 303);
+    cookie_value(&set_cookie(&done, "atombot_session").expect("a session cookie"))
+}
+
+async fn page_as(base: &str, session: &str) -> String {
+    reqwest::Client::new()
+        .get(format!("{base}/"))
+        .header("cookie", format!("atombot_session={session}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn sessions_are_capped_and_expire(backend: &str) {
+    let user = unique(backend);
+    let Some(stores) = two_stores(backend, &user).await else {
+        return;
+    };
+    let mut settings = OAuthSettings::default();
+    settings.max_sessions_per_user = 2;
+    settings.session_ttl = Duration::from_secs(2);
+    let r = replicas_with(user, stores, settings).await;
+    let sessions = [
+        new_session(&r).await,
+        new_session(&r).await,
+        new_session(&r).await,
+    ];
+    for base in [&r.base_a, &r.base_b] {
+        assert_eq!(
+            page_as(base, &sessions[0]).await,
+            "not signed in",
+            "{backend}"
+        );
+        for s in &sessions[1..] {
+            let text = page_as(base, s).await;
+            assert!(text.contains("signed in as"), "{backend}: {text}");
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    for base in [&r.base_a, &r.base_b] {
+        for s in &sessions {
+            assert_eq!(page_as(base, s).await, "not signed in", "{backend}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn redis_sessions_are_capped_per_user_and_expire() {
+    sessions_are_capped_and_expire("redis").await;
+}
+
+#[tokio::test]
+async fn postgres_sessions_are_capped_per_user_and_expire() {
+    sessions_are_capped_and_expire("postgres").await;
 }
 
 /// Waits (generously) until the simulator has seen `n` requests to the token endpoint.
