@@ -54,9 +54,13 @@ async fn two_stores(backend: &str, user: &str) -> Option<Pair> {
             let prefix = format!("atombot-test:{user}:");
             let a = RedisUserTokenStore::connect(&url, key()).await.unwrap();
             let b = RedisUserTokenStore::connect(&url, key()).await.unwrap();
+            let login = format!("{prefix}oauth:");
             Some((
-                Arc::new(a.with_prefix(prefix.clone())),
-                Arc::new(b.with_prefix(prefix)),
+                Arc::new(
+                    a.with_prefix(prefix.clone())
+                        .with_login_prefix(login.clone()),
+                ),
+                Arc::new(b.with_prefix(prefix).with_login_prefix(login)),
             ))
         }
         #[cfg(feature = "postgres")]

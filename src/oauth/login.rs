@@ -75,21 +75,34 @@ struct Session {
     expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Maps {
     states: HashMap<String, Pending>,
     sessions: HashMap<String, Session>,
     started: u64,
+    issued: u64,
 }
+
+/// Sweep forgotten logins (and ended sessions) once every this many writes, or when full.
+const SWEEP_EVERY: u64 = 256;
 
 /// Pending logins and sessions in this process's memory, bounded: at most `max_pending`
 /// pending logins (a flood past that is refused, never evicting a pending one) and
-/// [`MAX_MEMORY_SESSIONS`] sessions.
-#[derive(Debug)]
+/// [`MAX_MEMORY_SESSIONS`] sessions. Its `Debug` output shows counts only.
 pub struct MemoryLoginStore {
     max_pending: usize,
     state_ttl: chrono::Duration,
     maps: Mutex<Maps>,
+}
+
+impl fmt::Debug for MemoryLoginStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryLoginStore")
+            .field("max_pending", &self.max_pending)
+            .field("pending", &self.pending())
+            .field("sessions", &self.sessions())
+            .finish()
+    }
 }
 
 impl MemoryLoginStore {
@@ -127,7 +140,10 @@ impl Maps {
         forget_at: DateTime<Utc>,
     ) -> bool {
         let now = Utc::now();
-        self.states.retain(|_, p| p.forget_at > now);
+        self.issued += 1;
+        if self.issued.is_multiple_of(SWEEP_EVERY) || self.states.len() >= max {
+            self.states.retain(|_, p| p.forget_at > now);
+        }
         if self.states.len() >= max {
             // Expired logins only serve a clearer "expired" page: drop them before refusing.
             self.states.retain(|_, p| p.expires_at > now);
@@ -149,7 +165,9 @@ impl Maps {
 
     fn start_session(&mut self, key: &str, user: &str, expires_at: DateTime<Utc>, max: usize) {
         let now = Utc::now();
-        self.sessions.retain(|_, s| s.expires_at > now);
+        if self.started.is_multiple_of(SWEEP_EVERY) || self.sessions.len() >= MAX_MEMORY_SESSIONS {
+            self.sessions.retain(|_, s| s.expires_at > now);
+        }
         if self.sessions.len() >= MAX_MEMORY_SESSIONS
             && let Some(first) = self
                 .sessions
