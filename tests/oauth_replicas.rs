@@ -150,6 +150,19 @@ async fn login_on_one_replica_finishes_on_the_other(backend: &str) {
     let session = session.expect("a session cookie");
     assert_eq!(r.sim.oauth_exchange_count(), 1);
 
+    // The state was used up on B: replaying the callback on A (cookie copied) is refused
+    // before any exchange.
+    let state = query_param(&callback, "state").unwrap();
+    let replay = reqwest::Client::new()
+        .get(rebase(&callback, &r.base_a))
+        .header("cookie", format!("atombot_oauth_state={state}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status().as_u16(), 400, "{backend}");
+    assert!(replay.text().await.unwrap().contains("already used"));
+    assert_eq!(r.sim.requests_to(TOKEN_PATH).len(), 1, "{backend}");
+
     // The session B started is known to A, and ending it on B ends it on A.
     let signed_in = format!("signed in as {}", r.user);
     let on_a = page(&browser, format!("{}/", r.base_a)).await;
