@@ -174,7 +174,7 @@ impl OAuth {
     /// `postgres://`/`postgresql://` → `PostgresUserTokenStore` (feature `postgres`). The
     /// in-memory store is never picked here (it is neither durable nor encrypted): a
     /// `memory` queue falls back to `sqlite://atombot.db`, and `ATOMBOT_OAUTH_STORE=memory`
-    /// is refused; pass a [`MemoryUserTokenStore`] to [`OAuthBuilder::store`] in tests.
+    /// is refused; pass a [`MemoryUserTokenStore`](super::MemoryUserTokenStore) to [`OAuthBuilder::store`] in tests.
     ///
     /// Fails with [`Error::Config`] naming the setting at fault (and the cargo feature when
     /// the scheme's is off); without `ATOMBOT_TOKEN_KEY` it refuses to start.
