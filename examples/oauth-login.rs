@@ -8,8 +8,9 @@
 //! after that long (for tests); otherwise it runs until Ctrl-C.
 //!
 //! Online: set the `ATOMGIT_*` variables (with `ATOMGIT_CLIENT_ID`/`ATOMGIT_CLIENT_SECRET`),
-//! `ATOMBOT_TOKEN_KEY` (`openssl rand -base64 32`) and register
-//! `http://<ATOMBOT_LISTEN>/oauth/callback` as the app's callback URL.
+//! `ATOMBOT_TOKEN_KEY` (`openssl rand -base64 32`) and `ATOMBOT_PUBLIC_URL` (the address
+//! browsers reach the bot at, e.g. `https://bot.example.com`), and register
+//! `<ATOMBOT_PUBLIC_URL>/oauth/callback` as the app's callback URL.
 
 use std::time::Duration;
 
@@ -23,9 +24,16 @@ use http::HeaderMap;
 
 /// `/`: the signed-in user's repositories, or a link to sign in.
 async fn home(State(oauth): State<OAuth>, headers: HeaderMap) -> Response {
-    let Some(user) = oauth.session_user(&headers) else {
-        return Html("<h1>atombot</h1><p><a href=\"/login\">Sign in with AtomGit</a></p>")
-            .into_response();
+    let user = match oauth.session_user(&headers).await {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            return Html("<h1>atombot</h1><p><a href=\"/login\">Sign in with AtomGit</a></p>")
+                .into_response();
+        }
+        Err(e) => {
+            return Html(format!("<h1>Error</h1><p>{}</p>", escape(&e.to_string())))
+                .into_response();
+        }
     };
     match oauth.user_repos(&user).await {
         Ok(repos) => {
@@ -65,9 +73,26 @@ async fn main() -> anyhow::Result<()> {
         println!("[sim] local AtomGit at {}", sim.web_url());
         Some(sim)
     };
+    let listen = std::env::var("ATOMBOT_LISTEN").unwrap_or_else(|_| {
+        if online {
+            "127.0.0.1:3000"
+        } else {
+            "127.0.0.1:0"
+        }
+        .to_owned()
+    });
+    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    let addr = listener.local_addr()?;
     let (config, oauth) = match &sim {
         Some(sim) => {
-            let config = sim.app_config();
+            // The bot's public URL is its loopback address here; the callback is built from it.
+            let mut env = sim.env();
+            env.push((atombot::config::env::PUBLIC_URL, format!("http://{addr}")));
+            let config = AppConfig::from_lookup(|k| {
+                env.iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| v.clone())
+            })?;
             let oauth = OAuth::builder(&config)
                 .store(MemoryUserTokenStore::new())
                 .build()?;
@@ -79,16 +104,6 @@ async fn main() -> anyhow::Result<()> {
             (config, oauth)
         }
     };
-    let listen = std::env::var("ATOMBOT_LISTEN").unwrap_or_else(|_| {
-        if online {
-            "127.0.0.1:3000"
-        } else {
-            "127.0.0.1:0"
-        }
-        .to_owned()
-    });
-    let listener = tokio::net::TcpListener::bind(&listen).await?;
-    let addr = listener.local_addr()?;
     let app = Bot::new(config)
         .oauth(oauth.clone())
         .into_router()

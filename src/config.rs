@@ -42,7 +42,16 @@ pub mod env {
     pub const API_VERSION: &str = "ATOMGIT_API_VERSION";
     /// Login of the app's own user (so `Context::is_bot` recognises it).
     pub const BOT_LOGIN: &str = "ATOMGIT_BOT_LOGIN";
+    /// The bot's public base URL, as browsers and the platform reach it (the OAuth
+    /// callback and the install page are built from it).
+    pub const PUBLIC_URL: &str = "ATOMBOT_PUBLIC_URL";
 }
+
+/// The OAuth callback URL setting that named the bot's public address before
+/// [`env::PUBLIC_URL`]; still read when that is unset.
+const LEGACY_REDIRECT_URL: &str = "ATOMBOT_OAUTH_REDIRECT_URL";
+/// The callback path that [`LEGACY_REDIRECT_URL`] ends in.
+const CALLBACK_SUFFIX: &str = "oauth/callback";
 
 /// The app's RSA private key, checked to be an RSA PEM when loaded.
 ///
@@ -113,6 +122,7 @@ pub struct AppConfig {
     pub(crate) api_version: String,
     pub(crate) api_paths: ApiPaths,
     pub(crate) bot_login: Option<String>,
+    pub(crate) public_url: Option<Url>,
 }
 
 impl AppConfig {
@@ -172,6 +182,11 @@ impl AppConfig {
             b = b.bot_login(login);
         }
         b = b.api_paths(ApiPaths::from_lookup(&lookup)?);
+        match (get(env::PUBLIC_URL), get(LEGACY_REDIRECT_URL)) {
+            (Some(url), _) => b = b.public_url(url),
+            (None, Some(callback)) => b.public_url = Some(Ok(public_from_callback(&callback)?)),
+            (None, None) => {}
+        }
         b.build()
     }
 
@@ -225,6 +240,26 @@ impl AppConfig {
     pub fn bot_login(&self) -> Option<&str> {
         self.bot_login.as_deref()
     }
+    /// The bot's public base URL (ending in `/`), if configured: `ATOMBOT_PUBLIC_URL`, else
+    /// derived from the older `ATOMBOT_OAUTH_REDIRECT_URL` (its `oauth/callback` removed).
+    /// OAuth's `redirect_uri` and `Secure` cookies come from it, never from a request's
+    /// `Host` header; pages that link to the bot (the install page) are to use it too.
+    pub fn public_url(&self) -> Option<&Url> {
+        self.public_url.as_ref()
+    }
+}
+
+/// The public base URL an `ATOMBOT_OAUTH_REDIRECT_URL` implies: the URL without its
+/// trailing `oauth/callback`, or its origin when it ends otherwise.
+fn public_from_callback(callback: &str) -> Result<Url> {
+    let mut url = parse_url(callback, LEGACY_REDIRECT_URL)?;
+    let path = url.path().trim_end_matches('/').to_owned();
+    let base = match path.strip_suffix(CALLBACK_SUFFIX) {
+        Some(base) => base.to_owned(),
+        None => "/".to_owned(),
+    };
+    url.set_path(&base);
+    Ok(url)
 }
 
 impl fmt::Debug for AppConfig {
@@ -246,6 +281,7 @@ impl fmt::Debug for AppConfig {
             .field("api_version", &self.api_version)
             .field("api_paths", &self.api_paths)
             .field("bot_login", &self.bot_login)
+            .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .finish()
     }
 }
@@ -269,6 +305,7 @@ pub struct AppConfigBuilder {
     api_version: Option<String>,
     api_paths: ApiPaths,
     bot_login: Option<String>,
+    public_url: Option<std::result::Result<Url, String>>,
 }
 
 impl fmt::Debug for AppConfigBuilder {
@@ -359,6 +396,14 @@ impl AppConfigBuilder {
         self
     }
 
+    /// Sets the bot's public base URL (see [`AppConfig::public_url`]); a URL that is not
+    /// http(s) fails at [`build`](Self::build).
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.public_url = Some(parse_url(&url, env::PUBLIC_URL).map_err(|_| url));
+        self
+    }
+
     /// Checks every setting and returns the config.
     ///
     /// Fails with [`Error::Config`] naming the setting at fault.
@@ -398,6 +443,16 @@ impl AppConfigBuilder {
                 .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned()),
             api_paths: self.api_paths,
             bot_login: self.bot_login,
+            public_url: match self.public_url {
+                None => None,
+                Some(Ok(url)) => Some(url),
+                Some(Err(bad)) => {
+                    return Err(Error::config(
+                        env::PUBLIC_URL,
+                        format!("{bad:?} is not an http or https URL"),
+                    ));
+                }
+            },
         })
     }
 }
@@ -513,6 +568,46 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(setting_of(err), "ATOMBOT_API_FAMILY");
+    }
+
+    #[test]
+    fn the_public_url_comes_from_its_setting_or_the_old_callback_setting() {
+        let cfg = |pairs: &[(&str, &str)]| {
+            let mut all = vec![(env::APP_ID, "75"), (env::PRIVATE_KEY, KEY)];
+            all.extend_from_slice(pairs);
+            AppConfig::from_lookup(vars(&all))
+        };
+        let public = |pairs: &[(&str, &str)]| {
+            cfg(pairs)
+                .unwrap()
+                .public_url()
+                .map(|u| u.as_str().to_owned())
+        };
+        assert_eq!(public(&[]), None);
+        assert_eq!(
+            public(&[(env::PUBLIC_URL, "https://bot.example/app")]).as_deref(),
+            Some("https://bot.example/app/")
+        );
+        assert_eq!(
+            public(&[(LEGACY_REDIRECT_URL, "https://bot.example/x/oauth/callback")]).as_deref(),
+            Some("https://bot.example/x/")
+        );
+        assert_eq!(
+            public(&[(LEGACY_REDIRECT_URL, "https://bot.example/cb")]).as_deref(),
+            Some("https://bot.example/")
+        );
+        assert_eq!(
+            public(&[
+                (env::PUBLIC_URL, "http://127.0.0.1:3000"),
+                (LEGACY_REDIRECT_URL, "https://bot.example/oauth/callback"),
+            ])
+            .as_deref(),
+            Some("http://127.0.0.1:3000/")
+        );
+        let err = cfg(&[(env::PUBLIC_URL, "ftp://bot.example")]).unwrap_err();
+        assert_eq!(setting_of(err), env::PUBLIC_URL);
+        let err = cfg(&[(LEGACY_REDIRECT_URL, "not a url")]).unwrap_err();
+        assert_eq!(setting_of(err), LEGACY_REDIRECT_URL);
     }
 
     #[test]

@@ -4,23 +4,34 @@ mod oauth_common;
 
 use std::sync::Arc;
 
-use atombot::Bot;
 use atombot::oauth::{MemoryUserTokenStore, OAuth};
 use atombot::runtime::RuntimeSettings;
 use atombot::testing::Simulator;
+use atombot::{AppConfig, Bot};
 use oauth_common::{USER, browser};
 
 #[tokio::test]
 async fn a_running_bot_acts_as_the_signed_in_user() {
     let sim = Simulator::start().await.unwrap();
     sim.add_user_repo(USER, "dotfiles");
-    let config = sim.app_config();
+    // The bot's public URL must be known before it starts: pick a free loopback port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut env = sim.env();
+    env.push(("ATOMBOT_PUBLIC_URL", format!("http://{listen}")));
+    let config =
+        AppConfig::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .unwrap();
     let oauth = OAuth::builder(&config)
         .shared_store(Arc::new(MemoryUserTokenStore::new()))
         .build()
         .unwrap();
     let settings = RuntimeSettings::from_lookup(|k| match k {
-        "ATOMBOT_LISTEN" => Some("127.0.0.1:0".into()),
+        "ATOMBOT_LISTEN" => Some(listen.clone()),
         "ATOMBOT_QUEUE" => Some("memory".into()),
         _ => None,
     })

@@ -101,6 +101,41 @@ async fn replicas_share_tokens(a: &dyn UserTokenStore, b: &dyn UserTokenStore, u
     assert_same(&b.get(user).await.unwrap().unwrap(), &third);
 }
 
+/// `replace` and `remove_if` are compare-and-set: a handle that holds a stale record
+/// changes nothing, and nothing is resurrected once the record is gone.
+async fn compare_and_set(a: &dyn UserTokenStore, b: &dyn UserTokenStore, user: &str) {
+    let first = token(user, 10, true);
+    let second = token(user, 11, true);
+    let third = token(user, 12, false);
+    assert!(!a.replace(&first, &second).await.unwrap(), "no record yet");
+    assert!(a.get(user).await.unwrap().is_none());
+    a.put(&first).await.unwrap();
+    assert!(b.replace(&first, &second).await.unwrap());
+    assert_same(&a.get(user).await.unwrap().unwrap(), &second);
+    // `a` still believes `first` is current.
+    assert!(!a.replace(&first, &third).await.unwrap());
+    assert!(!a.remove_if(&first).await.unwrap());
+    assert_same(&b.get(user).await.unwrap().unwrap(), &second);
+    assert!(a.replace(&second, &third).await.unwrap());
+    assert_same(&b.get(user).await.unwrap().unwrap(), &third);
+    assert!(b.remove_if(&third).await.unwrap());
+    assert!(a.get(user).await.unwrap().is_none());
+    assert!(!a.replace(&third, &first).await.unwrap(), "no resurrection");
+    assert!(a.get(user).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn sqlite_and_memory_replace_is_compare_and_set() {
+    use atombot::oauth::{MemoryUserTokenStore, SqliteUserTokenStore};
+    let memory = MemoryUserTokenStore::new();
+    compare_and_set(&memory, &memory, "cas-memory").await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("tokens.db").display());
+    let a = SqliteUserTokenStore::connect(&url, key()).await.unwrap();
+    let b = SqliteUserTokenStore::connect(&url, key()).await.unwrap();
+    compare_and_set(&a, &b, "cas-sqlite").await;
+}
+
 async fn removed_everywhere(a: &dyn UserTokenStore, b: &dyn UserTokenStore, user: &str) {
     assert!(b.remove(user).await.unwrap());
     assert!(a.get(user).await.unwrap().is_none());
@@ -120,6 +155,7 @@ async fn redis_store_is_shared_and_sealed() {
     let user = unique_user("redis");
     let a = RedisUserTokenStore::connect(&url, key()).await.unwrap();
     let b = RedisUserTokenStore::connect(&url, key()).await.unwrap();
+    compare_and_set(&a, &b, &unique_user("redis-cas")).await;
     replicas_share_tokens(&a, &b, &user).await;
 
     // What the server holds: sealed bytes only.
@@ -196,6 +232,7 @@ async fn postgres_store_is_shared_and_sealed() {
     let user = unique_user("postgres");
     let a = PostgresUserTokenStore::connect(&url, key()).await.unwrap();
     let b = PostgresUserTokenStore::connect(&url, key()).await.unwrap();
+    compare_and_set(&a, &b, &unique_user("postgres-cas")).await;
     replicas_share_tokens(&a, &b, &user).await;
 
     // What the server holds: sealed bytes only.

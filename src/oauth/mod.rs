@@ -7,6 +7,11 @@
 //! [`TokenKey`]) and signs the browser in; [`OAuth::user_client`] then calls the API as
 //! the user, refreshing the 8-hour token ahead of expiry, once per user at a time.
 //!
+//! The `redirect_uri` is `{public URL}oauth/callback` ([`AppConfig::public_url`], set with
+//! `ATOMBOT_PUBLIC_URL`), never built from a request's `Host`; cookies are `Secure` when it
+//! is https. With a Redis or Postgres token store, pending logins and sessions live on
+//! that server too ([`LoginStore`]), so any replica can finish a login another started.
+//!
 //! ```no_run
 //! # async fn run() -> atombot::Result<()> {
 //! use atombot::oauth::{OAuth, OAuthSettings, SqliteUserTokenStore};
@@ -25,11 +30,13 @@
 //! # Ok(()) }
 //! ```
 
+mod builder;
 mod error;
 mod expiry;
 #[cfg(feature = "fuzzing")]
 pub(crate) use expiry::from_json as expiry_from_json;
 mod flow;
+mod login;
 mod routes;
 mod settings;
 mod source;
@@ -44,15 +51,17 @@ use serde_json::Value;
 
 use crate::auth::StaticToken;
 use crate::client::Client;
-use crate::config::{AppConfig, env as config_env};
+use crate::config::AppConfig;
 use crate::error::{Error, Result};
 use crate::models::Repository;
 
 #[doc(inline)]
 pub use self::{
+    builder::OAuthBuilder,
     error::OAuthError,
     expiry::{ExpiryForm, absolute_expiry},
     flow::TokenSet,
+    login::{LoginStore, MAX_MEMORY_SESSIONS, MemoryLoginStore},
     settings::{OAuthSettings, env},
     source::UserTokenSource,
     state::StateRejection,
@@ -67,27 +76,7 @@ pub use self::{
 pub use self::store::PostgresUserTokenStore;
 #[cfg(feature = "redis")]
 #[doc(inline)]
-pub use self::store::{REDIS_USER_TOKEN_PREFIX, RedisUserTokenStore};
-
-/// The jobs queue URL, which the user-token store shares when `ATOMBOT_OAUTH_STORE` is unset.
-const QUEUE_ENV: &str = "ATOMBOT_QUEUE";
-
-/// The built-in durable stores [`OAuth::from_env`] can pick.
-enum StoreScheme {
-    Sqlite,
-    Redis,
-    Postgres,
-}
-
-/// Which built-in store `url`'s scheme names, whether or not its feature is on.
-fn store_scheme(url: &str) -> Option<StoreScheme> {
-    match url.trim().split_once(':')?.0 {
-        "sqlite" => Some(StoreScheme::Sqlite),
-        "redis" | "rediss" => Some(StoreScheme::Redis),
-        "postgres" | "postgresql" => Some(StoreScheme::Postgres),
-        _ => None,
-    }
-}
+pub use self::store::{REDIS_LOGIN_PREFIX, REDIS_USER_TOKEN_PREFIX, RedisUserTokenStore};
 
 /// Name of the cookie holding a login's `state` (HttpOnly, SameSite=Lax, path `/oauth`).
 pub const STATE_COOKIE: &str = "atombot_oauth_state";
@@ -100,8 +89,11 @@ pub(crate) struct Inner {
     api: Client,
     store: Arc<dyn UserTokenStore>,
     settings: OAuthSettings,
-    states: state::PendingStates,
-    sessions: state::Sessions,
+    logins: state::Logins,
+    /// The `redirect_uri`, if a public URL (or callback URL) is configured.
+    redirect: Option<String>,
+    /// Whether cookies carry `Secure` (the public URL is https).
+    secure: bool,
     slots: source::Slots,
 }
 
@@ -119,88 +111,10 @@ impl std::fmt::Debug for OAuth {
         f.debug_struct("OAuth")
             .field("endpoint", &self.inner.endpoint)
             .field("store", &self.inner.store)
+            .field("logins", &self.inner.logins.store)
+            .field("redirect", &self.inner.redirect)
             .field("settings", &self.inner.settings)
             .finish_non_exhaustive()
-    }
-}
-
-/// Builds an [`OAuth`] handle; see [`OAuth::builder`].
-#[derive(Debug)]
-pub struct OAuthBuilder {
-    config: AppConfig,
-    settings: OAuthSettings,
-    store: Option<Arc<dyn UserTokenStore>>,
-    client: Option<Client>,
-}
-
-impl OAuthBuilder {
-    /// Replaces the settings (default [`OAuthSettings::default`]).
-    pub fn settings(mut self, settings: OAuthSettings) -> Self {
-        self.settings = settings;
-        self
-    }
-
-    /// Where user tokens are kept (required).
-    pub fn store(mut self, store: impl UserTokenStore) -> Self {
-        self.store = Some(Arc::new(store));
-        self
-    }
-
-    /// Like [`store`](Self::store), for a store that is already shared.
-    pub fn shared_store(mut self, store: Arc<dyn UserTokenStore>) -> Self {
-        self.store = Some(store);
-        self
-    }
-
-    /// The API client whose stack (timeouts, retries, rate limits) user clients share
-    /// (default: one built from the app config).
-    pub fn client(mut self, client: Client) -> Self {
-        self.client = Some(client);
-        self
-    }
-
-    /// Checks the settings and builds the handle.
-    ///
-    /// Fails with [`Error::Config`] naming `ATOMGIT_CLIENT_ID` or `ATOMGIT_CLIENT_SECRET`
-    /// when the app config lacks them, or when no store was given.
-    pub fn build(self) -> Result<OAuth> {
-        let client_id = self
-            .config
-            .client_id()
-            .filter(|id| !id.trim().is_empty())
-            .ok_or_else(|| Error::config(config_env::CLIENT_ID, "not set (needed for OAuth)"))?
-            .to_owned();
-        let secret = self.config.client_secret().cloned().ok_or_else(|| {
-            Error::config(config_env::CLIENT_SECRET, "not set (needed for OAuth)")
-        })?;
-        let store = self.store.ok_or_else(|| {
-            Error::config(
-                env::STORE,
-                "no user-token store (use SqliteUserTokenStore, or MemoryUserTokenStore in tests)",
-            )
-        })?;
-        let endpoint = flow::Endpoint::new(
-            client_id,
-            secret,
-            self.config.web_url(),
-            self.config.api_url(),
-            self.settings.timeout,
-        )?;
-        let api = match self.client {
-            Some(client) => client,
-            None => Client::builder().app(self.config).build()?,
-        };
-        Ok(OAuth {
-            inner: Arc::new(Inner {
-                endpoint,
-                api,
-                store,
-                states: state::PendingStates::new(self.settings.state_ttl),
-                sessions: state::Sessions::new(self.settings.session_ttl),
-                settings: self.settings,
-                slots: source::Slots::default(),
-            }),
-        })
     }
 }
 
@@ -215,82 +129,7 @@ pub fn random_state() -> Result<String> {
 impl OAuth {
     /// Starts a builder for this app; its config must carry the OAuth client id and secret.
     pub fn builder(config: &AppConfig) -> OAuthBuilder {
-        OAuthBuilder {
-            config: config.clone(),
-            settings: OAuthSettings::default(),
-            store: None,
-            client: None,
-        }
-    }
-
-    /// The durable default from the environment: [`OAuthSettings::from_env`] and a store
-    /// keyed by `ATOMBOT_TOKEN_KEY` at `ATOMBOT_OAUTH_STORE`, else at `ATOMBOT_QUEUE` when it
-    /// is a `sqlite://`, `redis://` or `postgres://` URL, else at `sqlite://atombot.db`.
-    ///
-    /// The URL's scheme picks the store: `sqlite://` → [`SqliteUserTokenStore`],
-    /// `redis://`/`rediss://` → `RedisUserTokenStore` (feature `redis`),
-    /// `postgres://`/`postgresql://` → `PostgresUserTokenStore` (feature `postgres`). The
-    /// in-memory store is never picked here (it is neither durable nor encrypted): a
-    /// `memory` queue falls back to `sqlite://atombot.db`, and `ATOMBOT_OAUTH_STORE=memory`
-    /// is refused; pass a [`MemoryUserTokenStore`] to [`OAuthBuilder::store`] in tests.
-    ///
-    /// Fails with [`Error::Config`] naming the setting at fault (and the cargo feature when
-    /// the scheme's is off); without `ATOMBOT_TOKEN_KEY` it refuses to start.
-    pub async fn from_env(config: &AppConfig) -> Result<Self> {
-        let settings = OAuthSettings::from_env()?;
-        let key = TokenKey::from_env()?;
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let (setting, url) = match var(env::STORE) {
-            Some(url) => (env::STORE, url),
-            None => match var(QUEUE_ENV).filter(|q| store_scheme(q).is_some()) {
-                Some(url) => (QUEUE_ENV, url),
-                None => (env::STORE, "sqlite://atombot.db".to_owned()),
-            },
-        };
-        let store: Arc<dyn UserTokenStore> = match store_scheme(&url) {
-            Some(StoreScheme::Sqlite) => Arc::new(SqliteUserTokenStore::connect(&url, key).await?),
-            #[cfg(feature = "redis")]
-            Some(StoreScheme::Redis) => Arc::new(RedisUserTokenStore::connect(&url, key).await?),
-            #[cfg(feature = "postgres")]
-            Some(StoreScheme::Postgres) => {
-                Arc::new(PostgresUserTokenStore::connect(&url, key).await?)
-            }
-            #[cfg(not(feature = "redis"))]
-            Some(StoreScheme::Redis) => {
-                return Err(Error::config(
-                    setting,
-                    "a redis:// store needs atombot's `redis` cargo feature, which is off",
-                ));
-            }
-            #[cfg(not(feature = "postgres"))]
-            Some(StoreScheme::Postgres) => {
-                return Err(Error::config(
-                    setting,
-                    "a postgres:// store needs atombot's `postgres` cargo feature, which is off",
-                ));
-            }
-            None if url.trim() == "memory" => {
-                return Err(Error::config(
-                    setting,
-                    "`memory` is not a durable store; use sqlite://, redis:// or postgres:// \
-                     (or OAuth::builder(..).store(MemoryUserTokenStore::new()) in tests)",
-                ));
-            }
-            None => {
-                return Err(Error::config(
-                    setting,
-                    format!(
-                        "unsupported scheme {:?}: use sqlite://, redis:// or postgres://, \
-                         or implement UserTokenStore",
-                        url.split("://").next().unwrap_or("")
-                    ),
-                ));
-            }
-        };
-        Self::builder(config)
-            .settings(settings)
-            .shared_store(store)
-            .build()
+        OAuthBuilder::new(config)
     }
 
     /// The settings in use.
@@ -347,14 +186,17 @@ impl OAuth {
             .with_token_source(source)
             .get::<_, ()>(&self.inner.settings.user_info_path, None)
             .await?;
-        ["login", "username", "name"]
+        // The login (GitLab-shaped siblings: `username`), never the display name `name`,
+        // which users choose freely and which may spell someone else's login.
+        ["login", "username"]
             .iter()
             .find_map(|k| info.get(*k).and_then(Value::as_str))
+            .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .ok_or_else(|| {
                 OAuthError::TokenResponse(format!(
-                    "{} names no `login`",
+                    "{} names no `login` (a display name is not an identity)",
                     self.inner.settings.user_info_path
                 ))
                 .into()
@@ -402,19 +244,39 @@ impl OAuth {
     }
 
     /// The user signed in with this request's session cookie, if any.
-    pub fn session_user(&self, headers: &HeaderMap) -> Option<String> {
-        state::cookie(headers, SESSION_COOKIE).and_then(|id| self.inner.sessions.user(id))
+    ///
+    /// Fails with [`OAuthError::Store`] when the login store cannot be read.
+    pub async fn session_user(&self, headers: &HeaderMap) -> Result<Option<String>> {
+        match state::cookie(headers, SESSION_COOKIE) {
+            Some(id) if !id.is_empty() => self.inner.logins.user(id).await,
+            _ => Ok(None),
+        }
     }
 
     /// Deletes `user`'s stored tokens and ends their sessions; resolves to whether there
     /// were tokens.
     pub async fn sign_out(&self, user: &str) -> Result<bool> {
-        self.inner.sessions.end_user(user);
+        self.inner.logins.end_user(user).await?;
         self.inner.store.remove(user).await
     }
 
+    /// The `redirect_uri` the built-in routes send (`{public URL}oauth/callback`, or the
+    /// configured callback URL); `None` when neither is configured, and `/login` refuses.
+    pub fn redirect_uri(&self) -> Option<&str> {
+        self.inner.redirect.as_deref()
+    }
+
     /// The routes `GET /login`, `GET /oauth/callback` and `POST /logout`.
+    ///
+    /// Logs a warning when no public URL is configured: `/login` then refuses to start a
+    /// login rather than trust the request's `Host` header.
     pub fn router(&self) -> axum::Router {
+        if self.inner.redirect.is_none() {
+            tracing::warn!(
+                setting = crate::config::env::PUBLIC_URL,
+                "OAuth routes mounted without a public URL: /login will refuse until it is set"
+            );
+        }
         routes::router(self.clone())
     }
 }

@@ -72,45 +72,43 @@ fn cookie_attrs(path: &str, max_age: u64, secure: bool) -> String {
     format!("Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
 }
 
-/// The `redirect_uri`: configured, or `http://{Host}/oauth/callback`.
-fn redirect_uri(oauth: &OAuth, headers: &HeaderMap) -> Option<String> {
-    if let Some(url) = &oauth.inner.settings.redirect_url {
-        return Some(url.clone());
-    }
-    let host = headers.get(http::header::HOST)?.to_str().ok()?;
-    let valid = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
-    valid.then(|| format!("http://{host}{CALLBACK_PATH}"))
+fn secure(oauth: &OAuth) -> bool {
+    oauth.inner.secure
 }
 
-fn secure(oauth: &OAuth) -> bool {
-    oauth
-        .inner
-        .settings
-        .redirect_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("https://"))
+fn unavailable() -> Response {
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Sign-in unavailable",
+        "Please try again in a moment.",
+    )
 }
 
 /// `GET /login`: a fresh state in a cookie, then off to the authorize page.
-async fn login(State(oauth): State<OAuth>, headers: HeaderMap) -> Response {
-    let Some(redirect) = redirect_uri(&oauth, &headers) else {
+async fn login(State(oauth): State<OAuth>) -> Response {
+    let Some(redirect) = oauth.inner.redirect.as_deref() else {
+        tracing::error!(
+            setting = crate::config::env::PUBLIC_URL,
+            "login refused: the bot's public URL is not configured"
+        );
         return page(
-            StatusCode::BAD_REQUEST,
+            StatusCode::INTERNAL_SERVER_ERROR,
             "Sign-in unavailable",
-            "The request has no usable Host header and no callback URL is configured.",
+            "The bot's public URL is not configured (set <code>ATOMBOT_PUBLIC_URL</code>).",
         );
     };
-    let Some(state) = oauth.inner.states.issue() else {
-        return page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Sign-in unavailable",
-            "Please try again.",
-        );
+    let state = match oauth.inner.logins.issue().await {
+        Ok(Some(state)) => state,
+        Ok(None) => {
+            tracing::warn!("login refused: too many logins pending");
+            return unavailable();
+        }
+        Err(error) => {
+            tracing::error!(%error, "login refused: the login store failed");
+            return unavailable();
+        }
     };
-    let url = oauth.authorize_url(&state, &redirect);
+    let url = oauth.authorize_url(&state, redirect);
     let mut response = Redirect::to(&url).into_response();
     let ttl = oauth.inner.settings.state_ttl.as_secs();
     set_cookie(
@@ -131,13 +129,21 @@ async fn callback(
     headers: HeaderMap,
 ) -> Response {
     let browser_state = cookie(&headers, STATE_COOKIE);
-    if let Err(rejection) = oauth
+    match oauth
         .inner
-        .states
+        .logins
         .take(query.get("state").map(String::as_str), browser_state)
+        .await
     {
-        tracing::warn!(%rejection, "OAuth callback refused before the code exchange");
-        return rejection.into_response();
+        Ok(Ok(())) => {}
+        Ok(Err(rejection)) => {
+            tracing::warn!(%rejection, "OAuth callback refused before the code exchange");
+            return rejection.into_response();
+        }
+        Err(error) => {
+            tracing::error!(%error, "OAuth callback refused: the login store failed");
+            return unavailable();
+        }
     }
     let clear_state = format!(
         "{STATE_COOKIE}=; {}",
@@ -183,12 +189,12 @@ async fn callback(
             );
         }
     };
-    let Some(session) = oauth.inner.sessions.start(&token.user) else {
-        return page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Sign-in unavailable",
-            "Please try again.",
-        );
+    let session = match oauth.inner.logins.start(&token.user).await {
+        Ok(session) => session,
+        Err(error) => {
+            tracing::error!(%error, "could not start a session");
+            return unavailable();
+        }
     };
     let mut response = Redirect::to(&oauth.inner.settings.after_login).into_response();
     set_cookie(&mut response, clear_state);
@@ -208,8 +214,14 @@ async fn callback(
 
 /// `POST /logout`: ends the session (and by default forgets the user's tokens).
 async fn logout(State(oauth): State<OAuth>, headers: HeaderMap) -> Response {
-    if let Some(user) = cookie(&headers, SESSION_COOKIE).and_then(|id| oauth.inner.sessions.end(id))
-    {
+    let ended = match cookie(&headers, SESSION_COOKIE) {
+        Some(id) if !id.is_empty() => oauth.inner.logins.end(id).await,
+        _ => Ok(None),
+    };
+    if let Err(error) = &ended {
+        tracing::error!(%error, "could not end a session");
+    }
+    if let Ok(Some(user)) = ended {
         if oauth.inner.settings.forget_tokens_on_logout
             && let Err(error) = oauth.sign_out(&user).await
         {

@@ -12,8 +12,15 @@ pub mod env {
     pub const REFRESH_MARGIN_SECS: &str = "ATOMBOT_OAUTH_REFRESH_MARGIN_SECS";
     /// Lifetime of a browser session, in seconds (default 604800, a week).
     pub const SESSION_TTL_SECS: &str = "ATOMBOT_OAUTH_SESSION_TTL_SECS";
-    /// The callback URL registered with the app (default: from the request's `Host`).
+    /// The callback URL registered with the app, when it is not `{ATOMBOT_PUBLIC_URL}oauth/callback`
+    /// (the older way to name the bot's public address; see
+    /// [`AppConfig::public_url`](crate::AppConfig::public_url)).
     pub const REDIRECT_URL: &str = "ATOMBOT_OAUTH_REDIRECT_URL";
+    /// Browser sessions one user keeps; signing in again ends the oldest (default 10).
+    pub const MAX_SESSIONS_PER_USER: &str = "ATOMBOT_OAUTH_MAX_SESSIONS_PER_USER";
+    /// Logins pending at once in one process when they are kept in its memory (default
+    /// 10000); past that `/login` answers 503, never evicting a pending login.
+    pub const MAX_PENDING_LOGINS: &str = "ATOMBOT_OAUTH_MAX_PENDING_LOGINS";
     /// Where the callback sends a signed-in browser (default `/`).
     pub const AFTER_LOGIN: &str = "ATOMBOT_OAUTH_AFTER_LOGIN";
     /// Where `POST /logout` sends the browser (default `/`).
@@ -33,8 +40,9 @@ pub struct OAuthSettings {
     pub refresh_margin: Duration,
     /// How long a browser stays signed in to the bot's pages (default 7 days).
     pub session_ttl: Duration,
-    /// The callback URL sent as `redirect_uri`; `None` derives
-    /// `http://{Host}/oauth/callback` from the login request.
+    /// The callback URL sent as `redirect_uri`; `None` uses
+    /// `{public URL}oauth/callback` ([`AppConfig::public_url`](crate::AppConfig::public_url)).
+    /// Never derived from a request's `Host` header.
     pub redirect_url: Option<String>,
     /// The page the callback redirects to once signed in (default `/`).
     pub after_login: String,
@@ -46,6 +54,11 @@ pub struct OAuthSettings {
     pub timeout: Duration,
     /// The API path that names a token's user (default `/user/info`).
     pub user_info_path: String,
+    /// Browser sessions one user keeps; a new sign-in past this ends their oldest (default 10).
+    pub max_sessions_per_user: usize,
+    /// Logins pending at once when they are kept in this process's memory (default 10,000);
+    /// past that `/login` answers 503 until some expire. Shared stores have no such cap.
+    pub max_pending_logins: usize,
 }
 
 impl Default for OAuthSettings {
@@ -60,6 +73,8 @@ impl Default for OAuthSettings {
             forget_tokens_on_logout: true,
             timeout: Duration::from_secs(30),
             user_info_path: "/user/info".to_owned(),
+            max_sessions_per_user: 10,
+            max_pending_logins: 10_000,
         }
     }
 }
@@ -83,6 +98,15 @@ impl OAuthSettings {
                 .map(Duration::from_secs)
                 .map_err(|_| Error::config(name, "must be a whole number of seconds")),
         };
+        let count = |name: &'static str, default: usize| match get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| Error::config(name, "must be a whole number above 0")),
+        };
         let d = Self::default();
         let redirect_url = match get(env::REDIRECT_URL) {
             Some(url) => Some(
@@ -100,6 +124,8 @@ impl OAuthSettings {
             redirect_url,
             after_login: get(env::AFTER_LOGIN).unwrap_or(d.after_login),
             after_logout: get(env::AFTER_LOGOUT).unwrap_or(d.after_logout),
+            max_sessions_per_user: count(env::MAX_SESSIONS_PER_USER, d.max_sessions_per_user)?,
+            max_pending_logins: count(env::MAX_PENDING_LOGINS, d.max_pending_logins)?,
             ..d
         })
     }
@@ -114,6 +140,7 @@ mod tests {
         let s = OAuthSettings::from_lookup(|k| match k {
             env::STATE_TTL_SECS => Some("60".into()),
             env::REDIRECT_URL => Some("https://bot.example/oauth/callback".into()),
+            env::MAX_SESSIONS_PER_USER => Some("3".into()),
             _ => None,
         })
         .unwrap();
@@ -127,5 +154,11 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains(env::REFRESH_MARGIN_SECS));
+        assert_eq!(s.max_sessions_per_user, 3);
+        assert_eq!(s.max_pending_logins, 10_000);
+        let err =
+            OAuthSettings::from_lookup(|k| (k == env::MAX_PENDING_LOGINS).then(|| "0".to_owned()))
+                .unwrap_err();
+        assert!(err.to_string().contains(env::MAX_PENDING_LOGINS));
     }
 }

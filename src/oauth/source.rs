@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::flow::Refused;
+use super::store::same_secret;
 use super::{Inner, OAuthError, UserToken};
 use crate::auth::TokenSource;
 use crate::error::Result;
@@ -45,6 +47,10 @@ impl Slots {
     }
 }
 
+/// How long a replica whose refresh was refused waits before re-reading the store once
+/// more, for a winner that is still writing the rotated token.
+const WINNER_GRACE: Duration = Duration::from_millis(500);
+
 impl Inner {
     /// Whether `token` can be sent now: not refused and not within the refresh margin.
     fn usable(&self, token: &UserToken, slot: &Slot) -> bool {
@@ -58,46 +64,66 @@ impl Inner {
     }
 
     /// The user's access token, refreshed first if it is about to expire or was refused.
-    pub(crate) async fn access_token(&self, user: &str) -> Result<SecretString> {
+    pub(crate) async fn access_token(self: &Arc<Self>, user: &str) -> Result<SecretString> {
         let slot = self.slots.get(user);
         if let Some(token) = self.store.get(user).await?
             && self.usable(&token, &slot)
         {
             return Ok(token.access_token);
         }
-        let _one_at_a_time = slot.refresh.lock().await;
-        // Another task may have refreshed while this one waited.
-        let current = self
-            .store
-            .get(user)
-            .await?
-            .ok_or_else(|| OAuthError::sign_in_again(user, "no stored authorization"))?;
-        if self.usable(&current, &slot) {
-            return Ok(current.access_token);
-        }
-        Ok(self.refresh_locked(&slot, current).await?.access_token)
+        Ok(self.refresh_detached(user, slot, false).await?.access_token)
     }
 
     /// Refreshes now, whatever the token's expiry.
-    pub(crate) async fn force_refresh(&self, user: &str) -> Result<UserToken> {
+    pub(crate) async fn force_refresh(self: &Arc<Self>, user: &str) -> Result<UserToken> {
         let slot = self.slots.get(user);
-        let _one_at_a_time = slot.refresh.lock().await;
-        let current = self
-            .store
-            .get(user)
-            .await?
-            .ok_or_else(|| OAuthError::sign_in_again(user, "no stored authorization"))?;
-        self.refresh_locked(&slot, current).await
+        self.refresh_detached(user, slot, true).await
     }
 
-    /// Refreshes `current` (the caller holds the user's refresh lock) and stores the result.
+    /// Takes the user's refresh lock and refreshes (unless `force` is off and another task
+    /// already did) in a task of its own, so that a caller who gives up midway does not
+    /// lose a refresh token the platform has already rotated.
+    async fn refresh_detached(
+        self: &Arc<Self>,
+        user: &str,
+        slot: Arc<Slot>,
+        force: bool,
+    ) -> Result<UserToken> {
+        let inner = self.clone();
+        let user = user.to_owned();
+        let task = tokio::spawn(async move {
+            let _one_at_a_time = slot.refresh.lock().await;
+            // Another task may have refreshed while this one waited.
+            let current = inner
+                .store
+                .get(&user)
+                .await?
+                .ok_or_else(|| OAuthError::sign_in_again(&user, "no stored authorization"))?;
+            if !force && inner.usable(&current, &slot) {
+                return Ok(current);
+            }
+            inner.refresh_locked(&slot, current).await
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(error) => Err(OAuthError::store(
+                "refresh",
+                format!("the refresh task failed: {error}"),
+            )
+            .into()),
+        }
+    }
+
+    /// Refreshes `current` (the caller holds the user's refresh lock) and stores the result
+    /// if the record is still `current`; otherwise another replica refreshed first and its
+    /// stored tokens are returned.
     async fn refresh_locked(&self, slot: &Slot, current: UserToken) -> Result<UserToken> {
         let user = current.user.clone();
         let now = Utc::now();
         let refresh_token = match &current.refresh_token {
             Some(r) if current.refresh_expires_at.is_none_or(|at| at > now) => r.clone(),
-            Some(_) => return Err(self.forget(&user, "the refresh token has expired").await),
-            None => return Err(self.forget(&user, "no refresh token was issued").await),
+            Some(_) => return Err(self.forget(&current, "the refresh token has expired").await),
+            None => return Err(self.forget(&current, "no refresh token was issued").await),
         };
         match self.endpoint.refresh(&refresh_token).await {
             Ok(set) => {
@@ -105,7 +131,7 @@ impl Inner {
                 let (refresh_token, refresh_expires_at) = match set.refresh_token {
                     Some(new) => (Some(new), set.refresh_expires_at),
                     None => (
-                        current.refresh_token,
+                        current.refresh_token.clone(),
                         set.refresh_expires_at.or(current.refresh_expires_at),
                     ),
                 };
@@ -116,16 +142,27 @@ impl Inner {
                     refresh_token,
                     refresh_expires_at,
                 };
-                self.store.put(&token).await?;
                 slot.set_rejected(None);
-                tracing::info!(user = %user, expires_at = %token.expires_at, "refreshed a user token");
-                Ok(token)
+                if self.store.replace(&current, &token).await? {
+                    tracing::info!(user = %user, expires_at = %token.expires_at, "refreshed a user token");
+                    return Ok(token);
+                }
+                // Another replica stored first (or the user signed out): theirs stands.
+                tracing::info!(user = %user, "another replica refreshed first; using its token");
+                self.store.get(&user).await?.ok_or_else(|| {
+                    OAuthError::sign_in_again(&user, "signed out during a refresh").into()
+                })
             }
             Err(Refused::Rejected { status, message }) => {
+                // A replica that rotated the token first has stored (or is storing) a new one.
+                if let Some(winner) = self.rotated_elsewhere(&current).await? {
+                    tracing::info!(user = %user, "refresh lost a race with another replica; using its token");
+                    return Ok(winner);
+                }
                 tracing::warn!(user = %user, %status, %message, "refresh token refused");
                 Err(self
                     .forget(
-                        &user,
+                        &current,
                         format!("the platform refused the refresh token ({status})"),
                     )
                     .await)
@@ -134,10 +171,30 @@ impl Inner {
         }
     }
 
-    /// Removes the user's record and returns the "sign in again" error.
-    async fn forget(&self, user: &str, reason: impl Into<String>) -> crate::Error {
+    /// The record another replica stored in place of `current`, re-reading once more after
+    /// [`WINNER_GRACE`] in case it is still being written.
+    async fn rotated_elsewhere(&self, current: &UserToken) -> Result<Option<UserToken>> {
+        for attempt in 0..2 {
+            if attempt > 0 {
+                tokio::time::sleep(WINNER_GRACE).await;
+            }
+            match self.store.get(&current.user).await? {
+                Some(stored) if !same_secret(&stored.access_token, &current.access_token) => {
+                    return Ok(Some(stored));
+                }
+                Some(_) => {}
+                None => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Removes the user's record if it is still `current` and returns the "sign in again"
+    /// error.
+    async fn forget(&self, current: &UserToken, reason: impl Into<String>) -> crate::Error {
+        let user = current.user.as_str();
         let reason = reason.into();
-        if let Err(error) = self.store.remove(user).await {
+        if let Err(error) = self.store.remove_if(current).await {
             tracing::error!(user, %error, "could not remove a dead user token");
         }
         tracing::info!(user, %reason, "user must sign in again");

@@ -1,19 +1,18 @@
-//! CSRF `state` values bound to the browser by a cookie, and signed-in sessions.
-//!
-//! Both live in this process's memory: a restart signs users out of the bot's pages (their
-//! stored tokens stay) and abandons logins in progress.
+//! CSRF `state` values bound to the browser by a cookie, and signed-in sessions, kept in a
+//! [`LoginStore`] under digests of the values the browser holds.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
 use http::HeaderMap;
 use subtle::ConstantTimeEq;
 
-/// Most pending logins kept; past this the oldest are dropped.
-const MAX_PENDING: usize = 10_000;
+use super::LoginStore;
+use crate::error::{Error, Result};
+
 /// How long an expired state is remembered so that its callback says "expired".
 const REMEMBER_EXPIRED: Duration = Duration::from_secs(3600);
 
@@ -48,112 +47,97 @@ pub(crate) fn random_token() -> Option<String> {
     }
 }
 
-/// Pending logins: state → when it was issued.
-#[derive(Debug)]
-pub(crate) struct PendingStates {
-    ttl: Duration,
-    map: Mutex<HashMap<String, Instant>>,
+/// The key a store keeps for a browser-held value: its SHA-256, URL-safe base64.
+fn digest(value: &str) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
+    URL_SAFE_NO_PAD.encode(d.as_ref())
 }
 
-impl PendingStates {
-    pub(crate) fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            map: Mutex::new(HashMap::new()),
-        }
-    }
+fn random() -> Result<String> {
+    random_token().ok_or_else(|| Error::config("rng", "the system RNG failed"))
+}
 
-    /// Issues a fresh state (`None` if the RNG failed).
-    pub(crate) fn issue(&self) -> Option<String> {
-        let state = random_token()?;
-        let now = Instant::now();
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        let keep = self.ttl + REMEMBER_EXPIRED;
-        map.retain(|_, at| now.duration_since(*at) < keep);
-        if map.len() >= MAX_PENDING
-            && let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, at)| **at)
-                .map(|(k, _)| k.clone())
-        {
-            map.remove(&oldest);
-        }
-        map.insert(state.clone(), now);
-        Some(state)
+fn after(d: Duration) -> chrono::DateTime<Utc> {
+    chrono::Duration::from_std(d)
+        .ok()
+        .and_then(|d| Utc::now().checked_add_signed(d))
+        .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC)
+}
+
+/// Pending logins and sessions over a [`LoginStore`].
+#[derive(Debug, Clone)]
+pub(crate) struct Logins {
+    pub(crate) store: Arc<dyn LoginStore>,
+    pub(crate) state_ttl: Duration,
+    pub(crate) session_ttl: Duration,
+    pub(crate) max_sessions_per_user: usize,
+}
+
+impl Logins {
+    /// Issues a fresh state; `None` when the store is full.
+    pub(crate) async fn issue(&self) -> Result<Option<String>> {
+        let state = random()?;
+        let now = Utc::now();
+        let forget_at = after(self.state_ttl + REMEMBER_EXPIRED);
+        let kept = self
+            .store
+            .put_state(&digest(&state), now, forget_at)
+            .await?;
+        Ok(kept.then_some(state))
     }
 
     /// Checks `query` (from the callback) against `cookie` (from the browser) and consumes it.
-    pub(crate) fn take(
+    pub(crate) async fn take(
         &self,
         query: Option<&str>,
         cookie: Option<&str>,
-    ) -> Result<(), StateRejection> {
+    ) -> Result<Result<(), StateRejection>> {
         let (Some(query), Some(cookie)) = (query, cookie) else {
-            return Err(StateRejection::Missing);
+            return Ok(Err(StateRejection::Missing));
         };
         if query.is_empty() || cookie.is_empty() {
-            return Err(StateRejection::Missing);
+            return Ok(Err(StateRejection::Missing));
         }
         if !bool::from(query.as_bytes().ct_eq(cookie.as_bytes())) {
-            return Err(StateRejection::Foreign);
+            return Ok(Err(StateRejection::Foreign));
         }
-        let issued = self
-            .map
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(query)
-            .ok_or(StateRejection::Reused)?;
-        if issued.elapsed() > self.ttl {
-            return Err(StateRejection::Expired);
+        let Some(issued) = self.store.take_state(&digest(query)).await? else {
+            return Ok(Err(StateRejection::Reused));
+        };
+        let age = (Utc::now() - issued).to_std().unwrap_or(Duration::ZERO);
+        if age > self.state_ttl {
+            return Ok(Err(StateRejection::Expired));
         }
-        Ok(())
-    }
-}
-
-/// Signed-in browsers: random session id → (user login, when it ends).
-#[derive(Debug)]
-pub(crate) struct Sessions {
-    ttl: Duration,
-    map: Mutex<HashMap<String, (String, Instant)>>,
-}
-
-impl Sessions {
-    pub(crate) fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            map: Mutex::new(HashMap::new()),
-        }
+        Ok(Ok(()))
     }
 
-    /// Starts a session for `user`; returns its id (the cookie value), `None` if the RNG
-    /// failed.
-    pub(crate) fn start(&self, user: &str) -> Option<String> {
-        let id = random_token()?;
-        let now = Instant::now();
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        map.retain(|_, (_, ends)| *ends > now);
-        map.insert(id.clone(), (user.to_owned(), now + self.ttl));
-        Some(id)
+    /// Starts a session for `user`; returns its id (the cookie value).
+    pub(crate) async fn start(&self, user: &str) -> Result<String> {
+        let id = random()?;
+        self.store
+            .start_session(
+                &digest(&id),
+                user,
+                after(self.session_ttl),
+                self.max_sessions_per_user,
+            )
+            .await?;
+        Ok(id)
     }
 
     /// The user of a live session.
-    pub(crate) fn user(&self, id: &str) -> Option<String> {
-        let map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(id)
-            .filter(|(_, ends)| *ends > Instant::now())
-            .map(|(user, _)| user.clone())
+    pub(crate) async fn user(&self, id: &str) -> Result<Option<String>> {
+        self.store.session_user(&digest(id)).await
     }
 
     /// Ends a session; returns its user.
-    pub(crate) fn end(&self, id: &str) -> Option<String> {
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        map.remove(id).map(|(user, _)| user)
+    pub(crate) async fn end(&self, id: &str) -> Result<Option<String>> {
+        self.store.end_session(&digest(id)).await
     }
 
     /// Ends every session of `user`.
-    pub(crate) fn end_user(&self, user: &str) {
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        map.retain(|_, (u, _)| u != user);
+    pub(crate) async fn end_user(&self, user: &str) -> Result<()> {
+        self.store.end_sessions_of(user).await
     }
 }
 
@@ -175,34 +159,45 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn states_work_once_for_their_browser() {
-        let states = PendingStates::new(Duration::from_secs(60));
-        let s = states.issue().unwrap();
+    fn logins(state_ttl: Duration) -> Logins {
+        Logins {
+            store: Arc::new(super::super::MemoryLoginStore::new(100, state_ttl)),
+            state_ttl,
+            session_ttl: Duration::from_secs(60),
+            max_sessions_per_user: 2,
+        }
+    }
+
+    #[tokio::test]
+    async fn states_work_once_for_their_browser() {
+        let states = logins(Duration::from_secs(60));
+        let s = states.issue().await.unwrap().unwrap();
         assert!(s.len() >= 43);
-        assert_eq!(states.take(Some(&s), None), Err(StateRejection::Missing));
+        let take = |q: &str, c: Option<&str>| {
+            let (q, c) = (q.to_owned(), c.map(str::to_owned));
+            let states = states.clone();
+            async move { states.take(Some(&q), c.as_deref()).await.unwrap() }
+        };
+        assert_eq!(take(&s, None).await, Err(StateRejection::Missing));
+        assert_eq!(take(&s, Some("other")).await, Err(StateRejection::Foreign));
+        assert_eq!(take(&s, Some(&s)).await, Ok(()));
+        assert_eq!(take(&s, Some(&s)).await, Err(StateRejection::Reused));
+        let expired = logins(Duration::ZERO);
+        let e = expired.issue().await.unwrap().unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
         assert_eq!(
-            states.take(Some(&s), Some("other")),
-            Err(StateRejection::Foreign)
-        );
-        assert_eq!(states.take(Some(&s), Some(&s)), Ok(()));
-        assert_eq!(states.take(Some(&s), Some(&s)), Err(StateRejection::Reused));
-        let expired = PendingStates::new(Duration::ZERO);
-        let e = expired.issue().unwrap();
-        std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(
-            expired.take(Some(&e), Some(&e)),
+            expired.take(Some(&e), Some(&e)).await.unwrap(),
             Err(StateRejection::Expired)
         );
     }
 
-    #[test]
-    fn sessions_and_cookies() {
-        let sessions = Sessions::new(Duration::from_secs(60));
-        let id = sessions.start("alice").unwrap();
-        assert_eq!(sessions.user(&id).as_deref(), Some("alice"));
-        assert_eq!(sessions.end(&id).as_deref(), Some("alice"));
-        assert_eq!(sessions.user(&id), None);
+    #[tokio::test]
+    async fn sessions_and_cookies() {
+        let sessions = logins(Duration::from_secs(60));
+        let id = sessions.start("alice").await.unwrap();
+        assert_eq!(sessions.user(&id).await.unwrap().as_deref(), Some("alice"));
+        assert_eq!(sessions.end(&id).await.unwrap().as_deref(), Some("alice"));
+        assert_eq!(sessions.user(&id).await.unwrap(), None);
         let mut h = HeaderMap::new();
         h.insert(
             "cookie",

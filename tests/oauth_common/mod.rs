@@ -34,8 +34,10 @@ impl Setup {
 }
 
 async fn home(State(oauth): State<OAuth>, headers: HeaderMap) -> Response {
-    let Some(user) = oauth.session_user(&headers) else {
-        return Html("not signed in").into_response();
+    let user = match oauth.session_user(&headers).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Html("not signed in").into_response(),
+        Err(e) => return Html(format!("session error: {e}")).into_response(),
     };
     match oauth.user_repos(&user).await {
         Ok(repos) => {
@@ -56,20 +58,54 @@ pub async fn start() -> Setup {
 }
 
 /// Starts a simulator seeded with two repositories of [`USER`] and a bot serving the OAuth
-/// routes plus `/` (the signed-in user's repositories).
+/// routes plus `/` (the signed-in user's repositories), whose public URL is its loopback
+/// address.
 pub async fn start_with(settings: OAuthSettings, store: Arc<dyn UserTokenStore>) -> Setup {
     let sim = Simulator::start().await.unwrap();
     sim.add_user_repo(USER, "dotfiles");
     sim.add_user_repo(USER, "rust-playground");
     sim.add_user_repo("someone-else", "private-notes");
-    let config = sim.app_config();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (oauth, config) = serve(
+        &sim,
+        listener,
+        &[("ATOMBOT_PUBLIC_URL", base.clone())],
+        settings,
+        store,
+    )
+    .await;
+    Setup {
+        sim,
+        oauth,
+        base,
+        config,
+    }
+}
+
+/// Serves a bot (OAuth routes plus `/`) for `sim` on `listener`, its config read from the
+/// simulator's environment plus `extra`; returns its OAuth handle and config.
+pub async fn serve(
+    sim: &Simulator,
+    listener: tokio::net::TcpListener,
+    extra: &[(&str, String)],
+    settings: OAuthSettings,
+    store: Arc<dyn UserTokenStore>,
+) -> (OAuth, AppConfig) {
+    let mut vars: std::collections::HashMap<String, String> = sim
+        .env()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    for (k, v) in extra {
+        vars.insert((*k).to_owned(), v.clone());
+    }
+    let config = AppConfig::from_lookup(|k| vars.get(k).cloned()).unwrap();
     let oauth = OAuth::builder(&config)
         .settings(settings)
         .shared_store(store)
         .build()
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     // The job queue lives in memory here; the bot's default is a SQLite file.
     let queue = atombot::runtime::RuntimeSettings::from_lookup(|k| {
         (k == "ATOMBOT_QUEUE").then(|| "memory".to_owned())
@@ -89,12 +125,7 @@ pub async fn start_with(settings: OAuthSettings, store: Arc<dyn UserTokenStore>)
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Setup {
-        sim,
-        oauth,
-        base: format!("http://{addr}"),
-        config,
-    }
+    (oauth, config)
 }
 
 /// A browser-like client: keeps cookies, follows redirects.
@@ -139,4 +170,43 @@ pub async fn callback_url(setup: &Setup, browser: &reqwest::Client) -> String {
     let approved = browser.get(&authorize).send().await.unwrap();
     assert!(approved.status().is_redirection());
     location(&approved)
+}
+
+/// The `Set-Cookie` header of `resp` that sets cookie `name`.
+pub fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+/// The value a `Set-Cookie` header sets.
+pub fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default()
+}
+
+/// Query parameter `name` of `url`.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `url` with its scheme, host and port replaced by those of `base` (what a load balancer
+/// or a TLS-terminating proxy in front of the bot does).
+pub fn rebase(url: &str, base: &str) -> String {
+    let url = url::Url::parse(url).unwrap();
+    let mut out = url::Url::parse(base).unwrap();
+    out.set_path(url.path());
+    out.set_query(url.query());
+    out.into()
 }

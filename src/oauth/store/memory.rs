@@ -5,7 +5,7 @@ use std::sync::{Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
 
-use super::{UserToken, UserTokenStore};
+use super::{UserToken, UserTokenStore, same_secret};
 use crate::error::Result;
 
 /// Keeps tokens in memory (unencrypted, lost on exit). For tests and demos.
@@ -49,5 +49,33 @@ impl UserTokenStore for MemoryUserTokenStore {
     fn remove<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<bool>> {
         let removed = self.map(|m| m.remove(user).is_some());
         Box::pin(async move { Ok(removed) })
+    }
+
+    fn replace<'a>(
+        &'a self,
+        expected: &'a UserToken,
+        new: &'a UserToken,
+    ) -> BoxFuture<'a, Result<bool>> {
+        let done = self.map(|m| match m.get_mut(&expected.user) {
+            Some(stored) if same_secret(&stored.access_token, &expected.access_token) => {
+                *stored = UserToken {
+                    user: expected.user.clone(),
+                    ..new.clone()
+                };
+                true
+            }
+            _ => false,
+        });
+        Box::pin(async move { Ok(done) })
+    }
+
+    fn remove_if<'a>(&'a self, expected: &'a UserToken) -> BoxFuture<'a, Result<bool>> {
+        let done = self.map(|m| {
+            let same = m
+                .get(&expected.user)
+                .is_some_and(|s| same_secret(&s.access_token, &expected.access_token));
+            same && m.remove(&expected.user).is_some()
+        });
+        Box::pin(async move { Ok(done) })
     }
 }

@@ -3,24 +3,31 @@
 //! `redis`) and Postgres (feature `postgres`) stores. The durable stores encrypt every token
 //! with [`TokenKey`], bound to its user and column.
 //!
-//! Another backend implements the three methods of the trait; it must encrypt tokens the
-//! same way (see [`TokenKey`]).
+//! Another backend implements the methods of the trait; it must encrypt tokens the same way
+//! (see [`TokenKey`]). The Redis and Postgres stores also keep pending logins and sessions
+//! ([`UserTokenStore::login_store`]) so that every replica sees them.
 
 mod crypto;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_login;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+mod redis_login;
 mod sealed;
 mod sqlite;
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use secrecy::SecretString;
 
+use super::LoginStore;
 use crate::error::Result;
 
 #[doc(inline)]
@@ -35,7 +42,7 @@ pub use self::{
 pub use self::postgres::PostgresUserTokenStore;
 #[cfg(feature = "redis")]
 #[doc(inline)]
-pub use self::redis::{REDIS_USER_TOKEN_PREFIX, RedisUserTokenStore};
+pub use self::redis::{REDIS_LOGIN_PREFIX, REDIS_USER_TOKEN_PREFIX, RedisUserTokenStore};
 
 /// One signed-in user's tokens, with absolute expiry instants.
 ///
@@ -71,8 +78,9 @@ impl fmt::Debug for UserToken {
 
 /// Storage for [`UserToken`]s, keyed by user login.
 ///
-/// Implementations must be safe to share between tasks; the OAuth layer serialises
-/// refreshes per user itself, so a store needs no locking beyond its own consistency.
+/// Implementations must be safe to share between tasks and replicas. The OAuth layer
+/// serialises refreshes per user within a process; across replicas it relies on
+/// [`replace`](Self::replace) and [`remove_if`](Self::remove_if) being compare-and-set.
 pub trait UserTokenStore: fmt::Debug + Send + Sync + 'static {
     /// The stored tokens of `user`, if any.
     fn get<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<UserToken>>>;
@@ -82,4 +90,35 @@ pub trait UserTokenStore: fmt::Debug + Send + Sync + 'static {
 
     /// Deletes `user`'s tokens; resolves to whether there were any.
     fn remove<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<bool>>;
+
+    /// Atomically replaces `expected.user`'s record with `new` if the stored record still
+    /// holds `expected`'s access token; resolves to whether it did (`false`: another replica
+    /// wrote first, or the user signed out).
+    fn replace<'a>(
+        &'a self,
+        expected: &'a UserToken,
+        new: &'a UserToken,
+    ) -> BoxFuture<'a, Result<bool>>;
+
+    /// Atomically deletes `expected.user`'s record if it still holds `expected`'s access
+    /// token; resolves to whether it did.
+    fn remove_if<'a>(&'a self, expected: &'a UserToken) -> BoxFuture<'a, Result<bool>>;
+
+    /// Where pending logins and sessions live beside these tokens, if this store keeps
+    /// them (the Redis and Postgres stores do); `None` (the default) keeps them in the
+    /// process's memory.
+    fn login_store(&self) -> Option<Arc<dyn LoginStore>> {
+        None
+    }
+}
+
+/// Whether two secrets are the same (constant time).
+pub(crate) fn same_secret(a: &SecretString, b: &SecretString) -> bool {
+    use secrecy::ExposeSecret;
+    use subtle::ConstantTimeEq;
+    bool::from(
+        a.expose_secret()
+            .as_bytes()
+            .ct_eq(b.expose_secret().as_bytes()),
+    )
 }

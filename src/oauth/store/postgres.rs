@@ -1,7 +1,7 @@
 //! [`PostgresUserTokenStore`]: tokens in a Postgres table, encrypted with [`TokenKey`],
 //! shared by every replica of the bot.
 
-use super::sealed::{SealedToken, scrub};
+use super::sealed::{SealedToken, holds_access_token, scrub};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +30,9 @@ const SCHEMA_LOCK: i64 = 7_243_013;
 /// `atombot_user_tokens` (the columns of the SQLite table), each token sealed with
 /// AES-256-GCM bound to its user and column, exactly as in
 /// [`SqliteUserTokenStore`](super::SqliteUserTokenStore). No plaintext token is ever written.
+///
+/// Pending logins and sessions live in `atombot_oauth_states` and `atombot_oauth_sessions`
+/// (keyed by digests, never the browser's values), so every replica sees them.
 ///
 /// Its `Debug` output shows neither the URL nor the key.
 ///
@@ -93,6 +96,12 @@ impl PostgresUserTokenStore {
             .execute(&mut *tx)
             .await
             .map_err(create)?;
+        for statement in super::postgres_login::SCHEMA {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(create)?;
+        }
         tx.commit().await.map_err(create)?;
         Ok(Self {
             pool,
@@ -103,6 +112,22 @@ impl PostgresUserTokenStore {
     /// The pool this store writes through.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+}
+
+impl PostgresUserTokenStore {
+    /// The sealed access token stored for `expected.user` if it still holds `expected`'s.
+    async fn sealed_if_current(&self, expected: &UserToken) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT access_token FROM atombot_user_tokens WHERE \"user\" = $1")
+            .bind(&expected.user)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| OAuthError::store("read", e))?;
+        let Some(row) = row else { return Ok(None) };
+        let sealed: Vec<u8> = row
+            .try_get("access_token")
+            .map_err(|e| OAuthError::store("read", e))?;
+        Ok(holds_access_token(&self.key, &sealed, expected)?.then_some(sealed))
     }
 }
 
@@ -163,5 +188,58 @@ impl UserTokenStore for PostgresUserTokenStore {
                 .map_err(|e| OAuthError::store("delete", e))?;
             Ok(done.rows_affected() > 0)
         })
+    }
+
+    fn replace<'a>(
+        &'a self,
+        expected: &'a UserToken,
+        new: &'a UserToken,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            if new.user != expected.user {
+                return Err(OAuthError::store("write", "a record cannot change its user").into());
+            }
+            let Some(old) = self.sealed_if_current(expected).await? else {
+                return Ok(false);
+            };
+            let sealed = SealedToken::seal(&self.key, new)?;
+            let done = sqlx::query(
+                "UPDATE atombot_user_tokens SET access_token = $1, expires_at_ms = $2, \
+                 refresh_token = $3, refresh_expires_at_ms = $4, updated_at_ms = $5 \
+                 WHERE \"user\" = $6 AND access_token = $7",
+            )
+            .bind(sealed.access_token)
+            .bind(sealed.expires_at_ms)
+            .bind(sealed.refresh_token)
+            .bind(sealed.refresh_expires_at_ms)
+            .bind(Utc::now().timestamp_millis())
+            .bind(&expected.user)
+            .bind(old)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| OAuthError::store("write", e))?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn remove_if<'a>(&'a self, expected: &'a UserToken) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let Some(old) = self.sealed_if_current(expected).await? else {
+                return Ok(false);
+            };
+            let done = sqlx::query(
+                "DELETE FROM atombot_user_tokens WHERE \"user\" = $1 AND access_token = $2",
+            )
+            .bind(&expected.user)
+            .bind(old)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| OAuthError::store("delete", e))?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn login_store(&self) -> Option<Arc<dyn crate::oauth::LoginStore>> {
+        Some(Arc::new(self.clone()))
     }
 }

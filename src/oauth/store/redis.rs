@@ -1,7 +1,7 @@
 //! [`RedisUserTokenStore`]: tokens in Redis hashes, encrypted with [`TokenKey`], shared by
 //! every replica of the bot.
 
-use super::sealed::{SealedToken, scrub};
+use super::sealed::{SealedToken, holds_access_token, scrub};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +16,17 @@ use crate::oauth::OAuthError;
 
 /// The default key prefix; a user's record lives at `{prefix}{user}`.
 pub const REDIS_USER_TOKEN_PREFIX: &str = "atombot:user-token:";
+/// The default prefix of pending logins (`{prefix}state:…`) and sessions
+/// (`{prefix}session:…`, `{prefix}sessions-of:{user}`).
+pub const REDIS_LOGIN_PREFIX: &str = "atombot:oauth:";
+
+/// Replaces the record if its `access_token` is still `ARGV[1]`; `ARGV[2..]` are the new
+/// field/value pairs.
+const REPLACE: &str = "if redis.call('HGET', KEYS[1], 'access_token') ~= ARGV[1] then return 0 end \
+    redis.call('DEL', KEYS[1]) redis.call('HSET', KEYS[1], unpack(ARGV, 2)) return 1";
+/// Deletes the record if its `access_token` is still `ARGV[1]`.
+const REMOVE_IF: &str = "if redis.call('HGET', KEYS[1], 'access_token') ~= ARGV[1] then return 0 end \
+    return redis.call('DEL', KEYS[1])";
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -24,6 +35,10 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 /// sealed with AES-256-GCM bound to its user and field, exactly as in
 /// [`SqliteUserTokenStore`](super::SqliteUserTokenStore); no plaintext token is ever sent
 /// to the server.
+///
+/// Pending logins and sessions live beside them under [`REDIS_LOGIN_PREFIX`] (keyed by
+/// digests, never the browser's values), each key expiring on its own, so every replica
+/// sees them. Durability is the server's: see the README's "Reliability" section.
 ///
 /// Its `Debug` output shows neither the URL nor the key.
 ///
@@ -37,15 +52,17 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 /// ```
 #[derive(Clone)]
 pub struct RedisUserTokenStore {
-    conn: ConnectionManager,
+    pub(super) conn: ConnectionManager,
     key: Arc<TokenKey>,
     prefix: String,
+    pub(super) login_prefix: String,
 }
 
 impl std::fmt::Debug for RedisUserTokenStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisUserTokenStore")
             .field("prefix", &self.prefix)
+            .field("login_prefix", &self.login_prefix)
             .finish_non_exhaustive()
     }
 }
@@ -70,6 +87,7 @@ impl RedisUserTokenStore {
             conn,
             key: Arc::new(key),
             prefix: REDIS_USER_TOKEN_PREFIX.to_owned(),
+            login_prefix: REDIS_LOGIN_PREFIX.to_owned(),
         })
     }
 
@@ -85,6 +103,12 @@ impl RedisUserTokenStore {
     /// server). Records written under another prefix are not seen.
     pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
+        self
+    }
+
+    /// Uses `prefix` instead of [`REDIS_LOGIN_PREFIX`] for pending logins and sessions.
+    pub fn with_login_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.login_prefix = prefix.into();
         self
     }
 
@@ -104,6 +128,39 @@ fn int(fields: &HashMap<String, Vec<u8>>, name: &str) -> Result<Option<i64>, OAu
                 .ok_or_else(|| OAuthError::store("read", format!("bad `{name}` field")))
         })
         .transpose()
+}
+
+/// Appends the record's field/value pairs to `cmd`.
+fn fields(cmd: &mut redis::Cmd, sealed: SealedToken) {
+    cmd.arg("access_token")
+        .arg(sealed.access_token)
+        .arg("expires_at_ms")
+        .arg(sealed.expires_at_ms)
+        .arg("updated_at_ms")
+        .arg(Utc::now().timestamp_millis());
+    if let Some(refresh) = sealed.refresh_token {
+        cmd.arg("refresh_token").arg(refresh);
+    }
+    if let Some(at) = sealed.refresh_expires_at_ms {
+        cmd.arg("refresh_expires_at_ms").arg(at);
+    }
+}
+
+impl RedisUserTokenStore {
+    /// The sealed access token stored for `expected.user` if it still holds `expected`'s.
+    async fn sealed_if_current(&self, expected: &UserToken) -> Result<Option<Vec<u8>>> {
+        let mut conn = self.conn.clone();
+        let sealed: Option<Vec<u8>> = redis::cmd("HGET")
+            .arg(self.key_of(&expected.user))
+            .arg("access_token")
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| OAuthError::store("read", e))?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        Ok(holds_access_token(&self.key, &sealed, expected)?.then_some(sealed))
+    }
 }
 
 impl UserTokenStore for RedisUserTokenStore {
@@ -132,21 +189,9 @@ impl UserTokenStore for RedisUserTokenStore {
     fn put<'a>(&'a self, token: &'a UserToken) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let key = self.key_of(&token.user);
-            let sealed = SealedToken::seal(&self.key, token)?;
             let mut hset = redis::cmd("HSET");
-            hset.arg(&key)
-                .arg("access_token")
-                .arg(sealed.access_token)
-                .arg("expires_at_ms")
-                .arg(sealed.expires_at_ms)
-                .arg("updated_at_ms")
-                .arg(Utc::now().timestamp_millis());
-            if let Some(refresh) = sealed.refresh_token {
-                hset.arg("refresh_token").arg(refresh);
-            }
-            if let Some(at) = sealed.refresh_expires_at_ms {
-                hset.arg("refresh_expires_at_ms").arg(at);
-            }
+            hset.arg(&key);
+            fields(&mut hset, SealedToken::seal(&self.key, token)?);
             // Replace the whole record at once: no replica sees half of it.
             let mut pipe = redis::pipe();
             pipe.atomic()
@@ -172,6 +217,53 @@ impl UserTokenStore for RedisUserTokenStore {
                 .map_err(|e| OAuthError::store("delete", e))?;
             Ok(removed > 0)
         })
+    }
+
+    fn replace<'a>(
+        &'a self,
+        expected: &'a UserToken,
+        new: &'a UserToken,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            if new.user != expected.user {
+                return Err(OAuthError::store("write", "a record cannot change its user").into());
+            }
+            let Some(old) = self.sealed_if_current(expected).await? else {
+                return Ok(false);
+            };
+            let mut cmd = redis::cmd("EVAL");
+            cmd.arg(REPLACE).arg(1).arg(self.key_of(&new.user)).arg(old);
+            fields(&mut cmd, SealedToken::seal(&self.key, new)?);
+            let mut conn = self.conn.clone();
+            let done: i64 = cmd
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| OAuthError::store("write", e))?;
+            Ok(done == 1)
+        })
+    }
+
+    fn remove_if<'a>(&'a self, expected: &'a UserToken) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let Some(old) = self.sealed_if_current(expected).await? else {
+                return Ok(false);
+            };
+            let mut cmd = redis::cmd("EVAL");
+            cmd.arg(REMOVE_IF)
+                .arg(1)
+                .arg(self.key_of(&expected.user))
+                .arg(old);
+            let mut conn = self.conn.clone();
+            let done: i64 = cmd
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| OAuthError::store("delete", e))?;
+            Ok(done == 1)
+        })
+    }
+
+    fn login_store(&self) -> Option<Arc<dyn crate::oauth::LoginStore>> {
+        Some(Arc::new(self.clone()))
     }
 }
 

@@ -56,6 +56,16 @@ impl SealedToken {
     }
 }
 
+/// Whether `sealed` (a stored `access_token` of `user`) holds `expected`'s access token.
+pub(crate) fn holds_access_token(
+    key: &TokenKey,
+    sealed: &[u8],
+    expected: &UserToken,
+) -> Result<bool, OAuthError> {
+    let stored = key.open(&aad(&expected.user, "access_token"), sealed)?;
+    Ok(super::same_secret(&stored, &expected.access_token))
+}
+
 /// Removes a server URL's password (raw and percent-decoded) from an error message.
 #[cfg(any(feature = "redis", feature = "postgres"))]
 pub(crate) fn scrub(message: String, url: &str) -> String {

@@ -1,6 +1,6 @@
 //! [`SqliteUserTokenStore`]: tokens in a SQLite file, encrypted with [`TokenKey`].
 
-use super::sealed::SealedToken;
+use super::sealed::{SealedToken, holds_access_token};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -86,6 +86,22 @@ impl SqliteUserTokenStore {
     }
 }
 
+impl SqliteUserTokenStore {
+    /// The sealed access token stored for `expected.user` if it still holds `expected`'s.
+    async fn sealed_if_current(&self, expected: &UserToken) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT access_token FROM atombot_user_tokens WHERE user = ?")
+            .bind(&expected.user)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| OAuthError::store("read", e))?;
+        let Some(row) = row else { return Ok(None) };
+        let sealed: Vec<u8> = row
+            .try_get("access_token")
+            .map_err(|e| OAuthError::store("read", e))?;
+        Ok(holds_access_token(&self.key, &sealed, expected)?.then_some(sealed))
+    }
+}
+
 impl UserTokenStore for SqliteUserTokenStore {
     fn get<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<UserToken>>> {
         Box::pin(async move {
@@ -142,6 +158,54 @@ impl UserTokenStore for SqliteUserTokenStore {
                 .await
                 .map_err(|e| OAuthError::store("delete", e))?;
             Ok(done.rows_affected() > 0)
+        })
+    }
+
+    fn replace<'a>(
+        &'a self,
+        expected: &'a UserToken,
+        new: &'a UserToken,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            if new.user != expected.user {
+                return Err(OAuthError::store("write", "a record cannot change its user").into());
+            }
+            let Some(old) = self.sealed_if_current(expected).await? else {
+                return Ok(false);
+            };
+            let sealed = SealedToken::seal(&self.key, new)?;
+            let done = sqlx::query(
+                "UPDATE atombot_user_tokens SET access_token = ?, expires_at_ms = ?, \
+                 refresh_token = ?, refresh_expires_at_ms = ?, updated_at_ms = ? \
+                 WHERE user = ? AND access_token = ?",
+            )
+            .bind(sealed.access_token)
+            .bind(sealed.expires_at_ms)
+            .bind(sealed.refresh_token)
+            .bind(sealed.refresh_expires_at_ms)
+            .bind(Utc::now().timestamp_millis())
+            .bind(&expected.user)
+            .bind(old)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| OAuthError::store("write", e))?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn remove_if<'a>(&'a self, expected: &'a UserToken) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let Some(old) = self.sealed_if_current(expected).await? else {
+                return Ok(false);
+            };
+            let done =
+                sqlx::query("DELETE FROM atombot_user_tokens WHERE user = ? AND access_token = ?")
+                    .bind(&expected.user)
+                    .bind(old)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| OAuthError::store("delete", e))?;
+            Ok(done.rows_affected() == 1)
         })
     }
 }
