@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::jobs::Jobs;
 use crate::models::webhook::EventPayload;
 use crate::models::{Comment, InstallationId, User};
+use crate::state::StateMap;
 use crate::webhook::{Delivery, PayloadError};
 
 /// The repository a delivery is about.
@@ -64,6 +65,7 @@ struct Inner {
     client: Client,
     jobs: Jobs,
     unit: Option<Unit>,
+    state: StateMap,
 }
 
 /// Which durable unit a context runs: one handler of one delivery, on one attempt.
@@ -91,25 +93,55 @@ impl Context {
                 client,
                 jobs,
                 unit: None,
+                state: StateMap::default(),
             }),
         }
     }
 
-    /// The same context, running as `unit`.
-    pub(crate) fn with_unit(self, unit: Unit) -> Self {
+    /// The same context, running as `unit` with the bot's `state`.
+    pub(crate) fn with_unit(self, unit: Unit, state: StateMap) -> Self {
         let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
             delivery: shared.delivery.clone(),
             installation: shared.installation,
             client: shared.client.clone(),
             jobs: shared.jobs.clone(),
             unit: None,
+            state: StateMap::default(),
         });
         Self {
             inner: Arc::new(Inner {
                 unit: Some(unit),
+                state,
                 ..inner
             }),
         }
+    }
+
+    /// The bot's shared value of type `S` (given with [`Bot::with_state`]).
+    ///
+    /// Fails with [`Error::Definition`] naming `S` when the bot was given none; the handler
+    /// then fails without retries.
+    ///
+    /// ```no_run
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use atombot::{Bot, Context};
+    ///
+    /// #[derive(Default)]
+    /// struct Seen(AtomicU64);
+    ///
+    /// async fn count(ctx: Context) -> atombot::Result<()> {
+    ///     ctx.state::<Seen>()?.0.fetch_add(1, Ordering::Relaxed);
+    ///     Ok(())
+    /// }
+    ///
+    /// # async fn run() -> atombot::Result<()> {
+    /// Bot::from_env()?.with_state(Seen::default()).on("push", count).serve().await
+    /// # }
+    /// ```
+    ///
+    /// [`Bot::with_state`]: crate::Bot::with_state
+    pub fn state<S: Send + Sync + 'static>(&self) -> Result<Arc<S>> {
+        self.inner.state.get::<S>()
     }
 
     /// Queues background jobs for this delivery's installation (see [`crate::jobs`]).

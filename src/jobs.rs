@@ -59,6 +59,8 @@ use serde::de::DeserializeOwned;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::models::InstallationId;
+use crate::observe::{Observed, Observer};
+use crate::state::StateMap;
 use crate::webhook::BoxError;
 
 /// A queued unit as the queue stores it (kind, payload, key, metadata).
@@ -95,13 +97,42 @@ pub trait Job: Serialize + DeserializeOwned + Send + 'static {
 pub struct Jobs {
     queue: Queue,
     installation: Option<InstallationId>,
+    /// The delivery whose handler (or job) queues, recorded in each job's metadata.
+    delivery: Option<String>,
+    observer: Option<Observer>,
 }
+
+/// Job meta field holding the id of the delivery whose work queued the job.
+pub(crate) const DELIVERY: &str = "delivery";
 
 impl Jobs {
     pub(crate) fn new(queue: Queue, installation: Option<InstallationId>) -> Self {
         Self {
             queue,
             installation,
+            delivery: None,
+            observer: None,
+        }
+    }
+
+    /// The same, queueing on behalf of `delivery` and reporting to `observer`.
+    pub(crate) fn on_behalf_of(
+        mut self,
+        delivery: Option<String>,
+        observer: Option<Observer>,
+    ) -> Self {
+        self.delivery = delivery;
+        self.observer = observer;
+        self
+    }
+
+    fn queued<T: Job>(&self, id: &JobId) {
+        if let Some(observer) = &self.observer {
+            observer.report(Observed::JobQueued {
+                id: id.0.clone(),
+                kind: T::NAME.to_owned(),
+                delivery: self.delivery.clone(),
+            });
         }
     }
 
@@ -111,6 +142,9 @@ impl Jobs {
         if let Some(id) = self.installation {
             envelope = envelope.with_meta(INSTALLATION, id.0);
         }
+        if let Some(delivery) = &self.delivery {
+            envelope = envelope.with_meta(DELIVERY, delivery.as_str());
+        }
         Ok(envelope)
     }
 
@@ -118,21 +152,29 @@ impl Jobs {
     ///
     /// Fails with [`Error::Queue`] when the queue cannot store it.
     pub async fn push<T: Job>(&self, job: T) -> Result<JobId> {
-        Ok(self.queue.push(self.job(&job)?).await?)
+        let id = self.queue.push(self.job(&job)?).await?;
+        self.queued::<T>(&id);
+        Ok(id)
     }
 
     /// Queues `job` to run after `delay`.
     pub async fn push_after<T: Job>(&self, delay: Duration, job: T) -> Result<JobId> {
-        Ok(self.queue.push_after(delay, self.job(&job)?).await?)
+        let id = self.queue.push_after(delay, self.job(&job)?).await?;
+        self.queued::<T>(&id);
+        Ok(id)
     }
 
     /// Queues `job` once per `key`: pushing the same key again while the first is stored
     /// (and has not finally failed) does nothing and returns [`Pushed::Duplicate`].
     pub async fn push_unique<T: Job>(&self, key: impl Into<String>, job: T) -> Result<Pushed> {
-        Ok(self
+        let pushed = self
             .queue
             .push_unique(self.job(&job)?.with_key(key))
-            .await?)
+            .await?;
+        if let Pushed::Enqueued(id) = &pushed {
+            self.queued::<T>(id);
+        }
+        Ok(pushed)
     }
 }
 
@@ -145,6 +187,7 @@ pub struct JobContext {
     pub(crate) id: JobId,
     pub(crate) attempt: u32,
     pub(crate) key: Option<String>,
+    pub(crate) state: StateMap,
 }
 
 impl JobContext {
@@ -167,6 +210,15 @@ impl JobContext {
     /// Which run this is, from 1.
     pub fn attempt(&self) -> u32 {
         self.attempt
+    }
+
+    /// The bot's shared value of type `S` (given with [`Bot::with_state`]).
+    ///
+    /// Fails with [`Error::Definition`] naming `S` when the bot was given none.
+    ///
+    /// [`Bot::with_state`]: crate::Bot::with_state
+    pub fn state<S: Send + Sync + 'static>(&self) -> Result<Arc<S>> {
+        self.state.get::<S>()
     }
 
     /// A key stable across retries of this job, for your own side effects.

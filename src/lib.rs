@@ -41,7 +41,9 @@ pub mod fuzzing;
 pub mod jobs;
 pub mod models;
 pub mod oauth;
+mod observe;
 pub mod runtime;
+mod state;
 mod steer;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -59,5 +61,7 @@ pub use context::{Context, RepoRef};
 pub use error::{Error, Result};
 #[doc(inline)]
 pub use runtime::Bot;
+#[doc(inline)]
+pub use state::State;
 #[doc(inline)]
 pub use steer::{Abort, ResultExt, Retry};

@@ -202,6 +202,7 @@ fn from_error(error: &Error, message: &str) -> JobError {
         Error::Payload(_)
         | Error::InvalidRequest(_)
         | Error::Config { .. }
+        | Error::Definition(_)
         | Error::Jwt(_)
         | Error::Unsupported { .. } => abort(),
         e if e.is_sign_in_again() => abort(),

@@ -22,7 +22,7 @@ use std::time::Duration;
 ///     .orphan_timeout(Duration::from_secs(20));
 /// assert_eq!(config.name(), "atombot");
 /// ```
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct QueueConfig {
     pub(crate) url: String,
     pub(crate) queue: String,
@@ -96,6 +96,12 @@ impl QueueConfig {
             shutdown_timeout: Duration::from_secs(30),
             max_batch: 512,
         }
+    }
+
+    /// The same settings for the backend at `url` (see [`new`](Self::new) for the forms).
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+        self.url = url.into();
+        self
     }
 
     /// Settings from the `ATOMBOT_QUEUE` environment variable, else `sqlite://atombot.db`.

@@ -16,8 +16,10 @@ use super::resolve::InstallationResolver;
 use crate::app::App;
 use crate::client::Client;
 use crate::context::{Context, Unit};
-use crate::jobs::{INSTALLATION, JobHandlers, Jobs, Queue, QueuedJob};
+use crate::jobs::{DELIVERY, INSTALLATION, JobHandlers, Jobs, Queue, QueuedJob};
 use crate::models::InstallationId;
+use crate::observe::{Observed, Observer, is_last};
+use crate::state::StateMap;
 use crate::steer::steer;
 use crate::webhook::{Delivery, Router};
 
@@ -30,6 +32,10 @@ pub(crate) struct Dispatch {
     pub(crate) metrics: Metrics,
     pub(crate) queue: Queue,
     pub(crate) jobs: JobHandlers,
+    /// Shared values handlers and jobs reach with `state::<S>()`.
+    pub(crate) state: StateMap,
+    /// Where outcomes are reported (the test kit), if anywhere.
+    pub(crate) observer: Option<Observer>,
 }
 
 impl Dispatch {
@@ -76,6 +82,10 @@ impl Dispatch {
         match failed.first() {
             None => {
                 tracing::debug!(units = handlers.len(), "delivery fanned out");
+                self.report(|| Observed::FannedOut {
+                    delivery: delivery.id().to_owned(),
+                    handlers: handlers.iter().map(|h| h.name().to_owned()).collect(),
+                });
                 Ok(())
             }
             Some(error) => Err(JobError::Retry(format!(
@@ -86,8 +96,45 @@ impl Dispatch {
         }
     }
 
-    /// Runs handler `name` for the delivery stored in `job`.
+    /// Reports what `what` builds, when someone observes.
+    pub(crate) fn report(&self, what: impl FnOnce() -> Observed) {
+        if let Some(observer) = &self.observer {
+            observer.report(what());
+        }
+    }
+
+    /// Queues user jobs for `installation` on behalf of `delivery`.
+    pub(crate) fn jobs_for(
+        &self,
+        installation: Option<InstallationId>,
+        delivery: Option<String>,
+    ) -> Jobs {
+        Jobs::new(self.queue.clone(), installation).on_behalf_of(delivery, self.observer.clone())
+    }
+
+    /// Runs handler `name` for the delivery stored in `job` (attempt `attempt` of
+    /// `max_attempts`) and reports the outcome.
     pub(crate) async fn run_unit(
+        &self,
+        name: &str,
+        job: &QueuedJob,
+        attempt: u32,
+        max_attempts: u32,
+    ) -> Result<(), JobError> {
+        let result = self.run_unit_once(name, job, attempt).await;
+        if let Some(delivery) = job.meta.get(DELIVERY).and_then(|v| v.as_str()) {
+            self.report(|| Observed::Unit {
+                delivery: delivery.to_owned(),
+                handler: name.to_owned(),
+                attempt,
+                outcome: result.as_ref().map(|_| ()).map_err(ToString::to_string),
+                last: is_last(&result, attempt, max_attempts),
+            });
+        }
+        result
+    }
+
+    async fn run_unit_once(
         &self,
         name: &str,
         job: &QueuedJob,
@@ -103,13 +150,14 @@ impl Dispatch {
             handler: name.to_owned(),
             attempt,
         };
+        let jobs = self.jobs_for(installation, Some(delivery.id().to_owned()));
         let ctx = Context::new(
             Arc::new(delivery),
             installation,
             self.client_for(installation),
-            Jobs::new(self.queue.clone(), installation),
+            jobs,
         )
-        .with_unit(unit);
+        .with_unit(unit, self.state.clone());
         let start = Instant::now();
         // Catch a panic where it happens, in this task: nothing is left running detached.
         let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(ctx))) {

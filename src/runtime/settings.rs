@@ -74,7 +74,7 @@ pub enum LogFormat {
 }
 
 /// How the bot serves and runs deliveries.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct RuntimeSettings {
     /// Listen address.

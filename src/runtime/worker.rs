@@ -9,7 +9,8 @@ use tracing::Instrument;
 
 use super::dispatch::{Dispatch, installation_of, restore};
 use super::queue::{DELIVERY_KIND, HANDLER_KIND_PREFIX};
-use crate::jobs::{JobContext, Jobs, QueuedJob};
+use crate::jobs::{DELIVERY, JobContext, QueuedJob};
+use crate::observe::{Observed, is_last};
 use crate::steer::steer;
 
 /// Runs one job for the worker.
@@ -44,7 +45,7 @@ pub(crate) async fn run_job(
             attempt = ctx.attempt(),
         );
         return dispatch
-            .run_unit(name, &job, ctx.attempt())
+            .run_unit(name, &job, ctx.attempt(), ctx.max_attempts())
             .instrument(span)
             .await;
     }
@@ -53,20 +54,37 @@ pub(crate) async fn run_job(
         return Err(JobError::Unknown);
     };
     let installation = installation_of(&job);
+    let delivery = job
+        .meta
+        .get(DELIVERY)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
     let job_ctx = JobContext {
         client: dispatch.client_for(installation),
         installation,
-        jobs: Jobs::new(dispatch.queue.clone(), installation),
+        jobs: dispatch.jobs_for(installation, delivery.clone()),
         id: ctx.id().clone(),
         attempt: ctx.attempt(),
         key: job.key.clone(),
+        state: dispatch.state.clone(),
     };
     let span =
         tracing::info_span!("job", kind = %job.kind, id = %ctx.id(), attempt = ctx.attempt());
-    let run = handler(job_ctx, job.payload).map_err(JobError::Abort)?;
-    run.instrument(span.clone()).await.map_err(|error| {
-        let next = steer(&*error);
-        span.in_scope(|| tracing::warn!(%error, next = %next, "job failed"));
-        next
-    })
+    let result = match handler(job_ctx, job.payload) {
+        Err(error) => Err(JobError::Abort(error)),
+        Ok(run) => run.instrument(span.clone()).await.map_err(|error| {
+            let next = steer(&*error);
+            span.in_scope(|| tracing::warn!(%error, next = %next, "job failed"));
+            next
+        }),
+    };
+    dispatch.report(|| Observed::Job {
+        id: ctx.id().0.clone(),
+        kind: job.kind.clone(),
+        delivery,
+        attempt: ctx.attempt(),
+        outcome: result.as_ref().map(|_| ()).map_err(ToString::to_string),
+        last: is_last(&result, ctx.attempt(), ctx.max_attempts()),
+    });
+    result
 }

@@ -1,4 +1,10 @@
-//! Test kit for bot authors: a local AtomGit simulator on `127.0.0.1`, and webhook deliveries.
+//! Test kit for bot authors: [`TestBot`] to run a bot's handlers in a test, a local AtomGit
+//! simulator on `127.0.0.1`, and webhook deliveries.
+//!
+//! Test a bot with [`TestBot`]: the same [`Bot`](crate::Bot) definition, run in-process
+//! against a [`Simulator`]; [`TestBot::receive`] returns once the delivery's handlers have
+//! finished, with their outcomes and the API calls they made. Build deliveries with
+//! [`events`].
 //!
 //! Start a [`Simulator`], point an atombot client at [`Simulator::url`] with
 //! [`Simulator::dev_private_key_pem`], and assert on what the simulator saw. Send your bot
@@ -9,6 +15,7 @@ mod deliver;
 pub mod events;
 mod receiver;
 mod sim;
+mod testbot;
 
 #[doc(inline)]
 pub use deliver::{
@@ -21,6 +28,10 @@ pub use receiver::WebhookReceiver;
 pub use sim::{
     AccountKind, DEFAULT_WEBHOOK_SECRET, Fault, RecordedRequest, Route, SentDelivery,
     SimInstallation, Simulator, SimulatorBuilder, TokenKind,
+};
+#[doc(inline)]
+pub use testbot::{
+    Acceptance, HandlerRun, JobRun, Outcome, Receive, Received, TestBot, TestBotError,
 };
 
 #[cfg(test)]

@@ -21,6 +21,116 @@ pub const INSTALLATION: &str = "installation";
 /// `installation_repositories`: repositories added to or removed from an installation.
 pub const INSTALLATION_REPOSITORIES: &str = "installation_repositories";
 
+/// Every canonical event a handler can be registered for, with the actions it comes with
+/// (empty: the event has no action). [`Router`](super::Router) checks registrations against
+/// it at start-up; register names outside it with `on_raw`.
+pub const CANONICAL: &[(&str, &[&str])] = &[
+    (PUSH, &[]),
+    (
+        ISSUES,
+        &[
+            "opened",
+            "edited",
+            "closed",
+            "reopened",
+            "deleted",
+            "labeled",
+            "unlabeled",
+            "assigned",
+            "unassigned",
+            "milestoned",
+            "demilestoned",
+            "pinned",
+            "unpinned",
+            "locked",
+            "unlocked",
+            "transferred",
+        ],
+    ),
+    (ISSUE_COMMENT, &["created", "edited", "deleted"]),
+    (
+        PULL_REQUEST,
+        &[
+            "opened",
+            "edited",
+            "closed",
+            "reopened",
+            "synchronize",
+            "labeled",
+            "unlabeled",
+            "assigned",
+            "unassigned",
+            "review_requested",
+            "review_request_removed",
+            "ready_for_review",
+            "converted_to_draft",
+            "locked",
+            "unlocked",
+            "approved",
+            "unapproved",
+            "approval",
+            "unapproval",
+        ],
+    ),
+    (
+        PULL_REQUEST_REVIEW_COMMENT,
+        &["created", "edited", "deleted"],
+    ),
+    (COMMIT_COMMENT, &["created"]),
+    (
+        INSTALLATION,
+        &[
+            "created",
+            "deleted",
+            "suspend",
+            "unsuspend",
+            "new_permissions_accepted",
+        ],
+    ),
+    (INSTALLATION_REPOSITORIES, &["added", "removed"]),
+];
+
+/// Checks that `event` (and `action`, if given) is in [`CANONICAL`].
+///
+/// Fails with a message naming the closest known `event` or `event.action`.
+///
+/// ```
+/// use atombot::webhook::events::check_known;
+///
+/// assert!(check_known("issues", Some("opened")).is_ok());
+/// let error = check_known("issue", Some("opened")).unwrap_err();
+/// assert!(error.contains("`issues.opened`"), "{error}");
+/// ```
+pub fn check_known(event: &str, action: Option<&str>) -> Result<(), String> {
+    let given = match action {
+        Some(action) => format!("{event}.{action}"),
+        None => event.to_owned(),
+    };
+    let known = CANONICAL.iter().find(|(name, _)| *name == event);
+    match (known, action) {
+        (Some(_), None) => return Ok(()),
+        (Some((_, actions)), Some(action)) if actions.contains(&action) => return Ok(()),
+        _ => {}
+    }
+    let candidates = CANONICAL.iter().flat_map(|(name, actions)| {
+        std::iter::once((*name).to_owned())
+            .chain(actions.iter().map(move |a| format!("{name}.{a}")))
+    });
+    let closest = candidates
+        .map(|c| (strsim::damerau_levenshtein(&given, &c), c))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+        .unwrap_or_else(|| PUSH.to_owned());
+    let why = match known {
+        Some((_, [])) => format!("`{event}` has no actions"),
+        Some(_) => format!("`{event}` has no action `{}`", action.unwrap_or_default()),
+        None => format!("`{event}` is not a known event"),
+    };
+    Err(format!(
+        "`{given}`: {why}; did you mean `{closest}`? (known events are listed in atombot::webhook::events; use on_raw for others)"
+    ))
+}
+
 /// The shape of a delivery's body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {

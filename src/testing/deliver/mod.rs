@@ -122,7 +122,13 @@ impl WebhookSender {
             .delivery_id
             .clone()
             .unwrap_or_else(random_delivery_id);
-        let headers = self.headers(event, &delivery_id, &body, options)?;
+        let headers = headers(
+            Some(self.secret.expose_secret()),
+            event,
+            &delivery_id,
+            &body,
+            options,
+        )?;
 
         tracing::debug!(%url, event, delivery_id, "sending webhook delivery");
         let started = Instant::now();
@@ -147,7 +153,7 @@ impl WebhookSender {
         })
     }
 
-    /// The dialect's headers, the credential, then the extra headers (which replace).
+    #[cfg(test)]
     fn headers(
         &self,
         event: &str,
@@ -155,24 +161,43 @@ impl WebhookSender {
         body: &[u8],
         options: &DeliveryOptions,
     ) -> Result<HeaderMap, DeliveryError> {
-        let dialect = options.dialect;
-        let value = |header: &str, text: &str| {
-            HeaderValue::from_str(text).map_err(|_| DeliveryError::InvalidHeader(header.to_owned()))
-        };
-        let user_agent = options
-            .user_agent
-            .as_deref()
-            .unwrap_or(dialect.user_agent());
+        headers(
+            Some(self.secret.expose_secret()),
+            event,
+            delivery_id,
+            body,
+            options,
+        )
+    }
+}
 
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(USER_AGENT, value("User-Agent", user_agent)?);
-        let event_header = dialect.event_header();
-        headers.insert(event_header, value(event_header, event)?);
-        let delivery_header = dialect.delivery_header();
-        headers.insert(delivery_header, value(delivery_header, delivery_id)?);
+/// The dialect's headers, the credential made with `secret` (none without one), then the
+/// extra headers (which replace).
+pub(crate) fn headers(
+    secret: Option<&str>,
+    event: &str,
+    delivery_id: &str,
+    body: &[u8],
+    options: &DeliveryOptions,
+) -> Result<HeaderMap, DeliveryError> {
+    let dialect = options.dialect;
+    let value = |header: &str, text: &str| {
+        HeaderValue::from_str(text).map_err(|_| DeliveryError::InvalidHeader(header.to_owned()))
+    };
+    let user_agent = options
+        .user_agent
+        .as_deref()
+        .unwrap_or(dialect.user_agent());
 
-        let secret = self.secret.expose_secret();
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(USER_AGENT, value("User-Agent", user_agent)?);
+    let event_header = dialect.event_header();
+    headers.insert(event_header, value(event_header, event)?);
+    let delivery_header = dialect.delivery_header();
+    headers.insert(delivery_header, value(delivery_header, delivery_id)?);
+
+    if let Some(secret) = secret {
         let (name, mut credential) = if options.password_mode {
             let name = dialect.token_header();
             (name, value(name, secret)?)
@@ -182,20 +207,20 @@ impl WebhookSender {
         };
         credential.set_sensitive(true);
         headers.insert(name, credential);
-
-        let extra = options
-            .parsed_extra_headers()
-            .map_err(DeliveryError::InvalidHeader)?;
-        let mut replaced: Vec<HeaderName> = Vec::new();
-        for (name, value) in &extra {
-            if !replaced.contains(name) {
-                headers.remove(name);
-                replaced.push(name.clone());
-            }
-            headers.append(name.clone(), value.clone());
-        }
-        Ok(headers)
     }
+
+    let extra = options
+        .parsed_extra_headers()
+        .map_err(DeliveryError::InvalidHeader)?;
+    let mut replaced: Vec<HeaderName> = Vec::new();
+    for (name, value) in &extra {
+        if !replaced.contains(name) {
+            headers.remove(name);
+            replaced.push(name.clone());
+        }
+        headers.append(name.clone(), value.clone());
+    }
+    Ok(headers)
 }
 
 /// Sends one signed delivery of `event` to `url` with the default options (AtomGit headers).

@@ -21,6 +21,22 @@ impl Simulator {
             .collect()
     }
 
+    /// The sequence number the next request will get (see [`requests_since`](Self::requests_since)).
+    pub(crate) fn next_request_seq(&self) -> u64 {
+        self.shared.lock().request_seq
+    }
+
+    /// Requests received from sequence number `seq` on, oldest first.
+    pub(crate) fn requests_since(&self, seq: u64) -> Vec<RecordedRequest> {
+        self.shared
+            .lock()
+            .log
+            .iter()
+            .filter(|r| r.seq >= seq)
+            .cloned()
+            .collect()
+    }
+
     /// Empties the request log.
     pub fn clear_requests(&self) {
         self.shared.lock().log.clear();
