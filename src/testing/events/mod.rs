@@ -1,36 +1,93 @@
-//! Webhook bodies for tests: GitHub-shaped builders and real GitLab-shaped captures.
+//! Webhook bodies for tests: every canonical event in both dialects, and real captures.
 //!
-//! The builders ([`push`], [`issue_opened`], [`issue_comment_created`],
-//! [`pull_request_opened`], [`installation_created`]) return a [`Payload`] shaped like an
-//! AtomGit-Hookshot delivery in the platform's real shapes (24-hex string ids, `0`/`1`
-//! booleans; comment ids numeric), with ids and SHAs derived from the inputs so the same
-//! call gives the same body. They carry no `installation` object unless you add one with
-//! [`Payload::installation`] (platform deliveries often have none).
+//! A builder returns a [`Payload`]: a body plus the event header value to send it with.
+//! GitHub-dialect builders live at the top of this module and are named after the event
+//! (`events::issues`); GitLab-dialect builders live in [`gitlab`] and are named after the
+//! GitLab hook (`events::gitlab::issue`). Every builder takes the repository's full name
+//! (`owner/name`) first and, where the event has one, the action last: the GitHub action
+//! (`opened`, `closed`, …) for GitHub builders, the GitLab verb (`open`, `close`, …) for
+//! GitLab ones. The body follows the action (a closed issue has `state: closed`, a
+//! synchronized pull request a new head), and ids and SHAs are derived from the inputs, so
+//! the same call always gives the same body.
+//!
+//! GitHub-dialect bodies have the platform's real shapes (AtomGit-Hookshot, 24-hex string
+//! ids, `0`/`1` booleans; comment ids numeric); GitLab-dialect ones the GitCode stack's
+//! (`object_kind`, `object_attributes`, `project`, `user`, `event_name`; numeric ids).
+//! Neither carries an `installation` object (platform deliveries often have none) unless
+//! you add one with [`Payload::installation`]; the `installation*` events carry theirs.
 //!
 //! [`gitlab_push`], [`gitlab_merge_request_open`] and [`gitlab_note_on_issue`] are
-//! deliveries captured from the GitCode stack (`tests/fixtures/payloads/`), to send with
-//! [`DeliveryOptions::gitcode`](crate::testing::DeliveryOptions::gitcode).
+//! deliveries captured from the GitCode stack (`tests/fixtures/payloads/`). Send GitLab
+//! bodies with [`DeliveryOptions::gitcode`](crate::testing::DeliveryOptions::gitcode).
+//!
+//! # Every canonical event
+//!
+//! What a bot registers (see [`webhook::events`](crate::webhook::events)) and the builders
+//! that produce it; `r` is `"owner/name"`, `n` a number, `t` a title, `b` a comment body.
+//!
+//! | canonical event.action | GitHub dialect | GitLab dialect ([`gitlab`]) |
+//! |---|---|---|
+//! | `push` (branch) | [`push`]`(r)`, [`push_to`]`(r, "dev")` | [`gitlab::push`]`(r)`, [`gitlab::push_to`]`(r, "dev")`, [`gitlab_push`] |
+//! | `push` (tag, [`is_tag_push`](crate::webhook::Delivery::is_tag_push)) | [`tag_push`]`(r, "v1")`, [`push_to`]`(r, "refs/tags/v1")` | [`gitlab::tag_push`]`(r, "v1")` (`Tag Push Hook`) |
+//! | `issues.opened` | [`issues`]`(r, n, t, "opened")`, [`issue_opened`] | [`gitlab::issue`]`(r, n, t, "open")` |
+//! | `issues.edited` | [`issues`]`(r, n, t, "edited")` | [`gitlab::issue`]`(r, n, t, "update")` |
+//! | `issues.closed` | [`issues`]`(r, n, t, "closed")` | [`gitlab::issue`]`(r, n, t, "close")` |
+//! | `issues.reopened` | [`issues`]`(r, n, t, "reopened")` | [`gitlab::issue`]`(r, n, t, "reopen")` |
+//! | `issues.labeled`, `.unlabeled`, `.assigned`, `.unassigned`, … | [`issues`]`(r, n, t, "labeled")` … | none (GitLab sends these as `update`) |
+//! | `issue_comment.created` | [`issue_comment`]`(r, n, b, "created")`, [`issue_comment_created`] | [`gitlab::note_on_issue`]`(r, n, b)`, [`gitlab_note_on_issue`] |
+//! | `issue_comment.edited`, `.deleted` | [`issue_comment`]`(r, n, b, "edited")` … | none |
+//! | `pull_request.opened` | [`pull_request`]`(r, n, t, "opened")`, [`pull_request_opened`] | [`gitlab::merge_request`]`(r, n, t, "open")`, [`gitlab_merge_request_open`] |
+//! | `pull_request.synchronize` | [`pull_request`]`(r, n, t, "synchronize")` | [`gitlab::merge_request`]`(r, n, t, "update")` (new commit) |
+//! | `pull_request.edited` | [`pull_request`]`(r, n, t, "edited")` | [`gitlab::merge_request_edited`]`(r, n, t)` (`update`, no new commit) |
+//! | `pull_request.closed` | [`pull_request`]`(r, n, t, "closed")` | [`gitlab::merge_request`]`(r, n, t, "close")` |
+//! | `pull_request.closed`, `merged` | [`pull_request_merged`]`(r, n, t)` | [`gitlab::merge_request`]`(r, n, t, "merge")` |
+//! | `pull_request.reopened` | [`pull_request`]`(r, n, t, "reopened")` | [`gitlab::merge_request`]`(r, n, t, "reopen")` |
+//! | `pull_request_review_comment.created` | [`pull_request_review_comment`]`(r, n, b, "created")` | [`gitlab::note_on_merge_request`]`(r, n, b)` |
+//! | `commit_comment.created` | [`commit_comment`]`(r, sha, b, "created")` | [`gitlab::note_on_commit`]`(r, sha, b)` |
+//! | `installation.created`, `.deleted`, `.suspend`, `.unsuspend` | [`installation`]`(id, owner, "created")` …, [`installation_created`] | none (no GitLab form) |
+//! | `installation_repositories.added`, `.removed` | [`installation_repositories`]`(id, owner, "added", &["app"])` | none |
 //!
 //! # Example
 //! ```
-//! use atombot::testing::events;
+//! use atombot::testing::events::{self, gitlab};
+//! use atombot::webhook::events::normalize;
+//!
+//! // One handler for `pull_request.closed`, fed by both dialects.
+//! for payload in [
+//!     events::pull_request_merged("acme/app", 3, "Add CI"),
+//!     gitlab::merge_request("acme/app", 3, "Add CI", "merge"),
+//! ] {
+//!     let n = normalize(Some(payload.event()), payload.as_value()).unwrap();
+//!     assert_eq!((n.event.as_str(), n.action.as_deref()), ("pull_request", Some("closed")));
+//! }
 //!
 //! let push = events::push("acme/app").installation(14);
 //! assert_eq!(push.event(), "push");
 //! assert_eq!(push.as_value()["repository"]["owner"]["login"], "acme");
+//! assert_eq!(gitlab::tag_push("acme/app", "v1").event(), "Tag Push Hook");
 //!
 //! let mr = events::gitlab_merge_request_open();
 //! assert_eq!(mr.event(), "Merge Request Hook");
 //! ```
 
-mod gitlab;
+mod captured;
+mod github;
+pub mod gitlab;
 mod payload;
+#[cfg(test)]
+mod tests;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 #[doc(inline)]
-pub use gitlab::{gitlab_merge_request_open, gitlab_note_on_issue, gitlab_push};
+pub use captured::{gitlab_merge_request_open, gitlab_note_on_issue, gitlab_push};
+#[doc(inline)]
+pub use github::{
+    commit_comment, installation, installation_created, installation_repositories, issue_comment,
+    issue_comment_created, issue_opened, issues, pull_request, pull_request_merged,
+    pull_request_opened, pull_request_review_comment, push, push_to, tag_push,
+};
 #[doc(inline)]
 pub use payload::Payload;
 
@@ -40,145 +97,43 @@ const WEB: &str = "https://atomgit.com";
 const ACTOR: &str = "atomgit-dev";
 /// A fixed time for `created_at`/`timestamp` fields.
 const TIME: &str = "2025-01-02T03:04:05+08:00";
+/// The earlier title or body in `changes` of an edit.
+const EARLIER: &str = "Earlier text";
+/// The SHA of a ref that did not exist (before a create, after a delete).
+const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
 
-/// A `push` of one commit to `refs/heads/main` of `full_name` (`owner/name`).
-pub fn push(full_name: &str) -> Payload {
-    let before = sha(&format!("{full_name}:before"));
-    let after = sha(&format!("{full_name}:after"));
-    let commit = json!({
-        "id": after,
-        "tree_id": sha(&format!("{full_name}:tree")),
-        "message": "Update README.md",
-        "timestamp": TIME,
-        "url": format!("{WEB}/{full_name}/commit/{after}"),
-        "author": author(),
-        "committer": author(),
-        "added": [],
-        "removed": [],
-        "modified": ["README.md"],
-    });
-    Payload::new(
-        "push",
-        json!({
-            "ref": "refs/heads/main",
-            "before": before,
-            "after": after,
-            "created": 0,
-            "deleted": 0,
-            "forced": false,
-            "base_ref": null,
-            "compare": format!("{WEB}/{full_name}/compare/{}...{}", &before[..12], &after[..12]),
-            "commits": [commit.clone()],
-            "head_commit": commit,
-            "repository": repository(full_name),
-            "pusher": { "name": ACTOR, "email": format!("{ACTOR}@example.com") },
-            "sender": user(ACTOR),
-        }),
-    )
+/// `git_ref` as a full ref: unchanged when it starts with `refs/`, else a branch.
+fn full_ref(git_ref: &str) -> String {
+    if git_ref.starts_with("refs/") {
+        git_ref.to_owned()
+    } else {
+        format!("refs/heads/{git_ref}")
+    }
 }
 
-/// `issues` with action `opened`: issue `number` titled `title` in `full_name`.
-pub fn issue_opened(full_name: &str, number: u64, title: &str) -> Payload {
-    Payload::new(
-        "issues",
-        json!({
-            "action": "opened",
-            "issue": issue(full_name, number, title),
-            "repository": repository(full_name),
-            "sender": user(ACTOR),
-        }),
-    )
+/// The seed of a ref's SHAs: the repository for `main` (as before refs were a parameter),
+/// else the repository and the ref.
+fn ref_seed(full_name: &str, git_ref: &str) -> String {
+    if git_ref == "refs/heads/main" {
+        full_name.to_owned()
+    } else {
+        format!("{full_name}@{git_ref}")
+    }
 }
 
-/// `issue_comment` with action `created`: a comment saying `body` on issue `number`.
-pub fn issue_comment_created(full_name: &str, number: u64, body: &str) -> Payload {
-    let comment_id = id_of(&format!("{full_name}#{number}:comment:{body}"));
-    Payload::new(
-        "issue_comment",
-        json!({
-            "action": "created",
-            "issue": issue(full_name, number, &format!("Issue #{number}")),
-            "comment": {
-                "id": comment_id,
-                "body": body,
-                "html_url": format!("{WEB}/{full_name}/issues/{number}#note_{comment_id}"),
-                "user": user(ACTOR),
-                "created_at": TIME,
-                "updated_at": TIME,
-            },
-            "repository": repository(full_name),
-            "sender": user(ACTOR),
-        }),
-    )
+/// The head commit of `git_ref` after a built push (the base of built pull requests).
+fn branch_head(full_name: &str, git_ref: &str) -> String {
+    sha(&format!("{}:after", ref_seed(full_name, git_ref)))
 }
 
-/// `pull_request` with action `opened`: `feature` into `main`, number `number`.
-pub fn pull_request_opened(full_name: &str, number: u64, title: &str) -> Payload {
-    let repo = repository(full_name);
-    Payload::new(
-        "pull_request",
-        json!({
-            "action": "opened",
-            "number": number,
-            "pull_request": {
-                "id": hex_of(&format!("{full_name}!{number}")),
-                "number": number,
-                "title": title,
-                "body": "",
-                "state": "open",
-                "merged": 0,
-                "draft": 0,
-                "html_url": format!("{WEB}/{full_name}/pull/{number}"),
-                "head": {
-                    "ref": "feature",
-                    "sha": sha(&format!("{full_name}!{number}:head")),
-                    "repo": repo.clone(),
-                },
-                "base": {
-                    "ref": "main",
-                    "sha": sha(&format!("{full_name}:after")),
-                    "repo": repo.clone(),
-                },
-                "user": user(ACTOR),
-                "labels": [],
-                "created_at": TIME,
-                "updated_at": TIME,
-                "merged_at": null,
-                "merge_commit_sha": null,
-            },
-            "repository": repo,
-            "sender": user(ACTOR),
-        }),
-    )
+/// The head commit of pull (merge) request `number`.
+fn pr_head(full_name: &str, number: u64) -> String {
+    sha(&format!("{full_name}!{number}:head"))
 }
 
-/// `installation` with action `created`: the app installed on `account_path`, all
-/// repositories. Carries its `installation` object by nature.
-pub fn installation_created(installation_id: u64, account_path: &str) -> Payload {
-    Payload::new(
-        "installation",
-        json!({
-            "action": "created",
-            "installation": {
-                "id": installation_id,
-                "app_id": 75,
-                "app_slug": "atombot-sim",
-                "account": {
-                    "id": hex_of(account_path),
-                    "login": account_path,
-                    "path": account_path,
-                    "type": "Organization",
-                },
-                "repository_selection": "all",
-                "events": ["push", "issues", "issue_comment", "pull_request"],
-                "permissions": { "issues": "write", "pull_requests": "write", "contents": "read" },
-                "created_at": TIME,
-                "updated_at": TIME,
-            },
-            "repositories": [],
-            "sender": user(ACTOR),
-        }),
-    )
+/// The head of pull (merge) request `number` before the push a `synchronize` reports.
+fn pr_head_before_push(full_name: &str, number: u64) -> String {
+    sha(&format!("{full_name}!{number}:head:before"))
 }
 
 /// A GitHub-shaped repository for `owner/name` (no `/`: owner and name are both the input).
@@ -199,23 +154,6 @@ fn repository(full_name: &str) -> Value {
         "clone_url": format!("{WEB}/{full_name}.git"),
         "default_branch": "main",
         "description": null,
-    })
-}
-
-fn issue(full_name: &str, number: u64, title: &str) -> Value {
-    json!({
-        "id": hex_of(&format!("{full_name}#{number}")),
-        "number": number,
-        "title": title,
-        "body": "",
-        "state": "open",
-        "html_url": format!("{WEB}/{full_name}/issues/{number}"),
-        "user": user(ACTOR),
-        "labels": [],
-        "assignees": [],
-        "created_at": TIME,
-        "updated_at": TIME,
-        "closed_at": null,
     })
 }
 
@@ -255,70 +193,4 @@ fn id_of(seed: &str) -> u64 {
         digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
     ]);
     1_000 + n % 999_999_000
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::models::InstallationId;
-    use crate::models::webhook::EventPayload;
-
-    #[test]
-    fn builders_decode_into_the_typed_payloads() {
-        let push = push("acme/app");
-        let EventPayload::Push(p) = EventPayload::from_value("push", push.as_value()).unwrap()
-        else {
-            panic!("not a push")
-        };
-        assert_eq!(p.branch(), Some("main"));
-        assert_eq!(p.commits.len(), 1);
-        assert_eq!(p.repository.owner.login, "acme");
-        assert!(p.installation.is_none());
-
-        let pr = pull_request_opened("acme/app", 3, "Add CI").installation(14);
-        let EventPayload::PullRequest(p) =
-            EventPayload::from_value(pr.event(), pr.as_value()).unwrap()
-        else {
-            panic!("not a pull request")
-        };
-        assert_eq!(
-            (p.action.as_str(), p.number(), p.pull_request.title.as_str()),
-            ("opened", 3, "Add CI")
-        );
-        assert_eq!(p.installation.map(|i| i.id), Some(InstallationId(14)));
-
-        let c = issue_comment_created("acme/app", 5, "/label bug");
-        let EventPayload::IssueComment(c) =
-            EventPayload::from_value(c.event(), c.as_value()).unwrap()
-        else {
-            panic!("not a comment")
-        };
-        assert_eq!((c.issue.number, c.comment.body.as_str()), (5, "/label bug"));
-
-        let i = installation_created(14, "acme");
-        let EventPayload::Installation(i) =
-            EventPayload::from_value(i.event(), i.as_value()).unwrap()
-        else {
-            panic!("not an installation")
-        };
-        assert_eq!(
-            (i.installation.id, i.installation.account.path_or_login()),
-            (InstallationId(14), "acme")
-        );
-
-        let o = issue_opened("acme/app", 7, "Bug");
-        assert!(matches!(
-            EventPayload::from_value(o.event(), o.as_value()).unwrap(),
-            EventPayload::Issues(_)
-        ));
-    }
-
-    #[test]
-    fn odd_names_do_not_panic() {
-        let p = push("");
-        assert_eq!(p.as_value()["repository"]["full_name"], "");
-        let p = issue_opened("no-slash", 0, "");
-        assert_eq!(p.as_value()["repository"]["name"], "no-slash");
-        assert_eq!(push("a/b"), push("a/b"));
-    }
 }

@@ -49,6 +49,21 @@ impl Payload {
         &self.event
     }
 
+    /// The same body sent with another event header value, e.g. the lowercase
+    /// `merge_request` some AtomGit deliveries use instead of `Merge Request Hook`.
+    ///
+    /// # Example
+    /// ```
+    /// use atombot::testing::events::gitlab;
+    ///
+    /// let note = gitlab::note_on_issue("acme/app", 3, "/label bug").with_event("note");
+    /// assert_eq!(note.event(), "note");
+    /// ```
+    pub fn with_event(mut self, event: impl Into<String>) -> Self {
+        self.event = event.into();
+        self
+    }
+
     /// The body.
     pub fn as_value(&self) -> &Value {
         &self.value
