@@ -267,7 +267,9 @@ mod tests {
             minted.find_source::<Error>(),
             Some(Error::InstallationToken { .. })
         ));
-        let io = minted.find_source::<std::io::Error>().map(ToString::to_string);
+        let io = minted
+            .find_source::<std::io::Error>()
+            .map(ToString::to_string);
         assert_eq!(io.as_deref(), Some("connection reset"));
         assert!(!minted.is_sign_in_again());
     }

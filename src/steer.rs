@@ -271,7 +271,10 @@ mod tests {
             user: "ada".into(),
             reason: "signed out".into(),
         };
-        assert!(matches!(steer_boxed(Error::from(signed_out)), JobError::Abort(_)));
+        assert!(matches!(
+            steer_boxed(Error::from(signed_out)),
+            JobError::Abort(_)
+        ));
         let payload = Error::Payload {
             json_path: "pusher".into(),
             source: serde_json::from_str::<u8>("x").unwrap_err(),

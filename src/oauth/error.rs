@@ -89,7 +89,10 @@ mod tests {
     fn converts_into_the_crate_error_and_back() {
         let err = Error::from(OAuthError::sign_in_again("ada", "signed out"));
         assert!(err.is_sign_in_again());
-        assert_eq!(err.to_string(), "user \"ada\" must sign in again: signed out");
+        assert_eq!(
+            err.to_string(),
+            "user \"ada\" must sign in again: signed out"
+        );
         assert!(matches!(
             err.find_source::<OAuthError>(),
             Some(OAuthError::SignInAgain { user, .. }) if user == "ada"
