@@ -1,4 +1,5 @@
-//! App settings: identity, private key, webhook secrets, OAuth client and platform hosts.
+//! App settings: identity, private key, webhook secrets, OAuth client, platform hosts and API
+//! paths ([`paths`]: the endpoint table and its overrides, which the client renders).
 //!
 //! Built in code with [`AppConfig::builder`] or read from the environment with
 //! [`AppConfig::from_env`]. Every problem is reported at start-up as
@@ -10,8 +11,10 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::client::api::paths::ApiPaths;
 use crate::error::{Error, Result};
+use paths::ApiPaths;
+
+pub mod paths;
 
 /// Default OpenAPI host.
 pub const DEFAULT_API_URL: &str = "https://api.atomgit.com";
@@ -231,7 +234,7 @@ impl AppConfig {
     }
 
     /// Path families and per-endpoint path overrides (`ATOMBOT_API_FAMILY*`,
-    /// `ATOMBOT_API_PATH_*`; see [`paths`](crate::client::api::paths)).
+    /// `ATOMBOT_API_PATH_*`; see [`paths`]).
     pub fn api_paths(&self) -> &ApiPaths {
         &self.api_paths
     }
@@ -549,7 +552,7 @@ mod tests {
 
     #[test]
     fn path_settings_and_bot_login_come_from_the_environment() {
-        use crate::client::api::paths::{Family, ISSUES_GET, PULLS_MERGE};
+        use super::paths::{Family, ISSUES_GET, PULLS_MERGE};
         let cfg = AppConfig::from_lookup(vars(&[
             (env::APP_ID, "75"),
             (env::PRIVATE_KEY, KEY),

@@ -23,9 +23,13 @@ pub enum Error {
         reason: String,
     },
 
-    /// Signing the app's JWT failed.
-    #[error("could not sign the app JWT: {0}")]
-    Jwt(#[source] jsonwebtoken::errors::Error),
+    /// Signing the app's JWT failed (the signing library's error is the source).
+    #[error("could not sign the app JWT: {source}")]
+    Jwt {
+        /// Why signing failed.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 
     /// The platform answered with a non-success status.
     #[error("{method} {path} failed with {status}: {message}")]
@@ -110,13 +114,24 @@ pub enum Error {
         source: Arc<Error>,
     },
 
-    /// The job queue could not take or give a job.
-    #[error("job queue: {0}")]
-    Queue(#[from] atombot_jobs::Error),
+    /// The job queue could not take or give a job. The source is the queue's own error;
+    /// reach it with [`Error::find_source`].
+    #[error("job queue: {source}")]
+    Queue {
+        /// The queue's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 
-    /// A webhook payload did not fit the requested type.
-    #[error(transparent)]
-    Payload(#[from] crate::webhook::PayloadError),
+    /// A webhook payload did not fit the requested type; `json_path` names the bad field.
+    #[error("could not decode the webhook payload at `{json_path}`: {source}")]
+    Payload {
+        /// JSON path of the field that failed (`.` for the document itself).
+        json_path: String,
+        /// The underlying serde error.
+        #[source]
+        source: serde_json::Error,
+    },
 
     /// An invalid argument was passed to a call (for example a path with no owner).
     #[error("invalid request: {0}")]
@@ -135,12 +150,17 @@ pub enum Error {
     #[error("invalid bot definition: {0}")]
     Definition(String),
 
-    /// User authorization (OAuth) failed; [`OAuthError::SignInAgain`] means the user must
-    /// sign in again (see [`Error::is_sign_in_again`]).
-    ///
-    /// [`OAuthError::SignInAgain`]: crate::oauth::OAuthError::SignInAgain
-    #[error(transparent)]
-    OAuth(#[from] crate::oauth::OAuthError),
+    /// User authorization (OAuth) failed. `sign_in_again` says that the user must sign in
+    /// again (see [`Error::is_sign_in_again`]); the source is the OAuth module's own error,
+    /// reached with [`Error::find_source`].
+    #[error("{source}")]
+    OAuth {
+        /// Whether the user has no usable authorization and must sign in again.
+        sign_in_again: bool,
+        /// The OAuth module's error (never a code, token or client secret).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 
     /// The platform does not offer this capability here (it answered 404 on an optional
     /// endpoint such as commit statuses or check runs, which the `/api/v5` directory lacks),
@@ -161,6 +181,47 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether this error means "the user must sign in again": they never signed in,
+    /// signed out, or their refresh token expired or was revoked ([`Error::OAuth`] with
+    /// `sign_in_again`).
+    pub fn is_sign_in_again(&self) -> bool {
+        matches!(
+            self,
+            Error::OAuth {
+                sign_in_again: true,
+                ..
+            }
+        )
+    }
+
+    /// The first error of type `E` in this error's [`source`](std::error::Error::source)
+    /// chain (this error itself included, and the causes behind
+    /// [`Error::InstallationToken`] and [`Error::Installations`]): the way to tell apart the
+    /// module errors that [`Error::OAuth`], [`Error::Queue`] or [`Error::Jwt`] carry.
+    ///
+    /// # Example
+    /// ```
+    /// use atombot::Error;
+    ///
+    /// let err = Error::InvalidRequest("no owner".into());
+    /// assert!(err.find_source::<std::io::Error>().is_none());
+    /// assert!(err.find_source::<Error>().is_some());
+    /// ```
+    pub fn find_source<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = current {
+            if let Some(found) = e.downcast_ref::<E>() {
+                return Some(found);
+            }
+            // A shared cause (`Arc<Error>`) would hide the error inside it from downcasts.
+            current = match e.downcast_ref::<Arc<Error>>() {
+                Some(shared) => Some(&**shared),
+                None => e.source(),
+            };
+        }
+        None
+    }
+
     /// Whether the platform lacks the capability ([`Error::Unsupported`]).
     pub fn is_unsupported(&self) -> bool {
         matches!(self, Error::Unsupported { .. })
@@ -183,5 +244,33 @@ impl Error {
             setting,
             reason: reason.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_source_sees_through_shared_causes() {
+        let io = std::io::Error::other("connection reset");
+        let transport = Error::Transport {
+            method: http::Method::POST,
+            path: "/app/installations/7/access_tokens".into(),
+            source: Box::new(io),
+        };
+        let minted = Error::InstallationToken {
+            installation: 7,
+            source: Arc::new(transport),
+        };
+        assert!(matches!(
+            minted.find_source::<Error>(),
+            Some(Error::InstallationToken { .. })
+        ));
+        let io = minted
+            .find_source::<std::io::Error>()
+            .map(ToString::to_string);
+        assert_eq!(io.as_deref(), Some("connection reset"));
+        assert!(!minted.is_sign_in_again());
     }
 }

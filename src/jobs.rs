@@ -68,6 +68,19 @@ pub use atombot_jobs::Job as QueuedJob;
 #[doc(inline)]
 pub use atombot_jobs::{FailedJob, JobId, Pushed, Queue, QueueConfig, Stats};
 
+/// The job queue's own error, the source of [`Error::Queue`] (reach it with
+/// [`Error::find_source`]).
+pub use atombot_jobs::Error as QueueError;
+
+impl From<QueueError> for Error {
+    /// [`Error::Queue`] holding the queue's error.
+    fn from(error: QueueError) -> Self {
+        Error::Queue {
+            source: Box::new(error),
+        }
+    }
+}
+
 /// Job meta field holding the installation id.
 pub(crate) const INSTALLATION: &str = "installation_id";
 

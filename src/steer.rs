@@ -199,11 +199,11 @@ fn from_error(error: &Error, message: &str) -> JobError {
             other => other,
         },
         // A module the platform lacks (statuses, check runs) will not appear by retrying.
-        Error::Payload(_)
+        Error::Payload { .. }
         | Error::InvalidRequest(_)
         | Error::Config { .. }
         | Error::Definition(_)
-        | Error::Jwt(_)
+        | Error::Jwt { .. }
         | Error::Unsupported { .. } => abort(),
         e if e.is_sign_in_again() => abort(),
         _ => retry(),
@@ -268,6 +268,21 @@ mod tests {
             source: std::sync::Arc::new(api(404)),
         };
         assert!(matches!(steer_boxed(minted), JobError::Abort(_)));
+        let signed_out = crate::oauth::OAuthError::SignInAgain {
+            user: "ada".into(),
+            reason: "signed out".into(),
+        };
+        assert!(matches!(
+            steer_boxed(Error::from(signed_out)),
+            JobError::Abort(_)
+        ));
+        let payload = Error::Payload {
+            json_path: "pusher".into(),
+            source: serde_json::from_str::<u8>("x").unwrap_err(),
+        };
+        assert!(matches!(steer_boxed(payload), JobError::Abort(_)));
+        let queue = Error::from(crate::jobs::QueueError::Closed);
+        assert!(matches!(steer_boxed(queue), JobError::Retry(m) if m.starts_with("job queue")));
     }
 
     #[test]

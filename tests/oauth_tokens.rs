@@ -134,8 +134,8 @@ async fn a_revoked_refresh_token_means_sign_in_again_and_forgets_the_user() {
     let err = setup.oauth.user_repos(USER).await.unwrap_err();
     assert!(err.is_sign_in_again(), "{err}");
     assert!(matches!(
-        err,
-        atombot::Error::OAuth(OAuthError::SignInAgain { ref user, .. }) if user == USER
+        err.find_source::<OAuthError>(),
+        Some(OAuthError::SignInAgain { user, .. }) if user == USER
     ));
     assert!(setup.oauth.store().get(USER).await.unwrap().is_none());
     // And from then on, without asking the platform.

@@ -71,7 +71,7 @@ impl AppJwt {
             self.key.encoding_key(),
         )
         .map(SecretString::from)
-        .map_err(Error::Jwt)
+        .map_err(|e| Error::Jwt { source: e.into() })
     }
 
     /// The current JWT: the cached one while it has more than a minute left, else a new one.

@@ -6,9 +6,9 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderValue};
 
 use super::api::installations::AppMinter;
-use super::api::paths::ApiPaths;
 use super::{BoxService, Client, Shared, layers, transport::Transport};
 use crate::auth::{AppJwt, InstallationTokens, TokenCacheConfig, TokenSource};
+use crate::config::paths::ApiPaths;
 use crate::config::{self, AppConfig};
 use crate::error::{Error, Result};
 
@@ -123,7 +123,7 @@ impl ClientBuilder {
 
     /// Chooses path families and overrides paths (default: the app's
     /// [`AppConfig::api_paths`], else each endpoint's default; see
-    /// [`paths`](crate::client::api::paths)).
+    /// [`paths`](crate::config::paths)).
     pub fn api_paths(mut self, paths: ApiPaths) -> Self {
         self.paths = Some(paths);
         self

@@ -56,7 +56,7 @@ struct Shared {
     tokens: Option<InstallationTokens>,
     observer: Option<layers::ResponseObserver>,
     /// Path families and overrides.
-    paths: api::paths::ApiPaths,
+    paths: crate::config::paths::ApiPaths,
     /// The API base URL's path (`/` or `/api/v5/`), so a family prefix is never doubled.
     base_path: String,
     /// The login the app's own comments and commits appear under, if configured.

@@ -4,7 +4,8 @@ use http::StatusCode;
 
 use crate::error::Error;
 
-/// A user-authorization failure. Converts into [`Error::OAuth`](crate::Error::OAuth).
+/// A user-authorization failure. Converts into [`Error::OAuth`](crate::Error::OAuth), from
+/// which [`Error::find_source`] gives it back.
 ///
 /// No variant carries a code, token, refresh token or client secret.
 #[derive(Debug, thiserror::Error)]
@@ -70,9 +71,37 @@ impl OAuthError {
     }
 }
 
-impl Error {
-    /// Whether this error means "the user must sign in again" ([`OAuthError::SignInAgain`]).
-    pub fn is_sign_in_again(&self) -> bool {
-        matches!(self, Error::OAuth(OAuthError::SignInAgain { .. }))
+impl From<OAuthError> for Error {
+    /// [`Error::OAuth`], whose `sign_in_again` is set for [`OAuthError::SignInAgain`].
+    fn from(error: OAuthError) -> Self {
+        Error::OAuth {
+            sign_in_again: matches!(error, OAuthError::SignInAgain { .. }),
+            source: Box::new(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_into_the_crate_error_and_back() {
+        let err = Error::from(OAuthError::sign_in_again("ada", "signed out"));
+        assert!(err.is_sign_in_again());
+        assert_eq!(
+            err.to_string(),
+            "user \"ada\" must sign in again: signed out"
+        );
+        assert!(matches!(
+            err.find_source::<OAuthError>(),
+            Some(OAuthError::SignInAgain { user, .. }) if user == "ada"
+        ));
+        let err = Error::from(OAuthError::Decrypt);
+        assert!(!err.is_sign_in_again());
+        assert!(matches!(
+            err.find_source::<OAuthError>(),
+            Some(OAuthError::Decrypt)
+        ));
     }
 }

@@ -10,7 +10,6 @@ use http::{HeaderMap, HeaderValue, StatusCode, header::SET_COOKIE};
 
 use super::state::{StateRejection, cookie};
 use super::{OAuth, OAuthError, SESSION_COOKIE, STATE_COOKIE};
-use crate::error::Error;
 
 /// The callback's path.
 pub(crate) const CALLBACK_PATH: &str = "/oauth/callback";
@@ -171,16 +170,18 @@ async fn callback(
     };
     let token = match oauth.sign_in(code).await {
         Ok(token) => token,
-        Err(Error::OAuth(OAuthError::Exchange { status, message })) => {
-            tracing::warn!(%status, %message, "the code exchange was refused");
-            return page(
-                StatusCode::BAD_REQUEST,
-                "Sign-in failed",
-                "The platform refused the authorization code. \
-                 <a href=\"/login\">Sign in again</a>.",
-            );
-        }
         Err(error) => {
+            if let Some(OAuthError::Exchange { status, message }) =
+                error.find_source::<OAuthError>()
+            {
+                tracing::warn!(%status, %message, "the code exchange was refused");
+                return page(
+                    StatusCode::BAD_REQUEST,
+                    "Sign-in failed",
+                    "The platform refused the authorization code. \
+                     <a href=\"/login\">Sign in again</a>.",
+                );
+            }
             tracing::error!(%error, "sign-in failed");
             return page(
                 StatusCode::BAD_GATEWAY,

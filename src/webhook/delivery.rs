@@ -13,6 +13,7 @@ use super::events::{self, Dialect};
 use super::gitlab::str_at;
 use super::rejection::{InvalidJson, MissingEvent, NotAnObject, PayloadTooLarge, Rejection};
 use super::verify::{Authenticity, verify};
+use crate::error::Error;
 use crate::models::InstallationId;
 use crate::models::webhook::EventPayload;
 
@@ -44,6 +45,16 @@ pub struct PayloadError {
     /// The underlying serde error.
     #[source]
     pub source: serde_json::Error,
+}
+
+impl From<PayloadError> for Error {
+    /// [`Error::Payload`] with the same JSON path and serde error.
+    fn from(error: PayloadError) -> Self {
+        Error::Payload {
+            json_path: error.json_path,
+            source: error.source,
+        }
+    }
 }
 
 /// Turns a request's headers and raw body into a [`Delivery`], or says why not.

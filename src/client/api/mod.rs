@@ -6,7 +6,8 @@ mod checks;
 pub(crate) mod installations;
 mod issues;
 mod orgs;
-pub mod paths;
+/// The path table and its settings, kept with the settings in [`crate::config::paths`].
+pub use crate::config::paths;
 mod pulls;
 mod releases;
 mod repos;

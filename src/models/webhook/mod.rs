@@ -2,8 +2,8 @@
 //!
 //! The payloads are made of the same models the API returns ([`Repository`](super::Repository),
 //! [`User`](super::User), [`Issue`](super::Issue), [`Comment`](super::Comment),
-//! [`PullRequest`](super::PullRequest), …): one model family. Decode one with
-//! [`Delivery::payload`](crate::webhook::Delivery::payload). Every field has a default,
+//! [`PullRequest`](super::PullRequest), …): one model family. Decode one with the `payload`
+//! method of a webhook delivery or of a handler's context. Every field has a default,
 //! unknown fields are ignored, `null` is read as the default, ids are kept as text whether
 //! they come as numbers or strings, and booleans may be `true`/`false` or `1`/`0`, so a
 //! payload decodes even when the platform leaves things out. A field that does not fit

@@ -18,6 +18,7 @@ mod redis;
 #[cfg(feature = "redis")]
 mod redis_login;
 mod sealed;
+mod sql;
 mod sqlite;
 
 use std::fmt;

@@ -1,27 +1,18 @@
 //! [`PostgresUserTokenStore`]: tokens in a Postgres table, encrypted with [`TokenKey`],
 //! shared by every replica of the bot.
 
-use super::sealed::{SealedToken, holds_access_token, scrub};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use futures_util::future::BoxFuture;
-use sqlx::Row;
+use sqlx::Postgres;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
+use super::sealed::scrub;
+use super::sql::{Dialect, SqlTokens};
 use super::{TokenKey, UserToken, UserTokenStore};
 use crate::error::Result;
 use crate::oauth::OAuthError;
-
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS atombot_user_tokens (
-    \"user\" TEXT PRIMARY KEY NOT NULL,
-    access_token BYTEA NOT NULL,
-    expires_at_ms BIGINT NOT NULL,
-    refresh_token BYTEA,
-    refresh_expires_at_ms BIGINT,
-    updated_at_ms BIGINT NOT NULL
-)";
 
 /// Serialises `CREATE TABLE` when several replicas start at once.
 const SCHEMA_LOCK: i64 = 7_243_013;
@@ -47,8 +38,7 @@ const SCHEMA_LOCK: i64 = 7_243_013;
 /// ```
 #[derive(Clone)]
 pub struct PostgresUserTokenStore {
-    pool: PgPool,
-    key: Arc<TokenKey>,
+    tokens: SqlTokens<Postgres>,
 }
 
 impl std::fmt::Debug for PostgresUserTokenStore {
@@ -92,7 +82,7 @@ impl PostgresUserTokenStore {
             .execute(&mut *tx)
             .await
             .map_err(create)?;
-        sqlx::query(SCHEMA)
+        sqlx::query(Postgres::SCHEMA)
             .execute(&mut *tx)
             .await
             .map_err(create)?;
@@ -104,90 +94,27 @@ impl PostgresUserTokenStore {
         }
         tx.commit().await.map_err(create)?;
         Ok(Self {
-            pool,
-            key: Arc::new(key),
+            tokens: SqlTokens::new(pool, key),
         })
     }
 
     /// The pool this store writes through.
     pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-}
-
-impl PostgresUserTokenStore {
-    /// The sealed access token stored for `expected.user` if it still holds `expected`'s.
-    async fn sealed_if_current(&self, expected: &UserToken) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query("SELECT access_token FROM atombot_user_tokens WHERE \"user\" = $1")
-            .bind(&expected.user)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| OAuthError::store("read", e))?;
-        let Some(row) = row else { return Ok(None) };
-        let sealed: Vec<u8> = row
-            .try_get("access_token")
-            .map_err(|e| OAuthError::store("read", e))?;
-        Ok(holds_access_token(&self.key, &sealed, expected)?.then_some(sealed))
+        &self.tokens.pool
     }
 }
 
 impl UserTokenStore for PostgresUserTokenStore {
     fn get<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<UserToken>>> {
-        Box::pin(async move {
-            let row = sqlx::query(
-                "SELECT access_token, expires_at_ms, refresh_token, refresh_expires_at_ms \
-                 FROM atombot_user_tokens WHERE \"user\" = $1",
-            )
-            .bind(user)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| OAuthError::store("read", e))?;
-            let Some(row) = row else { return Ok(None) };
-            let read = |e: sqlx::Error| OAuthError::store("read", e);
-            let sealed = SealedToken {
-                access_token: row.try_get("access_token").map_err(read)?,
-                expires_at_ms: row.try_get("expires_at_ms").map_err(read)?,
-                refresh_token: row.try_get("refresh_token").map_err(read)?,
-                refresh_expires_at_ms: row.try_get("refresh_expires_at_ms").map_err(read)?,
-            };
-            Ok(Some(sealed.open(&self.key, user)?))
-        })
+        Box::pin(self.tokens.get(user))
     }
 
     fn put<'a>(&'a self, token: &'a UserToken) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let sealed = SealedToken::seal(&self.key, token)?;
-            sqlx::query(
-                "INSERT INTO atombot_user_tokens \
-                 (\"user\", access_token, expires_at_ms, refresh_token, refresh_expires_at_ms, \
-                  updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (\"user\") DO UPDATE SET access_token = EXCLUDED.access_token, \
-                 expires_at_ms = EXCLUDED.expires_at_ms, refresh_token = EXCLUDED.refresh_token, \
-                 refresh_expires_at_ms = EXCLUDED.refresh_expires_at_ms, \
-                 updated_at_ms = EXCLUDED.updated_at_ms",
-            )
-            .bind(&token.user)
-            .bind(sealed.access_token)
-            .bind(sealed.expires_at_ms)
-            .bind(sealed.refresh_token)
-            .bind(sealed.refresh_expires_at_ms)
-            .bind(Utc::now().timestamp_millis())
-            .execute(&self.pool)
-            .await
-            .map_err(|e| OAuthError::store("write", e))?;
-            Ok(())
-        })
+        Box::pin(self.tokens.put(token))
     }
 
     fn remove<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(async move {
-            let done = sqlx::query("DELETE FROM atombot_user_tokens WHERE \"user\" = $1")
-                .bind(user)
-                .execute(&self.pool)
-                .await
-                .map_err(|e| OAuthError::store("delete", e))?;
-            Ok(done.rows_affected() > 0)
-        })
+        Box::pin(self.tokens.remove(user))
     }
 
     fn replace<'a>(
@@ -195,48 +122,11 @@ impl UserTokenStore for PostgresUserTokenStore {
         expected: &'a UserToken,
         new: &'a UserToken,
     ) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(async move {
-            if new.user != expected.user {
-                return Err(OAuthError::store("write", "a record cannot change its user").into());
-            }
-            let Some(old) = self.sealed_if_current(expected).await? else {
-                return Ok(false);
-            };
-            let sealed = SealedToken::seal(&self.key, new)?;
-            let done = sqlx::query(
-                "UPDATE atombot_user_tokens SET access_token = $1, expires_at_ms = $2, \
-                 refresh_token = $3, refresh_expires_at_ms = $4, updated_at_ms = $5 \
-                 WHERE \"user\" = $6 AND access_token = $7",
-            )
-            .bind(sealed.access_token)
-            .bind(sealed.expires_at_ms)
-            .bind(sealed.refresh_token)
-            .bind(sealed.refresh_expires_at_ms)
-            .bind(Utc::now().timestamp_millis())
-            .bind(&expected.user)
-            .bind(old)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| OAuthError::store("write", e))?;
-            Ok(done.rows_affected() == 1)
-        })
+        Box::pin(self.tokens.replace(expected, new))
     }
 
     fn remove_if<'a>(&'a self, expected: &'a UserToken) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(async move {
-            let Some(old) = self.sealed_if_current(expected).await? else {
-                return Ok(false);
-            };
-            let done = sqlx::query(
-                "DELETE FROM atombot_user_tokens WHERE \"user\" = $1 AND access_token = $2",
-            )
-            .bind(&expected.user)
-            .bind(old)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| OAuthError::store("delete", e))?;
-            Ok(done.rows_affected() == 1)
-        })
+        Box::pin(self.tokens.remove_if(expected))
     }
 
     fn login_store(&self) -> Option<Arc<dyn crate::oauth::LoginStore>> {
