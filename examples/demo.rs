@@ -3,19 +3,19 @@
 //! `issues.opened` handler thanks the author.
 //!
 //! Run with: cargo run --example demo
+//! Tested by: tests/example_demo.rs (on `atombot::testing::TestBot`)
 //!
 //! Offline (no `ATOMGIT_APP_ID`): starts the local AtomGit simulator, serves the bot on
 //! 127.0.0.1, fires a few signed deliveries at it and prints each step. With `ATOMGIT_APP_ID`,
 //! `ATOMGIT_PRIVATE_KEY_PATH` and `ATOMGIT_WEBHOOK_SECRET` set, it serves real deliveries
 //! on `ATOMBOT_LISTEN` (default 127.0.0.1:3000) until Ctrl-C.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use atombot::models::webhook::{IssuesEvent, PushEvent};
 use atombot::runtime::RuntimeSettings;
 use atombot::testing::{DeliveryOptions, Simulator, events};
-use atombot::{Bot, Context};
-use tokio::sync::mpsc;
+use atombot::{AppConfig, Bot, Context};
 
 async fn on_push(ctx: Context) -> atombot::Result<()> {
     let push: PushEvent = ctx.payload()?;
@@ -64,43 +64,26 @@ async fn on_issue_opened(ctx: Context) -> atombot::Result<()> {
     Ok(())
 }
 
+/// The bot: what `main` serves, and what `tests/example_demo.rs` runs on `TestBot`.
+pub(crate) fn bot(config: AppConfig) -> Bot {
+    Bot::new(config)
+        .on("push", on_push)
+        .on("issues.opened", on_issue_opened)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     if std::env::var_os("ATOMGIT_APP_ID").is_some() {
         // Real platform: serve deliveries until Ctrl-C / SIGTERM.
-        return Ok(Bot::from_env()?
-            .on("push", on_push)
-            .on("issues.opened", on_issue_opened)
-            .serve()
-            .await?);
+        return Ok(bot(AppConfig::from_env()?).serve().await?);
     }
 
     let sim = Simulator::start().await?;
     println!("[sim] local AtomGit at {}", sim.url());
-    let (done_tx, mut done) = mpsc::unbounded_channel::<()>();
-    let (push_done, issue_done) = (done_tx.clone(), done_tx);
-    let mut settings = RuntimeSettings::default();
+    // The default queue: SQLite in ./atombot.db, as a deployed bot has.
+    let mut settings = RuntimeSettings::from_env()?;
     settings.listen = "127.0.0.1:0".parse()?;
-    let bot = Bot::new(sim.app_config())
-        .settings(settings)
-        .on("push", move |ctx| {
-            let done = push_done.clone();
-            async move {
-                let result = on_push(ctx).await;
-                let _ = done.send(());
-                result
-            }
-        })
-        .on("issues.opened", move |ctx| {
-            let done = issue_done.clone();
-            async move {
-                let result = on_issue_opened(ctx).await;
-                let _ = done.send(());
-                result
-            }
-        })
-        .start()
-        .await?;
+    let bot = bot(sim.app_config()).settings(settings).start().await?;
     let url = bot.url("/webhook");
     println!("[bot] listening for deliveries at {url}");
     sim.set_webhook_url(url);
@@ -132,11 +115,15 @@ async fn main() -> anyhow::Result<()> {
         answer.status, answer.body
     );
 
-    for _ in 0..2 {
-        tokio::time::timeout(Duration::from_secs(10), done.recv()).await?;
+    // The deliveries were acknowledged at once; the handlers run in the background. Wait
+    // (at most 10 s) for their two comments.
+    let comments = || sim.comments("atomgit-demo", "hello-world", 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while comments().len() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     println!("[sim] comments on atomgit-demo/hello-world#1:");
-    for comment in sim.comments("atomgit-demo", "hello-world", 1) {
+    for comment in comments() {
         println!(
             "        {}: {}",
             comment["user"]["login"].as_str().unwrap_or("?"),

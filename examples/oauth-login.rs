@@ -1,6 +1,7 @@
 //! Sign a user in with OAuth and list their repositories with their own `atu_` token.
 //!
 //! Run with: cargo run --example oauth-login
+//! Tested by: tests/example_oauth_login.rs (on `TestBot`), tests/oauth_browser.rs (Chromium)
 //!
 //! Offline (no `ATOMGIT_APP_ID`): starts the local AtomGit simulator, whose authorize page
 //! approves at once, serves the bot on 127.0.0.1 and prints the URL to open. After the
@@ -59,6 +60,14 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The bot: sign-in routes plus the `/` page; what `main` serves and what
+/// `tests/example_oauth_login.rs` runs on `TestBot`.
+pub(crate) fn bot(config: AppConfig, oauth: OAuth) -> Bot {
+    Bot::new(config)
+        .oauth(oauth.clone())
+        .merge(axum::Router::new().route("/", get(home)).with_state(oauth))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     atombot::runtime::init_logging(atombot::runtime::LogFormat::Human);
@@ -104,11 +113,7 @@ async fn main() -> anyhow::Result<()> {
             (config, oauth)
         }
     };
-    let app = Bot::new(config)
-        .oauth(oauth.clone())
-        .into_router()
-        .await?
-        .merge(axum::Router::new().route("/", get(home)).with_state(oauth));
+    let app = bot(config, oauth).into_router().await?;
     println!("[bot] open http://{addr}/login in a browser");
 
     let stop = async {

@@ -2,12 +2,42 @@
 //! installation's `ats_` token.
 //!
 //! Run with: cargo run --example repo-lister
+//! Tested by: tests/example_repo_lister.rs (the binary, and its bot on `TestBot`)
+//!
+//! The same listing also runs as a bot, `cargo run --example repo-lister -- --serve`:
+//! [`bot`] lists a new installation's repositories when the app is installed
+//! (`installation.created`).
 //!
 //! With `ATOMGIT_APP_ID` unset it starts the local AtomGit simulator and works offline;
 //! with `ATOMGIT_APP_ID`, `ATOMGIT_PRIVATE_KEY_PATH` (and `ATOMGIT_API_URL` for another
 //! host) set, it asks the real platform.
 
-use atombot::{App, AppConfig};
+use atombot::models::webhook::InstallationEvent;
+use atombot::{App, AppConfig, Bot, Client, Context};
+
+/// The repositories of organisation `account`, through `client` (an installation's); none
+/// for a personal space, which has no organisation repositories.
+pub(crate) async fn repositories(client: &Client, account: &str) -> atombot::Result<Vec<String>> {
+    match client.repos().list_org(account).all().await {
+        Ok(repos) => Ok(repos.into_iter().map(|r| r.full_name).collect()),
+        Err(e) if e.status() == Some(http::StatusCode::NOT_FOUND) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// When the app is installed: list what the new installation can see, with its token.
+async fn on_installed(ctx: Context) -> atombot::Result<()> {
+    let event: InstallationEvent = ctx.payload()?;
+    let account = &event.installation.account.path;
+    let names = repositories(ctx.client(), account).await?;
+    println!("installed on {account}: {}", names.join(", "));
+    Ok(())
+}
+
+/// The listing as a bot, run by `tests/example_repo_lister.rs` on `TestBot`.
+pub(crate) fn bot(config: AppConfig) -> Bot {
+    Bot::new(config).on("installation.created", on_installed)
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -29,23 +59,21 @@ async fn main() -> anyhow::Result<()> {
         let config = sim.app_config();
         (Some(sim), config)
     };
+    if std::env::args().any(|a| a == "--serve") {
+        return Ok(bot(config).serve().await?);
+    }
     let app = App::new(config)?;
 
     for installation in app.installations().await? {
         let account = &installation.account.path;
         println!("installation {} on {account}", installation.id);
         let client = app.installation_client(installation.id);
-        match client.repos().list_org(account).all().await {
-            Ok(repos) => {
-                for repo in repos {
-                    println!("  {}", repo.full_name);
-                }
-            }
-            // A personal-space installation has no organisation repositories.
-            Err(e) if e.status() == Some(http::StatusCode::NOT_FOUND) => {
-                println!("  (not an organisation)");
-            }
-            Err(e) => return Err(e.into()),
+        let names = repositories(&client, account).await?;
+        if names.is_empty() {
+            println!("  (no organisation repositories)");
+        }
+        for name in names {
+            println!("  {name}");
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 //! exits 0.
 //!
 //! Run with: cargo run --example slow-handler
+//! Tested by: tests/example_slow_handler.rs (on `TestBot`), tests/shutdown_sigterm.rs
 //!
 //! Offline (no `ATOMGIT_APP_ID`) it starts the local simulator and sends itself one push;
 //! press Ctrl-C while the handler runs. With the `ATOMGIT_*` settings it serves real
@@ -11,7 +12,7 @@
 use std::time::Duration;
 
 use atombot::testing::{Simulator, events};
-use atombot::{Bot, Context};
+use atombot::{AppConfig, Bot, Context};
 
 async fn slow(ctx: Context) -> atombot::Result<()> {
     println!("handler started {}", ctx.delivery_id());
@@ -20,21 +21,22 @@ async fn slow(ctx: Context) -> atombot::Result<()> {
     Ok(())
 }
 
+/// The bot: what `main` serves, and what `tests/example_slow_handler.rs` runs on `TestBot`.
+pub(crate) fn bot(config: AppConfig) -> Bot {
+    Bot::new(config).on("push", slow)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     if std::env::var_os("ATOMGIT_APP_ID").is_some() {
-        Bot::from_env()?.on("push", slow).serve().await?;
+        bot(AppConfig::from_env()?).serve().await?;
         println!("exited cleanly");
         return Ok(());
     }
     let sim = Simulator::start().await?;
     let mut settings = atombot::runtime::RuntimeSettings::from_env()?;
     settings.listen = "127.0.0.1:0".parse()?;
-    let bot = Bot::new(sim.app_config())
-        .settings(settings)
-        .on("push", slow)
-        .start()
-        .await?;
+    let bot = bot(sim.app_config()).settings(settings).start().await?;
     sim.set_webhook_url(bot.url("/webhook"));
     let answer = sim
         .deliver("push", events::push("atomgit-demo/hello-world"))

@@ -23,3 +23,27 @@ fn repo_lister_runs_offline() {
     assert!(stdout.contains("atomgit-demo/hello-world"), "{stdout}");
     assert!(stdout.contains("atomgit-demo/bot-playground"), "{stdout}");
 }
+
+#[path = "../examples/repo-lister.rs"]
+#[allow(dead_code)]
+mod repo_lister;
+
+/// The same listing as a bot: installing the app lists the installation's repositories
+/// with its own `ats_` token.
+#[tokio::test]
+async fn installing_the_app_lists_its_repositories_on_test_bot() {
+    use atombot::testing::{TestBot, TokenKind, events};
+    let bot = TestBot::start(repo_lister::bot(TestBot::config()))
+        .await
+        .unwrap();
+    let installed = bot
+        .receive(events::installation_created(14, "atomgit-demo"))
+        .await
+        .unwrap();
+    assert!(installed.succeeded(), "{:?}", installed.handlers);
+    let listed = installed.calls_to(http::Method::GET, "/orgs/atomgit-demo/repos");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].token_kind, Some(TokenKind::Installation));
+    assert_eq!(bot.sim().mint_count(14), 1);
+    bot.shutdown().await;
+}

@@ -48,6 +48,8 @@ pub struct Bot {
     pub(crate) state: StateMap,
     /// User sign-in routes, if enabled with [`Bot::oauth`].
     pub(crate) oauth: Option<crate::oauth::OAuth>,
+    /// The author's own routes, served beside the bot's ([`Bot::merge`]).
+    pub(crate) routes: Option<axum::Router>,
 }
 
 impl std::fmt::Debug for Bot {
@@ -82,6 +84,7 @@ impl Bot {
             jobs: JobHandlers::default(),
             state: StateMap::default(),
             oauth: None,
+            routes: None,
         }
     }
 
@@ -271,6 +274,29 @@ impl Bot {
     /// [`OAuth::user_client`]: crate::oauth::OAuth::user_client
     pub fn oauth(mut self, oauth: crate::oauth::OAuth) -> Self {
         self.oauth = Some(oauth);
+        self
+    }
+
+    /// Serves `routes` (your pages, an API) beside the bot's own, behind the same limits;
+    /// several calls add up. Paths the bot uses (the webhook path, `/healthz`, `/readyz`,
+    /// `/metrics`, the sign-in routes) must not be among them: axum refuses overlapping
+    /// routes when the bot starts.
+    ///
+    /// ```no_run
+    /// use axum::routing::get;
+    ///
+    /// # async fn run() -> atombot::Result<()> {
+    /// atombot::Bot::from_env()?
+    ///     .merge(axum::Router::new().route("/", get(|| async { "hello" })))
+    ///     .serve()
+    ///     .await
+    /// # }
+    /// ```
+    pub fn merge(mut self, routes: axum::Router) -> Self {
+        self.routes = Some(match self.routes.take() {
+            Some(earlier) => earlier.merge(routes),
+            None => routes,
+        });
         self
     }
 

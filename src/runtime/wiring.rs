@@ -117,6 +117,10 @@ impl Bot {
             Some(oauth) => http.merge(oauth.router()),
             None => http,
         };
+        let http = match self.routes {
+            Some(routes) => http.merge(routes),
+            None => http,
+        };
         // Liveness and metrics stay answerable when the in-flight cap is reached; they read
         // no body and answer at once.
         let http = serve::limit_in_flight(http, self.settings.max_in_flight)
