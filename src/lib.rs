@@ -1,11 +1,41 @@
 //! # atombot
 //!
-//! Write bots as **AtomGit Apps** in Rust.
+//! Write bots as **AtomGit Apps** in Rust: a few handlers, and atombot gives you the
+//! service around them — a webhook receiver that verifies and stores every delivery before
+//! acknowledging it, an API client authenticated as the delivery's installation, durable
+//! retries, background jobs, health, metrics and graceful shutdown.
 //!
-//! atombot signs the app's RS256 JWT, lists its installations, mints and caches each
-//! installation's `ats_` access token, and calls the AtomGit OpenAPI through a tower stack
-//! that paces requests to the platform's rate limits, retries what is safe to retry and
-//! never logs a token.
+//! # A guided tour
+//!
+//! **1. A handler** is an `async fn` taking a [`Context`] (and, if it wants, the bot's
+//! shared [`State`]). Register it on a [`Bot`] for an event name from the canonical table
+//! ([`webhook::events::CANONICAL`]; a typo is a start-up error naming the closest name):
+//!
+//! ```no_run
+//! use atombot::{Bot, Context};
+//! use atombot::models::webhook::IssuesEvent;
+//!
+//! async fn greet(ctx: Context) -> atombot::Result<()> {
+//!     let event: IssuesEvent = ctx.payload()?;
+//!     ctx.comment(format!("Thanks for opening #{}!", event.issue.number)).await?;
+//!     Ok(())
+//! }
+//!
+//! # async fn run() -> atombot::Result<()> {
+//! Bot::from_env()?.on("issues.opened", greet).serve().await
+//! # }
+//! ```
+//!
+//! **2. The context** carries the delivery (typed with [`Context::payload`], raw as JSON),
+//! its repository and sender, and a [`Client`] that already acts as the delivery's
+//! installation: its `ats_` token is minted from the app's RS256 JWT, cached, and refreshed
+//! before it expires, one mint at a time however many handlers ask.
+//!
+//! **3. The client** ([`client`]) calls the AtomGit OpenAPI through a tower stack that paces
+//! requests to the rate limits, retries what is safe to retry and never logs a token:
+//! typed calls per resource (`ctx.client().repos()`, `.issues(owner, repo)`, `.pulls(..)`),
+//! raw `get`/`post` beside them, and pagination as a stream. Outside a handler, an [`App`]
+//! lists installations and hands out installation clients:
 //!
 //! ```no_run
 //! # async fn run() -> atombot::Result<()> {
@@ -20,14 +50,19 @@
 //! # Ok(()) }
 //! ```
 //!
-//! A [`Bot`] receives webhook deliveries, stores each durably, and runs every matching
-//! handler as its own queued unit with a [`Context`] whose client acts as the delivery's
-//! installation: a handler that succeeded never runs again for that delivery, and a failing
-//! one is retried (or not) as its error says — see [`Retry`] for the table, [`Abort`] and
-//! [`ResultExt`] to say it yourself, and [`webhook::Router`] for how handlers are named.
+//! **4. Durability and retries.** Each matching handler runs as its own queued unit: one
+//! that succeeded never runs again for that delivery, one that fails is retried (or not) as
+//! its error says — see [`Retry`] for the table, [`Abort`] and [`ResultExt`] to say it
+//! yourself, and [`webhook::Router`] for how handlers are named.
 //!
-//! With the `testing` feature, `testing::Simulator` runs a local AtomGit on `127.0.0.1`
-//! so all of this works offline.
+//! **5. Jobs** ([`jobs`]) take slow work off the handler: `ctx.jobs().push(job)` stores it in
+//! the same queue (SQLite by default, Redis or Postgres for several replicas) and a worker
+//! runs it with a client for the same installation.
+//!
+//! **6. Testing.** With the `testing` feature, `testing::TestBot` runs the same `Bot`
+//! in-process against `testing::Simulator`, a local AtomGit on `127.0.0.1`:
+//! `bot.receive(event).await` returns once the handlers have finished, with their outcomes,
+//! attempts and the API calls they made.
 
 mod app;
 pub mod auth;

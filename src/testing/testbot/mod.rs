@@ -1,36 +1,4 @@
-//! [`TestBot`]: a bot definition run in-process against the simulator, one delivery at a
-//! time, with what each handler did.
-//!
-//! A `TestBot` wires the same [`Bot`] a deployment serves (same handlers, jobs, state and
-//! settings) with two changes: the platform is a [`Simulator`] and the queue is the
-//! in-process `memory` queue with short backoff (10 ms to 100 ms) and polling (10 ms).
-//! [`receive`](TestBot::receive) signs a delivery with the bot's webhook secret and hands
-//! it to the bot's own HTTP router — receiver, queue, worker, fan-out into one unit per
-//! handler, retries — and returns once every handler has finished for good, with each
-//! handler's outcome and attempts and the API calls the simulator recorded. No listener,
-//! no sleeps.
-//!
-//! ```
-//! use atombot::testing::{TestBot, events};
-//! use atombot::{Bot, Context};
-//!
-//! async fn greet(ctx: Context) -> atombot::Result<()> {
-//!     ctx.comment("Thanks!").await?;
-//!     Ok(())
-//! }
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> anyhow::Result<()> {
-//! let bot = TestBot::start(Bot::new(TestBot::config()).on("issues.opened", greet)).await?;
-//! let received = bot
-//!     .receive(events::issue_opened("atomgit-demo/hello-world", 1, "Crash"))
-//!     .await?;
-//! assert!(received.succeeded());
-//! assert_eq!(received.handler("issues.opened#1").unwrap().attempts, 1);
-//! assert_eq!(received.comments(), ["Thanks!"]);
-//! bot.shutdown().await;
-//! # Ok(()) }
-//! ```
+//! [`TestBot`]: a bot definition run in-process against the simulator.
 
 mod outcome;
 mod progress;
@@ -59,7 +27,38 @@ use crate::runtime::{Bot, Built, Overrides};
 /// How long [`TestBot::receive`] waits by default for a delivery's work to finish.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A [`Bot`] running in-process against a [`Simulator`]; see the [module docs](self).
+/// A [`Bot`] running in-process against a [`Simulator`], one delivery at a time.
+///
+/// A `TestBot` wires the same [`Bot`] a deployment serves (same handlers, jobs, state and
+/// settings) with two changes: the platform is a [`Simulator`] and the queue is the
+/// in-process `memory` queue with short backoff (10 ms to 100 ms) and polling (10 ms).
+/// [`receive`](TestBot::receive) signs a delivery with the bot's webhook secret and hands
+/// it to the bot's own HTTP router — receiver, queue, worker, fan-out into one unit per
+/// handler, retries — and returns once every handler has finished for good, with each
+/// handler's outcome and attempts and the API calls the simulator recorded. No listener,
+/// no sleeps.
+///
+/// ```
+/// use atombot::testing::{TestBot, events};
+/// use atombot::{Bot, Context};
+///
+/// async fn greet(ctx: Context) -> atombot::Result<()> {
+///     ctx.comment("Thanks!").await?;
+///     Ok(())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> anyhow::Result<()> {
+/// let bot = TestBot::start(Bot::new(TestBot::config()).on("issues.opened", greet)).await?;
+/// let received = bot
+///     .receive(events::issue_opened("atomgit-demo/hello-world", 1, "Crash"))
+///     .await?;
+/// assert!(received.succeeded());
+/// assert_eq!(received.handler("issues.opened#1").unwrap().attempts, 1);
+/// assert_eq!(received.comments(), ["Thanks!"]);
+/// bot.shutdown().await;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct TestBot {
     sim: Simulator,
