@@ -20,7 +20,9 @@
 //!   (the next run time is stored, not slept), failed, or returned. apalis' own statuses
 //!   cannot express "return without using up an attempt", so [`JobError::Unknown`] is handled
 //!   here: the store gives the attempt back.
-//! - **Shutdown**: apalis stops fetching and waits for running tasks without a time limit;
+//! - **Shutdown**: apalis stops fetching and waits for running tasks without a time limit
+//!   (and stops polling the backend meanwhile, so fetches run on Tokio tasks of their own, or
+//!   a half-done one would keep a connection the running jobs need to record their outcome);
 //!   [`AckService`] adds ours: once the worker is shutting down, a task that has not finished
 //!   within the shutdown timeout is cancelled and its job returned to the queue.
 //!   [`Backend::poll_close`] then returns claimed-but-not-started jobs, stops the heartbeat
@@ -249,6 +251,21 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
+/// Runs `fut` on a Tokio task of its own, so it finishes (and gives its connection back to the
+/// pool) even when nobody polls the returned future: apalis stops polling the backend while
+/// it drains running jobs at shutdown, and a fetch it left half-done would hold a connection
+/// those jobs need to record their outcome (the only one, for an in-memory queue).
+fn detached<T: Send + 'static>(
+    fut: impl Future<Output = Result<T, Error>> + Send + 'static,
+) -> BoxFuture<'static, Result<T, Error>> {
+    let task = tokio::spawn(fut.in_current_span());
+    async move {
+        task.await
+            .map_err(|e| Error::Backend(format!("fetch task failed: {e}")))?
+    }
+    .boxed()
+}
+
 /// Registers the worker, retrying while the backend is down.
 async fn register(parts: Arc<Parts>, name: Arc<str>) {
     let config = &parts.config;
@@ -386,7 +403,7 @@ impl Backend for JobBackend {
                 .max(1);
             let (parts, name) = (self.parts.clone(), self.worker.clone());
             let fetch = async move { parts.timed(parts.store.fetch(&name, free)).await };
-            self.fetching = Some(fetch.boxed());
+            self.fetching = Some(detached(fetch));
         }
     }
 
