@@ -62,6 +62,7 @@ mod error;
 mod job;
 mod queue;
 mod store;
+mod wiring;
 mod worker;
 
 /// The apalis crates this queue runs on, re-exported so users build with matching versions.

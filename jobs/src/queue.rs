@@ -1,23 +1,14 @@
 //! [`Queue`]: push, inspect and retry jobs; pushes share commits through one writer task.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures_util::FutureExt;
-use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, warn};
+use tracing::debug;
 
-use crate::backend::JobBackend;
 use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, Job, JobId, Pushed, Stats, dur_ms, now_ms, time_to_ms};
-use crate::store::{NewJob, Store};
-use crate::worker::WorkerBuilder;
-use crate::{JobContext, JobError};
-
-type PushRequest = (NewJob, oneshot::Sender<Result<Pushed, Error>>);
+use crate::store::{NewJob, Parts};
 
 /// A handle to one named queue; cheap to clone and share.
 ///
@@ -31,22 +22,13 @@ type PushRequest = (NewJob, oneshot::Sender<Result<Pushed, Error>>);
 /// ```
 #[derive(Clone)]
 pub struct Queue {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    store: Store,
-    config: QueueConfig,
-    writer: mpsc::Sender<PushRequest>,
-    commits: Arc<AtomicU64>,
-    /// Whether the writer task is running (pushes can be stored).
-    alive: Arc<AtomicBool>,
+    parts: Arc<Parts>,
 }
 
 impl std::fmt::Debug for Queue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Queue")
-            .field("config", &self.inner.config)
+            .field("config", &self.parts.config)
             .finish_non_exhaustive()
     }
 }
@@ -57,44 +39,30 @@ impl Queue {
     /// Fails with [`Error::InvalidUrl`], [`Error::FeatureDisabled`] or [`Error::Unavailable`].
     /// Must be called inside a Tokio runtime (it starts the writer task).
     pub async fn connect(config: QueueConfig) -> Result<Queue, Error> {
-        let store = tokio::time::timeout(
-            config.backend_timeout.saturating_mul(2),
-            Store::connect(&config),
-        )
-        .await
-        .map_err(|_| Error::Unavailable("timed out connecting".into()))??;
-        let (writer, requests) = mpsc::channel(config.max_batch * 4);
-        let commits = Arc::new(AtomicU64::new(0));
-        let alive = Arc::new(AtomicBool::new(true));
-        tokio::spawn(write_batches(
-            store.clone(),
-            requests,
-            config.max_batch,
-            config.backend_timeout,
-            commits.clone(),
-            alive.clone(),
-        ));
-        debug!(backend = config.scheme(), queue = %config.queue, "queue connected");
-        Ok(Queue {
-            inner: Arc::new(Inner {
-                store,
-                config,
-                writer,
-                commits,
-                alive,
-            }),
-        })
+        let parts = Parts::connect(config).await?;
+        debug!(backend = parts.config.scheme(), queue = %parts.config.queue, "queue connected");
+        Ok(Queue::from_parts(Arc::new(parts)))
+    }
+
+    /// A handle on parts a backend or job context holds.
+    pub(crate) fn from_parts(parts: Arc<Parts>) -> Queue {
+        Queue { parts }
+    }
+
+    /// What this queue shares with the worker backends built from it.
+    pub(crate) fn parts(&self) -> &Arc<Parts> {
+        &self.parts
     }
 
     /// The settings this queue was opened with.
     pub fn config(&self) -> &QueueConfig {
-        &self.inner.config
+        &self.parts.config
     }
 
     /// How many push batches this handle's writer has committed; with `pushes / commits`
     /// it shows how well concurrent pushes share commits.
     pub fn commits(&self) -> u64 {
-        self.inner.commits.load(Ordering::Relaxed)
+        self.parts.writer.commits()
     }
 
     /// Stores a job to run as soon as a worker is free; returns once it is committed.
@@ -122,7 +90,7 @@ impl Queue {
     }
 
     async fn submit(&self, mut job: Job, delay: Duration, unique: bool) -> Result<Pushed, Error> {
-        let config = &self.inner.config;
+        let config = &self.parts.config;
         let now = now_ms();
         job.enqueued_at = std::time::SystemTime::now();
         let payload =
@@ -141,122 +109,41 @@ impl Queue {
             unique,
             dedupe_expires_at: now.saturating_add(dur_ms(config.dedupe_ttl)),
         };
-        let (tx, rx) = oneshot::channel();
-        let send = self.inner.writer.send((new, tx));
-        tokio::time::timeout(config.backend_timeout, send)
-            .await
-            .map_err(|_| Error::Unavailable("push queue is full".into()))?
-            .map_err(|_| Error::Closed)?;
-        rx.await.map_err(|_| Error::Closed)?
-    }
-
-    /// A builder for a worker that runs `handler` for each job of this queue.
-    ///
-    /// See [`WorkerBuilder`] for the options and [`JobError`] for what handler errors do.
-    pub fn worker<F, Fut>(&self, handler: F) -> WorkerBuilder<F>
-    where
-        F: Fn(Job, JobContext) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), JobError>> + Send + 'static,
-    {
-        WorkerBuilder::new(self.clone(), handler)
-    }
-
-    /// This queue as an apalis-core 1.0 backend, for building apalis workers directly:
-    /// `apalis::prelude::WorkerBuilder::new(name).backend(queue.backend())…` (see [`JobBackend`]).
-    /// [`Queue::worker`] does this for you.
-    pub fn backend(&self) -> JobBackend {
-        JobBackend::new(self.clone())
+        self.parts.writer.push(new, config.backend_timeout).await
     }
 
     /// Jobs kept as failed, newest first (at most 1,000).
     pub async fn failed(&self) -> Result<Vec<FailedJob>, Error> {
-        self.timed(self.inner.store.failed(1000)).await
+        self.parts.timed(self.parts.store.failed(1000)).await
     }
 
     /// Queues a failed job again with a fresh set of attempts, and claims its key again for
     /// the dedupe TTL (so the same key pushed meanwhile is a duplicate of it); `false` if
     /// `id` is not failed.
     pub async fn retry(&self, id: &JobId) -> Result<bool, Error> {
-        let config = &self.inner.config;
-        self.timed(self.inner.store.retry(id, config)).await
+        let parts = &self.parts;
+        parts.timed(parts.store.retry(id, &parts.config)).await
     }
 
     /// Job counts by state.
     pub async fn stats(&self) -> Result<Stats, Error> {
-        self.timed(self.inner.store.stats()).await
+        self.parts.timed(self.parts.store.stats()).await
     }
 
     /// Checks that the writer runs and the backend answers (for readiness probes).
+    ///
+    /// Fails with [`Error::Unavailable`] while the writer is being restarted after it died,
+    /// or the backend does not answer, and with [`Error::Closed`] once the writer has stopped.
     pub async fn ping(&self) -> Result<(), Error> {
-        if !self.inner.alive.load(Ordering::SeqCst) || self.inner.writer.is_closed() {
-            return Err(Error::Closed);
-        }
-        self.timed(self.inner.store.ping()).await
+        self.parts.writer.check()?;
+        self.parts.timed(self.parts.store.ping()).await
     }
 
-    pub(crate) fn store(&self) -> &Store {
-        &self.inner.store
-    }
-
-    pub(crate) async fn timed<T>(
-        &self,
-        fut: impl Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
-        tokio::time::timeout(self.inner.config.backend_timeout, fut)
-            .await
-            .map_err(|_| Error::Unavailable("backend did not answer in time".into()))?
-    }
-}
-
-/// The writer task: takes everything that arrived while the last commit ran and commits it
-/// in one transaction (or one Redis `MULTI`), then answers each caller with its own job's
-/// result. A panic while storing a batch fails that batch's pushes and the writer goes on;
-/// `alive` turns false only when the writer has stopped for good.
-async fn write_batches(
-    store: Store,
-    mut requests: mpsc::Receiver<PushRequest>,
-    max_batch: usize,
-    timeout: Duration,
-    commits: Arc<AtomicU64>,
-    alive: Arc<AtomicBool>,
-) {
-    struct Stopped(Arc<AtomicBool>);
-    impl Drop for Stopped {
-        fn drop(&mut self) {
-            self.0.store(false, Ordering::SeqCst);
-        }
-    }
-    let _stopped = Stopped(alive);
-    let mut batch: Vec<PushRequest> = Vec::with_capacity(max_batch);
-    while requests.recv_many(&mut batch, max_batch).await > 0 {
-        let (jobs, replies): (Vec<NewJob>, Vec<_>) = batch.drain(..).unzip();
-        let stored = AssertUnwindSafe(tokio::time::timeout(timeout, store.push_batch(&jobs)))
-            .catch_unwind()
-            .await;
-        let result = match stored {
-            Ok(Ok(Ok(pushed))) if pushed.len() == replies.len() => Ok(pushed),
-            Ok(Ok(Ok(_))) => Err(Error::Backend("push batch answered short".into())),
-            Ok(Ok(Err(e))) => Err(e),
-            Ok(Err(_)) => Err(Error::Unavailable("push did not commit in time".into())),
-            Err(_) => Err(Error::Backend(
-                "the queue writer panicked storing this batch".into(),
-            )),
-        };
-        match result {
-            Ok(pushed) => {
-                commits.fetch_add(1, Ordering::Relaxed);
-                debug!(jobs = jobs.len(), "push batch committed");
-                for (reply, pushed) in replies.into_iter().zip(pushed) {
-                    let _ = reply.send(pushed);
-                }
-            }
-            Err(e) => {
-                warn!(jobs = jobs.len(), error = %e, "push batch failed");
-                for reply in replies {
-                    let _ = reply.send(Err(e.clone()));
-                }
-            }
-        }
+    /// Makes the writer task die as a bug would (a panic outside its per-batch guard) and
+    /// returns once its supervisor has noticed; for tests of supervision only.
+    #[doc(hidden)]
+    pub async fn crash_writer_for_tests(&self) {
+        self.parts.writer.crash_for_tests().await;
     }
 }
 

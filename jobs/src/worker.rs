@@ -1,5 +1,6 @@
-//! Workers: [`Queue::worker`]'s builder, a thin layer over an apalis [`Worker`](apalis_core::worker::Worker)
-//! on a [`JobBackend`](crate::JobBackend), and the [`JobContext`] handlers receive.
+//! Workers: [`Queue::worker`](crate::Queue::worker)'s builder, a thin layer over an apalis
+//! [`Worker`](apalis_core::worker::Worker) on a [`JobBackend`], and the [`JobContext`]
+//! handlers receive.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -17,10 +18,9 @@ use apalis_core::task::from_request::FromRequest;
 use apalis_core::worker::context::WorkerContext;
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::backend::{JobLease, panic_to_retry};
+use crate::backend::{JobBackend, JobLease, panic_to_retry};
 use crate::error::{Error, JobError};
 use crate::job::{Job, JobId};
-use crate::queue::Queue;
 
 type DataMap = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
 
@@ -28,24 +28,22 @@ type DataMap = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
 #[derive(Clone, Default)]
 struct WorkerData(Arc<DataMap>);
 
-/// What a handler learns about the job it runs, plus shared data.
+/// What a handler learns about the job it runs, plus shared data and (through
+/// [`JobContext::queue`]) the queue the job came from.
 #[derive(Clone)]
 pub struct JobContext {
-    id: JobId,
-    attempt: u32,
-    max_attempts: u32,
-    worker: Arc<str>,
-    queue: Queue,
+    /// The backend's lease on the job: its id, attempt, worker and queue.
+    pub(crate) lease: JobLease,
     data: Arc<DataMap>,
 }
 
 impl std::fmt::Debug for JobContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JobContext")
-            .field("id", &self.id)
-            .field("attempt", &self.attempt)
-            .field("max_attempts", &self.max_attempts)
-            .field("worker", &self.worker)
+            .field("id", &self.lease.id)
+            .field("attempt", &self.lease.attempt)
+            .field("max_attempts", &self.lease.max_attempts)
+            .field("worker", &self.lease.worker)
             .finish_non_exhaustive()
     }
 }
@@ -53,27 +51,22 @@ impl std::fmt::Debug for JobContext {
 impl JobContext {
     /// The job's id.
     pub fn id(&self) -> &JobId {
-        &self.id
+        &self.lease.id
     }
 
     /// Which run this is, starting at 1.
     pub fn attempt(&self) -> u32 {
-        self.attempt
+        self.lease.attempt
     }
 
     /// How many runs the job gets before it is kept as failed.
     pub fn max_attempts(&self) -> u32 {
-        self.max_attempts
+        self.lease.max_attempts
     }
 
     /// The name of the worker running the job.
     pub fn worker_name(&self) -> &str {
-        &self.worker
-    }
-
-    /// The queue the job came from, to push follow-up jobs.
-    pub fn queue(&self) -> &Queue {
-        &self.queue
+        &self.lease.worker
     }
 
     /// Shared data registered with [`WorkerBuilder::data`], by type.
@@ -98,11 +91,7 @@ impl FromRequest<Task<Job>> for JobContext {
             .map(|d| d.0.clone())
             .unwrap_or_default();
         Ok(JobContext {
-            id: lease.id.clone(),
-            attempt: lease.attempt,
-            max_attempts: lease.max_attempts,
-            worker: lease.worker.clone(),
-            queue: lease.queue.clone(),
+            lease: lease.clone(),
             data,
         })
     }
@@ -114,7 +103,7 @@ impl FromRequest<Task<Job>> for JobContext {
 /// `apalis::WorkerBuilder::new(name).backend(queue.backend().poll_with_interval(..))`, then
 /// `.data(..)`, `.concurrency(n)`, `.enable_tracing()` and a catch-panic layer that turns a
 /// panic into a retry, and `.build(handler)`. For other layers, build the apalis worker
-/// yourself on [`Queue::backend`].
+/// yourself on [`Queue::backend`](crate::Queue::backend).
 ///
 /// # Example
 /// ```no_run
@@ -134,7 +123,7 @@ impl FromRequest<Task<Job>> for JobContext {
 /// # }
 /// ```
 pub struct WorkerBuilder<F> {
-    queue: Queue,
+    backend: JobBackend,
     handler: F,
     prefix: String,
     concurrency: usize,
@@ -156,12 +145,13 @@ where
     F: Fn(Job, JobContext) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), JobError>> + Send + 'static,
 {
-    pub(crate) fn new(queue: Queue, handler: F) -> Self {
-        let config = queue.config();
+    /// A builder for a worker that runs `handler` on the jobs `backend` claims.
+    pub(crate) fn new(backend: JobBackend, handler: F) -> Self {
+        let config = backend.settings();
         WorkerBuilder {
             concurrency: config.concurrency,
             shutdown_timeout: config.shutdown_timeout,
-            queue,
+            backend,
             handler,
             prefix: "worker".into(),
             data: HashMap::new(),
@@ -206,13 +196,12 @@ where
         shutdown: impl Future<Output = ()> + Send,
     ) -> impl Future<Output = Result<(), Error>> + Send {
         let name = format!("{}-{:08x}", self.prefix, fastrand::u32(..));
-        let config = self.queue.config().clone();
+        let config = self.backend.settings().clone();
         let context = WorkerContext::new(&name);
         let handler = Arc::new(self.handler);
         let handle = move |job: Job, ctx: JobContext| handler(job, ctx);
         let backend = self
-            .queue
-            .backend()
+            .backend
             .batch_size(self.concurrency)
             .shutdown_timeout(self.shutdown_timeout)
             .poll_with_interval(config.poll_interval);

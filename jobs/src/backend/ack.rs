@@ -21,8 +21,8 @@ use crate::error::JobError;
 use crate::job::{Job, dur_ms, now_ms};
 use crate::store::Ack;
 
-/// The backend middleware of [`JobBackend`](super::JobBackend)(super::JobBackend): runs each task on its own Tokio task and records
-/// its outcome in the store. apalis adds it for you; see [`AckService`].
+/// The backend middleware of [`JobBackend`](super::JobBackend): runs each task on its own Tokio
+/// task and records its outcome in the store. apalis adds it for you; see [`AckService`].
 #[derive(Clone)]
 pub struct AckLayer {
     pub(super) worker: WorkerContext,
@@ -120,7 +120,7 @@ where
             // still only this job's failure.
             let mut run = AbortOnDrop(tokio::spawn(fut.in_current_span()));
             let registered = Registered::new(&shared, &lease.id, run.0.abort_handle());
-            let config = lease.queue.config().clone();
+            let config = lease.parts.config.clone();
             let finished = tokio::select! {
                 joined = &mut run.0 => Some(Ok(joined)),
                 () = &mut deadline => None,
@@ -322,11 +322,11 @@ async fn record(
     mut deadline: Pin<&mut impl Future<Output = ()>>,
     once: bool,
 ) {
-    let queue = &lease.queue;
+    let parts = &lease.parts;
     let mut wait = Duration::from_millis(50);
     loop {
-        match queue
-            .timed(queue.store().ack(&lease.id, &lease.worker, ack))
+        match parts
+            .timed(parts.store.ack(&lease.id, &lease.worker, ack))
             .await
         {
             Ok(true) => return,
@@ -358,7 +358,8 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "non-string panic".into())
 }
 
-/// Turns a panic caught by apalis' `CatchPanicLayer` into a retry, as [`Queue::worker`] does.
+/// Turns a panic caught by apalis' `CatchPanicLayer` into a retry, as
+/// [`Queue::worker`](crate::Queue::worker) does.
 pub(crate) fn panic_to_retry(panic: &Box<dyn std::any::Any + Send>) -> JobError {
     JobError::Retry(format!("handler panicked: {}", panic_message(panic)))
 }

@@ -20,7 +20,9 @@
 //!   (the next run time is stored, not slept), failed, or returned. apalis' own statuses
 //!   cannot express "return without using up an attempt", so [`JobError::Unknown`] is handled
 //!   here: the store gives the attempt back.
-//! - **Shutdown**: apalis stops fetching and waits for running tasks without a time limit;
+//! - **Shutdown**: apalis stops fetching and waits for running tasks without a time limit
+//!   (and stops polling the backend meanwhile, so fetches run on Tokio tasks of their own, or
+//!   a half-done one would keep a connection the running jobs need to record their outcome);
 //!   [`AckService`] adds ours: once the worker is shutting down, a task that has not finished
 //!   within the shutdown timeout is cancelled and its job returned to the queue.
 //!   [`Backend::poll_close`] then returns claimed-but-not-started jobs, stops the heartbeat
@@ -45,10 +47,10 @@ use tokio::task::JoinHandle;
 use tokio::time::Sleep;
 use tracing::{Instrument, debug, info, warn};
 
+use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{Job, JobId, now_ms};
-use crate::queue::Queue;
-use crate::store::{Ack, Leased};
+use crate::store::{Ack, Leased, Parts};
 
 mod ack;
 
@@ -66,7 +68,8 @@ pub(crate) struct JobLease {
     pub(crate) kind: Arc<str>,
     pub(crate) enqueued_at: std::time::SystemTime,
     pub(crate) worker: Arc<str>,
-    pub(crate) queue: Queue,
+    /// The store and settings of the queue the job came from.
+    pub(crate) parts: Arc<Parts>,
 }
 
 /// Counters shared by a backend and its ack layer.
@@ -101,10 +104,12 @@ impl Shared {
     }
 }
 
-/// An apalis-core 1.0 [`Backend`] over a [`Queue`]'s storage; get one from [`Queue::backend`].
+/// An apalis-core 1.0 [`Backend`] over a [`Queue`](crate::Queue)'s storage; get one from
+/// [`Queue::backend`](crate::Queue::backend).
 ///
 /// It emits `Task<Job>`s and is [`Ephemeral`] in apalis' terms (the store already decodes
-/// jobs). Use it with apalis' own builder when [`Queue::worker`] is not enough:
+/// jobs). Use it with apalis' own builder when [`Queue::worker`](crate::Queue::worker) is not
+/// enough:
 ///
 /// ```no_run
 /// # async fn demo(queue: atombot_jobs::Queue) -> Result<(), Box<dyn std::error::Error>> {
@@ -130,7 +135,7 @@ impl Shared {
 ///
 /// Worker names must be unique among live workers of a queue (the store leases jobs to them).
 pub struct JobBackend {
-    queue: Queue,
+    parts: Arc<Parts>,
     batch: usize,
     shutdown_timeout: Duration,
     shared: Arc<Shared>,
@@ -153,7 +158,7 @@ enum Phase {
 impl fmt::Debug for JobBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JobBackend")
-            .field("queue", &self.queue.config().queue)
+            .field("queue", &self.parts.config.queue)
             .field("batch", &self.batch)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("buffered", &self.buffer.len())
@@ -164,19 +169,19 @@ impl fmt::Debug for JobBackend {
 impl Clone for JobBackend {
     /// A fresh backend over the same queue and settings (state such as leases is not shared).
     fn clone(&self) -> Self {
-        JobBackend::new(self.queue.clone())
+        JobBackend::new(self.parts.clone())
             .batch_size(self.batch)
             .shutdown_timeout(self.shutdown_timeout)
     }
 }
 
 impl JobBackend {
-    pub(crate) fn new(queue: Queue) -> Self {
-        let config = queue.config();
+    /// A backend over a queue's store and settings.
+    pub(crate) fn new(parts: Arc<Parts>) -> Self {
         JobBackend {
-            batch: config.concurrency,
-            shutdown_timeout: config.shutdown_timeout,
-            queue,
+            batch: parts.config.concurrency,
+            shutdown_timeout: parts.config.shutdown_timeout,
+            parts,
             shared: Arc::default(),
             phase: Phase::New,
             worker: "".into(),
@@ -205,6 +210,11 @@ impl JobBackend {
         self
     }
 
+    /// The settings of the queue this backend serves.
+    pub(crate) fn settings(&self) -> &QueueConfig {
+        &self.parts.config
+    }
+
     fn to_task(&self, leased: Leased) -> Task<Job> {
         let lease = JobLease {
             id: leased.id.clone(),
@@ -213,7 +223,7 @@ impl JobBackend {
             kind: leased.job.kind.as_str().into(),
             enqueued_at: leased.job.enqueued_at,
             worker: self.worker.clone(),
-            queue: self.queue.clone(),
+            parts: self.parts.clone(),
         };
         let key = leased.job.key.clone();
         let mut builder = TaskBuilder::new(leased.job)
@@ -222,7 +232,7 @@ impl JobBackend {
             .attempt(leased.attempts.saturating_sub(1) as usize)
             .max_attempts(leased.max_attempts as usize)
             .lock_by(Some(self.worker.to_string()))
-            .queue(self.queue.config().queue.as_str().into())
+            .queue(self.parts.config.queue.as_str().into())
             .data(lease);
         if let Some(key) = key {
             builder = builder.idempotency_key(key);
@@ -241,12 +251,27 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
+/// Runs `fut` on a Tokio task of its own, so it finishes (and gives its connection back to the
+/// pool) even when nobody polls the returned future: apalis stops polling the backend while
+/// it drains running jobs at shutdown, and a fetch it left half-done would hold a connection
+/// those jobs need to record their outcome (the only one, for an in-memory queue).
+fn detached<T: Send + 'static>(
+    fut: impl Future<Output = Result<T, Error>> + Send + 'static,
+) -> BoxFuture<'static, Result<T, Error>> {
+    let task = tokio::spawn(fut.in_current_span());
+    async move {
+        task.await
+            .map_err(|e| Error::Backend(format!("fetch task failed: {e}")))?
+    }
+    .boxed()
+}
+
 /// Registers the worker, retrying while the backend is down.
-async fn register(queue: Queue, name: Arc<str>) {
-    let config = queue.config().clone();
+async fn register(parts: Arc<Parts>, name: Arc<str>) {
+    let config = &parts.config;
     let mut wait = Duration::from_millis(100);
     loop {
-        match queue.timed(queue.store().heartbeat(&name, &config)).await {
+        match parts.timed(parts.store.heartbeat(&name, config)).await {
             Ok(n) => {
                 if n > 0 {
                     info!(jobs = n, "re-enqueued jobs of dead workers");
@@ -262,12 +287,12 @@ async fn register(queue: Queue, name: Arc<str>) {
 
 /// Beats every third of the orphan timeout, queuing the jobs of dead workers again, and
 /// cancels this worker's running jobs whose lease it lost (taken over while it was silent).
-async fn heartbeat(queue: Queue, name: Arc<str>, shared: Arc<Shared>) {
-    let config = queue.config().clone();
+async fn heartbeat(parts: Arc<Parts>, name: Arc<str>, shared: Arc<Shared>) {
+    let config = &parts.config;
     let every = (config.orphan_timeout / 3).max(Duration::from_millis(100));
     loop {
         tokio::time::sleep(every).await;
-        match queue.timed(queue.store().heartbeat(&name, &config)).await {
+        match parts.timed(parts.store.heartbeat(&name, config)).await {
             Ok(0) => {}
             Ok(n) => info!(jobs = n, "re-enqueued jobs of dead workers"),
             Err(e) => warn!(error = %e, "heartbeat failed"),
@@ -276,7 +301,7 @@ async fn heartbeat(queue: Queue, name: Arc<str>, shared: Arc<Shared>) {
         if ids.is_empty() {
             continue;
         }
-        match queue.timed(queue.store().still_leased(&name, &ids)).await {
+        match parts.timed(parts.store.still_leased(&name, &ids)).await {
             Ok(kept) => {
                 shared.cancel_lost(&ids, &kept);
             }
@@ -299,7 +324,7 @@ impl Backend for JobBackend {
                 Phase::New => {
                     // Register before taking any job, so no other worker mistakes ours for orphans.
                     self.worker = worker.name().into();
-                    let fut = register(self.queue.clone(), self.worker.clone());
+                    let fut = register(self.parts.clone(), self.worker.clone());
                     self.phase = Phase::Registering(fut.in_current_span().boxed());
                 }
                 Phase::Registering(fut) => {
@@ -307,7 +332,7 @@ impl Backend for JobBackend {
                         return Poll::Pending;
                     }
                     let beat =
-                        heartbeat(self.queue.clone(), self.worker.clone(), self.shared.clone());
+                        heartbeat(self.parts.clone(), self.worker.clone(), self.shared.clone());
                     self.beat = Some(AbortOnDrop(tokio::spawn(beat.in_current_span())));
                     self.phase = Phase::Running;
                 }
@@ -324,7 +349,7 @@ impl Backend for JobBackend {
         if !matches!(self.phase, Phase::Running) {
             return Poll::Pending;
         }
-        let config = self.queue.config();
+        let config = &self.parts.config;
         loop {
             // A slot is free only once the previous job's outcome is recorded, so at most
             // `batch` jobs are ever between "started" and "acknowledged": that bounds what a
@@ -376,9 +401,9 @@ impl Backend for JobBackend {
                 .batch
                 .saturating_sub(self.shared.in_flight.load(Ordering::SeqCst))
                 .max(1);
-            let (queue, name) = (self.queue.clone(), self.worker.clone());
-            let fetch = async move { queue.timed(queue.store().fetch(&name, free)).await };
-            self.fetching = Some(fetch.boxed());
+            let (parts, name) = (self.parts.clone(), self.worker.clone());
+            let fetch = async move { parts.timed(parts.store.fetch(&name, free)).await };
+            self.fetching = Some(detached(fetch));
         }
     }
 
@@ -394,7 +419,7 @@ impl Backend for JobBackend {
             let fetching = self.fetching.take();
             let mut left: Vec<JobId> = self.buffer.drain(..).map(|l| l.id).collect();
             let beat = self.beat.take();
-            let (queue, name) = (self.queue.clone(), self.worker.clone());
+            let (parts, name) = (self.parts.clone(), self.worker.clone());
             let close = async move {
                 drop(beat);
                 if !registered {
@@ -419,11 +444,11 @@ impl Backend for JobBackend {
                         error: None,
                         unknown: false,
                     };
-                    if let Err(e) = queue.timed(queue.store().ack(&id, &name, &release)).await {
+                    if let Err(e) = parts.timed(parts.store.ack(&id, &name, &release)).await {
                         warn!(job = %id, error = %e, "could not return job; it is recovered as an orphan");
                     }
                 }
-                if let Err(e) = queue.timed(queue.store().deregister(&name)).await {
+                if let Err(e) = parts.timed(parts.store.deregister(&name)).await {
                     warn!(error = %e, "could not deregister worker");
                 }
             };
@@ -444,7 +469,7 @@ impl BackendConfig for JobBackend {
     type Layer = AckLayer;
 
     fn config(&self) -> &Self::Config {
-        self.queue.config()
+        &self.parts.config
     }
 
     fn middleware(&mut self, worker: &mut WorkerContext) -> Self::Layer {

@@ -1,6 +1,8 @@
-//! Backends: one enum, one implementation per storage, chosen by URL.
+//! Storage: one enum over the backends (SQL for SQLite and Postgres, Redis), chosen by URL,
+//! and the batching [`Writer`] that pushes go through.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -8,11 +10,58 @@ use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, Job, JobId, Pushed, Stats, ms_to_time};
 
-#[cfg(feature = "postgres")]
-mod postgres;
 #[cfg(feature = "redis")]
 mod redis;
-mod sqlite;
+mod sql;
+mod writer;
+
+pub(crate) use writer::Writer;
+
+/// What a queue and the worker backends built from it share: the store, the settings, and
+/// the writer that pushes (including a handler's follow-up pushes) go through.
+#[derive(Debug)]
+pub(crate) struct Parts {
+    pub(crate) store: Store,
+    pub(crate) config: QueueConfig,
+    pub(crate) writer: Writer,
+}
+
+impl Parts {
+    /// Connects to the backend named by `config` and starts the writer.
+    pub(crate) async fn connect(config: QueueConfig) -> Result<Parts, Error> {
+        let store = tokio::time::timeout(
+            config.backend_timeout.saturating_mul(2),
+            Store::connect(&config),
+        )
+        .await
+        .map_err(|_| Error::Unavailable("timed out connecting".into()))??;
+        let writer = Writer::start(store.clone(), config.max_batch, config.backend_timeout);
+        Ok(Parts {
+            store,
+            config,
+            writer,
+        })
+    }
+
+    /// Runs one backend operation, failing with [`Error::Unavailable`] after the backend
+    /// timeout.
+    pub(crate) async fn timed<T>(
+        &self,
+        fut: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        timed(self.config.backend_timeout, fut).await
+    }
+}
+
+/// `fut`, or [`Error::Unavailable`] once `limit` has passed.
+pub(crate) async fn timed<T>(
+    limit: Duration,
+    fut: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    tokio::time::timeout(limit, fut)
+        .await
+        .map_err(|_| Error::Unavailable("backend did not answer in time".into()))?
+}
 
 /// A job ready to be written.
 #[derive(Debug)]
@@ -60,9 +109,9 @@ pub(crate) enum Ack {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Store {
-    Sqlite(sqlite::Store),
+    Sqlite(sql::SqlStore<sql::sqlite::Sqlite>),
     #[cfg(feature = "postgres")]
-    Postgres(postgres::Store),
+    Postgres(sql::SqlStore<sql::postgres::Postgres>),
     #[cfg(feature = "redis")]
     Redis(redis::Store),
 }
@@ -83,10 +132,14 @@ impl Store {
     pub(crate) async fn connect(config: &QueueConfig) -> Result<Store, Error> {
         let url = config.url.as_str();
         match config.scheme() {
-            "memory" | "sqlite" => Ok(Store::Sqlite(sqlite::Store::connect(config).await?)),
+            "memory" | "sqlite" => Ok(Store::Sqlite(
+                sql::SqlStore::<sql::sqlite::Sqlite>::connect(config).await?,
+            )),
             "postgres" | "postgresql" => {
                 #[cfg(feature = "postgres")]
-                return Ok(Store::Postgres(postgres::Store::connect(config).await?));
+                return Ok(Store::Postgres(
+                    sql::SqlStore::<sql::postgres::Postgres>::connect(config).await?,
+                ));
                 #[cfg(not(feature = "postgres"))]
                 Err(Error::FeatureDisabled("postgres"))
             }

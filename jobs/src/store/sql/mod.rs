@@ -1,0 +1,295 @@
+//! One SQL store for SQLite and Postgres, generic over a small [`Dialect`]: the SQL text is
+//! shared (placeholders are `$n`, which sqlx accepts for SQLite too), and the dialect supplies
+//! what differs — the database type, how a write transaction begins, row locking for claims,
+//! the database's clock, and how to read a statement's affected-row count.
+//!
+//! All times are milliseconds since the Unix epoch, computed in Rust, except worker liveness,
+//! which is judged on the database's clock alone.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row, Type};
+
+use crate::config::QueueConfig;
+use crate::error::Error;
+use crate::job::{FailedJob, JobId, Pushed, Stats, dur_ms, ms_to_time, now_ms};
+use crate::store::{NewJob, to_u32};
+
+mod lease;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+/// The tables and indexes, created if missing when a store opens.
+const SCHEMA: &str = include_str!("schema.sql");
+
+/// Rows one housekeeping statement deletes at most.
+const HOUSEKEEPING_BATCH: i64 = 1000;
+
+/// What differs between the SQL databases the store runs on.
+pub(crate) trait Dialect: Send + Sync + 'static {
+    /// The sqlx database.
+    type Db: Database;
+    /// Appended to the sub-select that picks jobs to claim (row locks that skip taken rows).
+    const SKIP_LOCKED: &'static str;
+    /// Starts a write transaction.
+    const BEGIN: &'static str;
+    /// An SQL expression for the database's clock, in milliseconds since the Unix epoch.
+    const NOW_MS: &'static str;
+    /// Run inside the schema transaction before the tables are created (to serialize
+    /// processes that start at once), if the database needs it.
+    const SCHEMA_LOCK: Option<&'static str>;
+    /// How many rows a statement changed.
+    fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
+}
+
+/// A queue stored in SQL tables.
+pub(crate) struct SqlStore<D: Dialect> {
+    pool: sqlx::Pool<D::Db>,
+    /// A connection of its own for heartbeats and lease checks, so a busy pool never
+    /// delays them (the same pool for an in-memory database, which has one connection).
+    beats: sqlx::Pool<D::Db>,
+    queue: String,
+    /// This replica's clock offset (tests only); lease times use the database's clock.
+    skew_ms: i64,
+    /// Anything the dialect needs kept alive as long as the store (SQLite's in-memory
+    /// database lives only while a connection to it is open).
+    _keep: Option<std::sync::Arc<dyn Send + Sync>>,
+    dialect: PhantomData<fn() -> D>,
+}
+
+impl<D: Dialect> Clone for SqlStore<D> {
+    fn clone(&self) -> Self {
+        SqlStore {
+            pool: self.pool.clone(),
+            beats: self.beats.clone(),
+            queue: self.queue.clone(),
+            skew_ms: self.skew_ms,
+            _keep: self._keep.clone(),
+            dialect: PhantomData,
+        }
+    }
+}
+
+impl<D: Dialect> fmt::Debug for SqlStore<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("queue", &self.queue)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Dialect> SqlStore<D>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
+    <D::Db as Database>::Arguments: IntoArguments<D::Db>,
+    for<'a> &'a str: ColumnIndex<<D::Db as Database>::Row>,
+    for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<&'q str>: Encode<'q, D::Db> + Type<D::Db>,
+    for<'q> i64: Encode<'q, D::Db> + Type<D::Db>,
+    for<'r> String: Decode<'r, D::Db> + Type<D::Db>,
+    for<'r> i64: Decode<'r, D::Db>,
+{
+    /// A store on `pool` (and `beats` for heartbeats); creates the tables if needed.
+    async fn open(
+        pool: sqlx::Pool<D::Db>,
+        beats: sqlx::Pool<D::Db>,
+        config: &QueueConfig,
+        keep: Option<std::sync::Arc<dyn Send + Sync>>,
+    ) -> Result<Self, Error> {
+        let mut tx = pool.begin_with(D::BEGIN).await?;
+        if let Some(lock) = D::SCHEMA_LOCK {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
+        sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(SqlStore {
+            pool,
+            beats,
+            queue: config.queue.clone(),
+            skew_ms: config.clock_skew_ms,
+            _keep: keep,
+            dialect: PhantomData,
+        })
+    }
+
+    /// This replica's idea of now, in milliseconds.
+    fn now(&self) -> i64 {
+        now_ms().saturating_add(self.skew_ms)
+    }
+
+    /// Stores `jobs` in one transaction. If that fails for a reason other than the database
+    /// being unavailable, each job is stored in its own transaction, so one bad job (a NUL in
+    /// a key on Postgres, say) fails alone.
+    pub(crate) async fn push_batch(
+        &self,
+        jobs: &[NewJob],
+    ) -> Result<Vec<Result<Pushed, Error>>, Error> {
+        match self.push_together(jobs).await {
+            Ok(pushed) => Ok(pushed.into_iter().map(Ok).collect()),
+            Err(e) if e.is_unavailable() || jobs.len() == 1 => Err(e),
+            Err(e) => {
+                tracing::warn!(jobs = jobs.len(), error = %e, "push batch failed; storing its jobs one by one");
+                let mut out = Vec::with_capacity(jobs.len());
+                for job in jobs {
+                    let one = self.push_together(std::slice::from_ref(job)).await;
+                    out.push(one.and_then(|mut v| {
+                        v.pop()
+                            .ok_or_else(|| Error::Backend("push answered short".into()))
+                    }));
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    async fn push_together(&self, jobs: &[NewJob]) -> Result<Vec<Pushed>, Error> {
+        let now = self.now();
+        let mut tx = self.pool.begin_with(D::BEGIN).await?;
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if let (true, Some(key)) = (job.unique, job.key.as_deref()) {
+                let claimed = sqlx::query(
+                    "INSERT INTO atombot_dedupe (queue, job_key, job_id, expires_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (queue, job_key) DO UPDATE
+                       SET job_id = excluded.job_id, expires_at = excluded.expires_at
+                       WHERE atombot_dedupe.expires_at <= $5
+                     RETURNING job_id",
+                )
+                .bind(self.queue.as_str())
+                .bind(key)
+                .bind(job.id.0.as_str())
+                .bind(job.dedupe_expires_at)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if claimed.is_none() {
+                    let row = sqlx::query(
+                        "SELECT job_id FROM atombot_dedupe WHERE queue = $1 AND job_key = $2",
+                    )
+                    .bind(self.queue.as_str())
+                    .bind(key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    out.push(Pushed::Duplicate(JobId(row.try_get("job_id")?)));
+                    continue;
+                }
+            }
+            sqlx::query(
+                "INSERT INTO atombot_jobs
+                   (id, queue, kind, payload, job_key, meta, enqueued_at, status, attempts,
+                    max_attempts, run_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9)",
+            )
+            .bind(job.id.0.as_str())
+            .bind(self.queue.as_str())
+            .bind(job.kind.as_str())
+            .bind(job.payload.as_str())
+            .bind(job.key.as_deref())
+            .bind(job.meta.as_str())
+            .bind(job.enqueued_at)
+            .bind(job.max_attempts)
+            .bind(job.run_at)
+            .execute(&mut *tx)
+            .await?;
+            out.push(Pushed::Enqueued(job.id.clone()));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn failed(&self, limit: usize) -> Result<Vec<FailedJob>, Error> {
+        let rows = sqlx::query(
+            "SELECT id, kind, job_key, attempts, last_error, payload, enqueued_at, done_at
+             FROM atombot_jobs WHERE queue = $1 AND status = 'failed'
+             ORDER BY done_at DESC, id LIMIT $2",
+        )
+        .bind(self.queue.as_str())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let payload: String = row.try_get("payload")?;
+            let done_at: Option<i64> = row.try_get("done_at")?;
+            out.push(FailedJob {
+                id: JobId(row.try_get("id")?),
+                kind: row.try_get("kind")?,
+                key: row.try_get("job_key")?,
+                attempts: to_u32(row.try_get("attempts")?),
+                last_error: row.try_get("last_error")?,
+                payload: serde_json::from_str(&payload).unwrap_or_default(),
+                enqueued_at: ms_to_time(row.try_get("enqueued_at")?),
+                failed_at: done_at.map(ms_to_time),
+            });
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn retry(&self, id: &JobId, config: &QueueConfig) -> Result<bool, Error> {
+        let now = self.now();
+        let mut tx = self.pool.begin_with(D::BEGIN).await?;
+        let r = sqlx::query(
+            "UPDATE atombot_jobs SET status = 'pending', attempts = 0, run_at = $3, done_at = NULL
+             WHERE queue = $1 AND id = $2 AND status = 'failed'",
+        )
+        .bind(self.queue.as_str())
+        .bind(id.0.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let retried = D::rows_affected(&r) > 0;
+        if retried {
+            // The job's key was freed when it failed: claim it again, so the same key
+            // pushed (or delivered) meanwhile is a duplicate of the retried job.
+            sqlx::query(
+                "INSERT INTO atombot_dedupe (queue, job_key, job_id, expires_at)
+                 SELECT queue, job_key, id, $3 FROM atombot_jobs
+                 WHERE queue = $1 AND id = $2 AND job_key IS NOT NULL
+                 ON CONFLICT (queue, job_key) DO UPDATE
+                   SET job_id = excluded.job_id, expires_at = excluded.expires_at",
+            )
+            .bind(self.queue.as_str())
+            .bind(id.0.as_str())
+            .bind(now.saturating_add(dur_ms(config.dedupe_ttl)))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(retried)
+    }
+
+    pub(crate) async fn stats(&self) -> Result<Stats, Error> {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM atombot_jobs WHERE queue = $1 GROUP BY status",
+        )
+        .bind(self.queue.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut stats = Stats::default();
+        for row in rows {
+            let status: String = row.try_get("status")?;
+            let n: i64 = row.try_get("n")?;
+            let n = u64::try_from(n).unwrap_or(0);
+            match status.as_str() {
+                "pending" => stats.pending += n,
+                "unknown" => {
+                    stats.pending += n;
+                    stats.unknown = n;
+                }
+                "running" => stats.running = n,
+                "done" => stats.done = n,
+                "failed" => stats.failed = n,
+                _ => {}
+            }
+        }
+        Ok(stats)
+    }
+
+    pub(crate) async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
