@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use atombot::models::webhook::{IssuesEvent, PushEvent};
 use atombot::runtime::RuntimeSettings;
 use atombot::testing::{DeliveryOptions, Simulator, events};
-use atombot::{AppConfig, Bot, Context};
+use atombot::{Bot, Context};
 
 async fn on_push(ctx: Context) -> atombot::Result<()> {
     let push: PushEvent = ctx.payload()?;
@@ -64,10 +64,10 @@ async fn on_issue_opened(ctx: Context) -> atombot::Result<()> {
     Ok(())
 }
 
-/// The bot: what `main` serves, and what `tests/example_demo.rs` runs on `TestBot`.
-pub(crate) fn bot(config: AppConfig) -> Bot {
-    Bot::new(config)
-        .on("push", on_push)
+/// The bot's handlers on `base` (its settings): what `main` serves, and what
+/// `tests/example_demo.rs` runs on `TestBot`.
+pub(crate) fn bot(base: Bot) -> Bot {
+    base.on("push", on_push)
         .on("issues.opened", on_issue_opened)
 }
 
@@ -75,7 +75,7 @@ pub(crate) fn bot(config: AppConfig) -> Bot {
 async fn main() -> anyhow::Result<()> {
     if std::env::var_os("ATOMGIT_APP_ID").is_some() {
         // Real platform: serve deliveries until Ctrl-C / SIGTERM.
-        return Ok(bot(AppConfig::from_env()?).serve().await?);
+        return Ok(bot(Bot::from_env()?).serve().await?);
     }
 
     let sim = Simulator::start().await?;
@@ -83,7 +83,9 @@ async fn main() -> anyhow::Result<()> {
     // The default queue: SQLite in ./atombot.db, as a deployed bot has.
     let mut settings = RuntimeSettings::from_env()?;
     settings.listen = "127.0.0.1:0".parse()?;
-    let bot = bot(sim.app_config()).settings(settings).start().await?;
+    let bot = bot(Bot::new(sim.app_config()).settings(settings))
+        .start()
+        .await?;
     let url = bot.url("/webhook");
     println!("[bot] listening for deliveries at {url}");
     sim.set_webhook_url(url);

@@ -34,9 +34,10 @@ async fn on_installed(ctx: Context) -> atombot::Result<()> {
     Ok(())
 }
 
-/// The listing as a bot, run by `tests/example_repo_lister.rs` on `TestBot`.
-pub(crate) fn bot(config: AppConfig) -> Bot {
-    Bot::new(config).on("installation.created", on_installed)
+/// The listing as a bot on `base` (its settings), run by `tests/example_repo_lister.rs` on
+/// `TestBot`.
+pub(crate) fn bot(base: Bot) -> Bot {
+    base.on("installation.created", on_installed)
 }
 
 #[tokio::main]
@@ -60,7 +61,8 @@ async fn main() -> anyhow::Result<()> {
         (Some(sim), config)
     };
     if std::env::args().any(|a| a == "--serve") {
-        return Ok(bot(config).serve().await?);
+        let settings = atombot::runtime::RuntimeSettings::from_env()?;
+        return Ok(bot(Bot::new(config).settings(settings)).serve().await?);
     }
     let app = App::new(config)?;
 

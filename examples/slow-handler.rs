@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use atombot::testing::{Simulator, events};
-use atombot::{AppConfig, Bot, Context};
+use atombot::{Bot, Context};
 
 async fn slow(ctx: Context) -> atombot::Result<()> {
     println!("handler started {}", ctx.delivery_id());
@@ -21,22 +21,24 @@ async fn slow(ctx: Context) -> atombot::Result<()> {
     Ok(())
 }
 
-/// The bot: what `main` serves, and what `tests/example_slow_handler.rs` runs on `TestBot`.
-pub(crate) fn bot(config: AppConfig) -> Bot {
-    Bot::new(config).on("push", slow)
+/// The bot's handler on `base` (its settings): what `main` serves, and what `tests/example_slow_handler.rs` runs on `TestBot`.
+pub(crate) fn bot(base: Bot) -> Bot {
+    base.on("push", slow)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     if std::env::var_os("ATOMGIT_APP_ID").is_some() {
-        bot(AppConfig::from_env()?).serve().await?;
+        bot(Bot::from_env()?).serve().await?;
         println!("exited cleanly");
         return Ok(());
     }
     let sim = Simulator::start().await?;
     let mut settings = atombot::runtime::RuntimeSettings::from_env()?;
     settings.listen = "127.0.0.1:0".parse()?;
-    let bot = bot(sim.app_config()).settings(settings).start().await?;
+    let bot = bot(Bot::new(sim.app_config()).settings(settings))
+        .start()
+        .await?;
     sim.set_webhook_url(bot.url("/webhook"));
     let answer = sim
         .deliver("push", events::push("atomgit-demo/hello-world"))

@@ -7,10 +7,10 @@ use tokio::sync::mpsc;
 /// One thing the runtime did.
 #[derive(Debug, Clone)]
 pub(crate) enum Observed {
-    /// A delivery was fanned out into one unit per handler name.
+    /// A delivery was fanned out into one unit per handler: (handler name, unit job id).
     FannedOut {
         delivery: String,
-        handlers: Vec<String>,
+        units: Vec<(String, String)>,
     },
     /// A handler unit ran once.
     Unit {
@@ -18,8 +18,6 @@ pub(crate) enum Observed {
         handler: String,
         attempt: u32,
         outcome: Result<(), String>,
-        /// No further attempt will follow.
-        last: bool,
     },
     /// A user job was queued (by a handler or a job of `delivery`).
     JobQueued {
@@ -33,9 +31,10 @@ pub(crate) enum Observed {
         kind: String,
         delivery: Option<String>,
         attempt: u32,
-        outcome: Result<(), String>,
-        last: bool,
     },
+    /// The queue stored what comes after a run of a unit or job (reported after it is
+    /// stored, so the queue agrees with what the observer sees).
+    Recorded(atombot_jobs::Recorded),
 }
 
 /// Where the runtime reports; cheap to clone.
@@ -52,21 +51,5 @@ impl Observer {
     /// Reports `what` (dropped if nobody listens any more).
     pub(crate) fn report(&self, what: Observed) {
         let _ = self.0.send(what);
-    }
-}
-
-/// Whether the queue will run a job again after it returned `result` on `attempt` of
-/// `max_attempts` (mirrors the table in `atombot_jobs`' `AckLayer`).
-pub(crate) fn is_last(
-    result: &Result<(), atombot_jobs::JobError>,
-    attempt: u32,
-    max_attempts: u32,
-) -> bool {
-    use atombot_jobs::JobError;
-    match result {
-        Ok(()) | Err(JobError::Abort(_)) => true,
-        Err(JobError::Retry(_) | JobError::RetryAfter(..)) => attempt >= max_attempts,
-        // Postponed and unknown work comes back without using an attempt.
-        Err(_) => false,
     }
 }

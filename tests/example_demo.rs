@@ -9,7 +9,9 @@ use http::Method;
 
 #[tokio::test]
 async fn a_push_lists_the_repositories_and_comments_and_an_issue_is_thanked() {
-    let bot = TestBot::start(demo::bot(TestBot::config())).await.unwrap();
+    let bot = TestBot::start(demo::bot(atombot::Bot::new(TestBot::config())))
+        .await
+        .unwrap();
 
     let push = bot
         .receive(events::push("atomgit-demo/hello-world"))

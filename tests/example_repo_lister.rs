@@ -33,7 +33,7 @@ mod repo_lister;
 #[tokio::test]
 async fn installing_the_app_lists_its_repositories_on_test_bot() {
     use atombot::testing::{TestBot, TokenKind, events};
-    let bot = TestBot::start(repo_lister::bot(TestBot::config()))
+    let bot = TestBot::start(repo_lister::bot(atombot::Bot::new(TestBot::config())))
         .await
         .unwrap();
     let installed = bot

@@ -9,7 +9,7 @@ use atombot::testing::{Outcome, TestBot, events};
 
 #[tokio::test]
 async fn the_slow_handler_finishes_once() {
-    let bot = TestBot::start(slow_handler::bot(TestBot::config()))
+    let bot = TestBot::start(slow_handler::bot(atombot::Bot::new(TestBot::config())))
         .await
         .unwrap();
     let received = bot

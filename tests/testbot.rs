@@ -95,6 +95,10 @@ async fn a_handler_that_aborts_is_reported_failed_after_one_attempt() {
     assert_eq!(run.attempts, 1);
     assert!(matches!(&run.outcome, Outcome::Failed(m) if m.contains("not for us")));
     assert!(!received.succeeded());
+    // Reported after the queue stored it: the failed unit is listed at once.
+    let failed = bot.queue().failed().await.unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].kind, "handler:push#1");
     bot.shutdown().await;
 }
 

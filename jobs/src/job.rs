@@ -165,3 +165,52 @@ pub(crate) fn time_to_ms(t: SystemTime) -> i64 {
 pub(crate) fn dur_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
 }
+
+/// What the queue recorded for one run of a job; see [`JobBackend::on_recorded`].
+///
+/// [`JobBackend::on_recorded`]: crate::JobBackend::on_recorded
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Recorded {
+    /// The job.
+    pub id: JobId,
+    /// Its kind.
+    pub kind: String,
+    /// The attempt that ran, from 1.
+    pub attempt: u32,
+    /// What comes next.
+    pub outcome: RecordedOutcome,
+}
+
+/// What the queue does with a job after a run (stored before it is reported).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecordedOutcome {
+    /// Done; it never runs again.
+    Done,
+    /// Failed this attempt; it runs again after backoff.
+    Retry {
+        /// The run's error.
+        error: String,
+    },
+    /// Handed back without using the attempt (postponed, unknown kind, or shutdown).
+    Released {
+        /// Why, if the run failed.
+        error: Option<String>,
+    },
+    /// Failed for good; kept as failed.
+    Failed {
+        /// The last error.
+        error: String,
+    },
+}
+
+impl RecordedOutcome {
+    /// Whether the job will not run again (done, or failed for good).
+    pub fn is_final(&self) -> bool {
+        matches!(self, RecordedOutcome::Done | RecordedOutcome::Failed { .. })
+    }
+}
+
+/// A callback told of every recorded outcome.
+pub(crate) type OnRecorded = std::sync::Arc<dyn Fn(&Recorded) + Send + Sync>;

@@ -76,7 +76,7 @@ pub use config::QueueConfig;
 #[doc(inline)]
 pub use error::{Error, JobError};
 #[doc(inline)]
-pub use job::{FailedJob, Job, JobId, Pushed, Stats};
+pub use job::{FailedJob, Job, JobId, Pushed, Recorded, RecordedOutcome, Stats};
 #[doc(inline)]
 pub use queue::Queue;
 #[doc(inline)]

@@ -173,6 +173,14 @@ where
         self
     }
 
+    /// Calls `f` with every outcome the worker records, after it is stored (see
+    /// [`JobBackend::on_recorded`]).
+    #[must_use]
+    pub fn on_recorded(mut self, f: impl Fn(&crate::Recorded) + Send + Sync + 'static) -> Self {
+        self.backend = self.backend.on_recorded(f);
+        self
+    }
+
     /// How long running jobs get to finish after shutdown is requested.
     #[must_use]
     pub fn shutdown_timeout(mut self, d: Duration) -> Self {

@@ -18,7 +18,7 @@ use crate::client::Client;
 use crate::context::{Context, Unit};
 use crate::jobs::{DELIVERY, INSTALLATION, JobHandlers, Jobs, Queue, QueuedJob};
 use crate::models::InstallationId;
-use crate::observe::{Observed, Observer, is_last};
+use crate::observe::{Observed, Observer};
 use crate::state::StateMap;
 use crate::steer::steer;
 use crate::webhook::{Delivery, Router};
@@ -74,17 +74,23 @@ impl Dispatch {
             let unit = handler_unit(delivery, handler.name(), stored.clone(), installation);
             self.queue.push_unique(unit)
         });
-        let failed: Vec<String> = join_all(pushes)
-            .await
-            .into_iter()
-            .filter_map(|pushed| pushed.err().map(|e| e.to_string()))
+        let pushed = join_all(pushes).await;
+        let failed: Vec<String> = pushed
+            .iter()
+            .filter_map(|pushed| pushed.as_ref().err().map(ToString::to_string))
             .collect();
         match failed.first() {
             None => {
                 tracing::debug!(units = handlers.len(), "delivery fanned out");
                 self.report(|| Observed::FannedOut {
                     delivery: delivery.id().to_owned(),
-                    handlers: handlers.iter().map(|h| h.name().to_owned()).collect(),
+                    units: handlers
+                        .iter()
+                        .zip(&pushed)
+                        .filter_map(|(h, p)| {
+                            Some((h.name().to_owned(), p.as_ref().ok()?.id().0.clone()))
+                        })
+                        .collect(),
                 });
                 Ok(())
             }
@@ -112,14 +118,13 @@ impl Dispatch {
         Jobs::new(self.queue.clone(), installation).on_behalf_of(delivery, self.observer.clone())
     }
 
-    /// Runs handler `name` for the delivery stored in `job` (attempt `attempt` of
-    /// `max_attempts`) and reports the outcome.
+    /// Runs handler `name` for the delivery stored in `job` (attempt `attempt`) and reports
+    /// the outcome.
     pub(crate) async fn run_unit(
         &self,
         name: &str,
         job: &QueuedJob,
         attempt: u32,
-        max_attempts: u32,
     ) -> Result<(), JobError> {
         let result = self.run_unit_once(name, job, attempt).await;
         if let Some(delivery) = job.meta.get(DELIVERY).and_then(|v| v.as_str()) {
@@ -128,7 +133,6 @@ impl Dispatch {
                 handler: name.to_owned(),
                 attempt,
                 outcome: result.as_ref().map(|_| ()).map_err(ToString::to_string),
-                last: is_last(&result, attempt, max_attempts),
             });
         }
         result

@@ -22,7 +22,7 @@ use super::{dispatch, queue, receiver, serve, worker};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::jobs::Queue;
-use crate::observe::Observer;
+use crate::observe::{Observed, Observer};
 
 /// What the test kit changes in how a bot is wired (nothing, for a deployed bot).
 #[derive(Debug, Default)]
@@ -74,14 +74,20 @@ impl Bot {
             queue: queue.clone(),
             jobs: self.jobs,
             state: self.state,
-            observer: overrides.observer,
+            observer: overrides.observer.clone(),
         });
         let (stop, stopped) = watch::channel(false);
         let worker = {
             let mut stopped = stopped.clone();
             let dispatch = dispatch.clone();
-            queue
-                .worker(move |job, ctx| worker::run_job(dispatch.clone(), job, ctx))
+            let worker = queue.worker(move |job, ctx| worker::run_job(dispatch.clone(), job, ctx));
+            let worker = match overrides.observer {
+                Some(observer) => worker.on_recorded(move |recorded| {
+                    observer.report(Observed::Recorded(recorded.clone()));
+                }),
+                None => worker,
+            };
+            worker
                 .name_prefix("atombot")
                 .concurrency(self.settings.concurrency)
                 .shutdown_timeout(self.settings.shutdown_timeout)

@@ -10,7 +10,7 @@ use tracing::Instrument;
 use super::dispatch::{Dispatch, installation_of, restore};
 use super::queue::{DELIVERY_KIND, HANDLER_KIND_PREFIX};
 use crate::jobs::{DELIVERY, JobContext, QueuedJob};
-use crate::observe::{Observed, is_last};
+use crate::observe::Observed;
 use crate::steer::steer;
 
 /// Runs one job for the worker.
@@ -45,7 +45,7 @@ pub(crate) async fn run_job(
             attempt = ctx.attempt(),
         );
         return dispatch
-            .run_unit(name, &job, ctx.attempt(), ctx.max_attempts())
+            .run_unit(name, &job, ctx.attempt())
             .instrument(span)
             .await;
     }
@@ -83,8 +83,6 @@ pub(crate) async fn run_job(
         kind: job.kind.clone(),
         delivery,
         attempt: ctx.attempt(),
-        outcome: result.as_ref().map(|_| ()).map_err(ToString::to_string),
-        last: is_last(&result, ctx.attempt(), ctx.max_attempts()),
     });
     result
 }

@@ -18,7 +18,7 @@ use tracing::{Instrument, debug, error, info_span, warn};
 
 use super::{AbortOnDrop, JobLease, Shared};
 use crate::error::JobError;
-use crate::job::{Job, dur_ms, now_ms};
+use crate::job::{Job, OnRecorded, Recorded, RecordedOutcome, dur_ms, now_ms};
 use crate::store::Ack;
 
 /// The backend middleware of [`JobBackend`](super::JobBackend): runs each task on its own Tokio
@@ -28,6 +28,7 @@ pub struct AckLayer {
     pub(super) worker: WorkerContext,
     pub(super) shutdown_timeout: Duration,
     pub(super) shared: Arc<Shared>,
+    pub(super) on_recorded: Option<OnRecorded>,
 }
 
 impl fmt::Debug for AckLayer {
@@ -111,6 +112,7 @@ where
             worker,
             shutdown_timeout,
             shared,
+            on_recorded,
         } = self.layer.clone();
         async move {
             let _counted = InFlight(shared.clone());
@@ -173,7 +175,15 @@ where
                     (release, Err(e))
                 }
             };
-            record(&lease, &ack, deadline, late).await;
+            let stored = record(&lease, &ack, deadline, late).await;
+            if let (true, Some(on_recorded)) = (stored, &on_recorded) {
+                on_recorded(&Recorded {
+                    id: lease.id.clone(),
+                    kind: lease.kind.to_string(),
+                    attempt: lease.attempt,
+                    outcome: recorded_outcome(&ack),
+                });
+            }
             result
         }
         .instrument(span)
@@ -314,14 +324,30 @@ fn unknown(lease: &JobLease, config: &crate::QueueConfig) -> Ack {
     }
 }
 
-/// Records `ack`; until that succeeds the job stays ours, so keep trying (the backend may be
+/// What `ack` means for the job, as reported to `on_recorded`.
+fn recorded_outcome(ack: &Ack) -> RecordedOutcome {
+    match ack {
+        Ack::Done => RecordedOutcome::Done,
+        Ack::Retry { error, .. } => RecordedOutcome::Retry {
+            error: error.clone(),
+        },
+        Ack::Release { error, .. } => RecordedOutcome::Released {
+            error: error.clone(),
+        },
+        Ack::Fail { error } => RecordedOutcome::Failed {
+            error: error.clone(),
+        },
+    }
+}
+
+/// Records `ack` and returns whether it was stored; until that succeeds the job stays ours, so keep trying (the backend may be
 /// down) unless the shutdown deadline has passed, in which case orphan recovery takes over.
 async fn record(
     lease: &JobLease,
     ack: &Ack,
     mut deadline: Pin<&mut impl Future<Output = ()>>,
     once: bool,
-) {
+) -> bool {
     let parts = &lease.parts;
     let mut wait = Duration::from_millis(50);
     loop {
@@ -329,19 +355,19 @@ async fn record(
             .timed(parts.store.ack(&lease.id, &lease.worker, ack))
             .await
         {
-            Ok(true) => return,
+            Ok(true) => return true,
             Ok(false) => {
                 warn!("job was taken over by another worker; outcome dropped");
-                return;
+                return false;
             }
             Err(e) => {
                 warn!(error = %e, "recording job outcome failed; retrying");
                 if once {
                     warn!("could not return job; it is recovered as an orphan");
-                    return;
+                    return false;
                 }
                 tokio::select! {
-                    () = &mut deadline => return,
+                    () = &mut deadline => return false,
                     () = tokio::time::sleep(wait) => {}
                 }
                 wait = (wait * 2).min(Duration::from_secs(2));

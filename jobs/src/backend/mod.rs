@@ -49,7 +49,7 @@ use tracing::{Instrument, debug, info, warn};
 
 use crate::config::QueueConfig;
 use crate::error::Error;
-use crate::job::{Job, JobId, now_ms};
+use crate::job::{Job, JobId, OnRecorded, Recorded, now_ms};
 use crate::store::{Ack, Leased, Parts};
 
 mod ack;
@@ -147,6 +147,7 @@ pub struct JobBackend {
     failures: u32,
     beat: Option<AbortOnDrop>,
     closing: Option<BoxFuture<'static, ()>>,
+    on_recorded: Option<OnRecorded>,
 }
 
 enum Phase {
@@ -169,9 +170,11 @@ impl fmt::Debug for JobBackend {
 impl Clone for JobBackend {
     /// A fresh backend over the same queue and settings (state such as leases is not shared).
     fn clone(&self) -> Self {
-        JobBackend::new(self.parts.clone())
+        let mut backend = JobBackend::new(self.parts.clone())
             .batch_size(self.batch)
-            .shutdown_timeout(self.shutdown_timeout)
+            .shutdown_timeout(self.shutdown_timeout);
+        backend.on_recorded = self.on_recorded.clone();
+        backend
     }
 }
 
@@ -191,7 +194,16 @@ impl JobBackend {
             failures: 0,
             beat: None,
             closing: None,
+            on_recorded: None,
         }
+    }
+
+    /// Calls `f` with every outcome this backend's worker records, after it is stored (for
+    /// test kits and metrics; `f` must be quick and must not block).
+    #[must_use]
+    pub fn on_recorded(mut self, f: impl Fn(&Recorded) + Send + Sync + 'static) -> Self {
+        self.on_recorded = Some(Arc::new(f));
+        self
     }
 
     /// How many jobs one fetch may claim at most (default: the queue's concurrency); each fetch
@@ -477,6 +489,7 @@ impl BackendConfig for JobBackend {
             worker: worker.clone(),
             shutdown_timeout: self.shutdown_timeout,
             shared: self.shared.clone(),
+            on_recorded: self.on_recorded.clone(),
         }
     }
 }

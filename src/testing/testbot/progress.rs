@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, watch};
 
 use super::outcome::{HandlerRun, JobRun, Outcome};
+use atombot_jobs::RecordedOutcome;
+
 use crate::observe::Observed;
 
 /// What is known of every delivery and job so far; `changes` ticks on each report.
@@ -19,13 +21,17 @@ pub(super) struct Progress {
 struct State {
     deliveries: HashMap<String, DeliveryState>,
     jobs: HashMap<String, JobState>,
+    /// Which delivery and handler each unit job id belongs to.
+    units: HashMap<String, (String, String)>,
+    /// Final outcomes recorded before the runtime's own report arrived, by job id.
+    early: HashMap<String, Outcome>,
 }
 
 #[derive(Debug, Default)]
 struct DeliveryState {
-    /// The handler units, once fanned out.
-    handlers: Option<Vec<String>>,
-    /// Handler runs in the order they were first reported.
+    /// The handler units (name, job id), once fanned out.
+    handlers: Option<Vec<(String, String)>>,
+    /// Handler runs in the order they were first reported, and whether each is final.
     runs: Vec<(HandlerRun, bool)>,
     /// Ids of the jobs queued on the delivery's behalf, in order.
     jobs: Vec<String>,
@@ -81,13 +87,13 @@ impl Progress {
         };
         let mut pending: Vec<String> = handlers
             .iter()
-            .filter(|name| {
+            .filter(|(name, _)| {
                 !progress
                     .runs
                     .iter()
-                    .any(|(run, last)| *last && &run.name == *name)
+                    .any(|(run, last)| *last && &run.name == name)
             })
-            .map(|name| format!("handler {name}"))
+            .map(|(name, _)| format!("handler {name}"))
             .collect();
         if and_jobs {
             pending.extend(
@@ -128,33 +134,28 @@ impl Progress {
 impl State {
     fn apply(&mut self, report: Observed) {
         match report {
-            Observed::FannedOut { delivery, handlers } => {
-                self.deliveries.entry(delivery).or_default().handlers = Some(handlers);
+            Observed::FannedOut { delivery, units } => {
+                for (name, id) in &units {
+                    self.units
+                        .insert(id.clone(), (delivery.clone(), name.clone()));
+                }
+                self.deliveries
+                    .entry(delivery.clone())
+                    .or_default()
+                    .handlers = Some(units.clone());
+                for (_, id) in units {
+                    if let Some(outcome) = self.early.remove(&id) {
+                        self.finish_unit(&id, outcome);
+                    }
+                }
             }
             Observed::Unit {
                 delivery,
                 handler,
                 attempt,
                 outcome,
-                last,
             } => {
-                let progress = self.deliveries.entry(delivery).or_default();
-                let index = match progress.runs.iter().position(|(r, _)| r.name == handler) {
-                    Some(index) => index,
-                    None => {
-                        progress.runs.push((
-                            HandlerRun {
-                                name: handler,
-                                attempts: 0,
-                                outcome: Outcome::Succeeded,
-                                errors: Vec::new(),
-                            },
-                            false,
-                        ));
-                        progress.runs.len() - 1
-                    }
-                };
-                let (run, done) = &mut progress.runs[index];
+                let run = self.run_mut(&delivery, &handler);
                 run.attempts = run.attempts.max(attempt);
                 run.outcome = match outcome {
                     Ok(()) => Outcome::Succeeded,
@@ -163,49 +164,89 @@ impl State {
                         Outcome::Failed(error)
                     }
                 };
-                *done = last;
             }
             Observed::JobQueued { id, kind, delivery } => {
-                if let Some(delivery) = delivery {
-                    self.deliveries
-                        .entry(delivery)
-                        .or_default()
-                        .jobs
-                        .push(id.clone());
-                }
-                self.jobs.entry(id).or_insert(JobState {
-                    kind,
-                    attempts: 0,
-                    outcome: None,
-                });
+                self.job_of(&id, kind, delivery);
             }
             Observed::Job {
                 id,
                 kind,
                 attempt,
-                outcome,
-                last,
                 delivery,
+                ..
             } => {
-                if let Some(delivery) = delivery {
-                    let jobs = &mut self.deliveries.entry(delivery).or_default().jobs;
-                    if !jobs.contains(&id) {
-                        jobs.push(id.clone());
-                    }
-                }
-                let job = self.jobs.entry(id).or_insert(JobState {
-                    kind,
-                    attempts: 0,
-                    outcome: None,
-                });
+                let job = self.job_of(&id, kind, delivery);
                 job.attempts = job.attempts.max(attempt);
-                if last {
-                    job.outcome = Some(match outcome {
-                        Ok(()) => Outcome::Succeeded,
-                        Err(error) => Outcome::Failed(error),
-                    });
+            }
+            Observed::Recorded(recorded) => {
+                let outcome = match recorded.outcome {
+                    RecordedOutcome::Done => Outcome::Succeeded,
+                    RecordedOutcome::Failed { error } => Outcome::Failed(error),
+                    _ => return,
+                };
+                let id = recorded.id.0;
+                if let Some(job) = self.jobs.get_mut(&id) {
+                    job.attempts = job.attempts.max(recorded.attempt);
+                    job.outcome = Some(outcome);
+                } else if self.units.contains_key(&id) {
+                    self.finish_unit(&id, outcome);
+                } else if !recorded.kind.starts_with("atombot.") {
+                    // Finished before its fan-out or queueing was reported.
+                    self.early.insert(id, outcome);
                 }
             }
         }
+    }
+
+    /// The run of `handler` for `delivery`, created on first sight.
+    fn run_mut(&mut self, delivery: &str, handler: &str) -> &mut HandlerRun {
+        let progress = self.deliveries.entry(delivery.to_owned()).or_default();
+        let index = match progress.runs.iter().position(|(r, _)| r.name == handler) {
+            Some(index) => index,
+            None => {
+                progress.runs.push((
+                    HandlerRun {
+                        name: handler.to_owned(),
+                        attempts: 0,
+                        outcome: Outcome::Succeeded,
+                        errors: Vec::new(),
+                    },
+                    false,
+                ));
+                progress.runs.len() - 1
+            }
+        };
+        &mut progress.runs[index].0
+    }
+
+    /// Marks unit `id` final with `outcome`.
+    fn finish_unit(&mut self, id: &str, outcome: Outcome) {
+        let Some((delivery, handler)) = self.units.get(id).cloned() else {
+            return;
+        };
+        self.run_mut(&delivery, &handler).outcome = outcome;
+        if let Some(progress) = self.deliveries.get_mut(&delivery) {
+            for (run, last) in &mut progress.runs {
+                if run.name == handler {
+                    *last = true;
+                }
+            }
+        }
+    }
+
+    /// Job `id`, listed under `delivery`, created on first sight (with an early outcome).
+    fn job_of(&mut self, id: &str, kind: String, delivery: Option<String>) -> &mut JobState {
+        if let Some(delivery) = delivery {
+            let jobs = &mut self.deliveries.entry(delivery).or_default().jobs;
+            if !jobs.iter().any(|j| j == id) {
+                jobs.push(id.to_owned());
+            }
+        }
+        let early = self.early.remove(id);
+        self.jobs.entry(id.to_owned()).or_insert(JobState {
+            kind,
+            attempts: 0,
+            outcome: early,
+        })
     }
 }
