@@ -118,3 +118,13 @@ impl From<serde_json::Error> for JobError {
         JobError::Abort(format!("bad payload: {e}"))
     }
 }
+
+/// The message of a panic's payload (a `&str` or `String` given to `panic!`), for logs and
+/// stored errors.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned())
+}

@@ -74,7 +74,7 @@ pub use backend::{AckLayer, AckService, JobBackend};
 #[doc(inline)]
 pub use config::QueueConfig;
 #[doc(inline)]
-pub use error::{Error, JobError};
+pub use error::{Error, JobError, panic_message};
 #[doc(inline)]
 pub use job::{FailedJob, Job, JobId, Pushed, Recorded, RecordedOutcome, Stats};
 #[doc(inline)]

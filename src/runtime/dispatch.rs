@@ -177,7 +177,7 @@ impl Dispatch {
                 (Some("error"), Err(next))
             }
             Err(panic) => {
-                let message = panic_message(panic);
+                let message = atombot_jobs::panic_message(&*panic);
                 tracing::error!(panic = %message, "handler panicked");
                 (
                     Some("panic"),
@@ -207,12 +207,4 @@ pub(crate) fn installation_of(job: &QueuedJob) -> Option<InstallationId> {
         .get(INSTALLATION)
         .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
         .map(InstallationId)
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_owned())
 }

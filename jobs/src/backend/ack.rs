@@ -17,7 +17,7 @@ use futures_util::future::BoxFuture;
 use tracing::{Instrument, debug, error, info_span, warn};
 
 use super::{AbortOnDrop, JobLease, Shared};
-use crate::error::JobError;
+use crate::error::{JobError, panic_message};
 use crate::job::{Job, OnRecorded, Recorded, RecordedOutcome, dur_ms, now_ms};
 use crate::store::Ack;
 
@@ -153,7 +153,7 @@ where
                     }
                     Err(joined) => {
                         let msg = if joined.is_panic() {
-                            format!("handler panicked: {}", panic_message(&joined.into_panic()))
+                            format!("handler panicked: {}", panic_message(&*joined.into_panic()))
                         } else {
                             "handler task was cancelled".to_string()
                         };
@@ -376,16 +376,8 @@ async fn record(
     }
 }
 
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic".into())
-}
-
 /// Turns a panic caught by apalis' `CatchPanicLayer` into a retry, as
 /// [`Queue::worker`](crate::Queue::worker) does.
 pub(crate) fn panic_to_retry(panic: &Box<dyn std::any::Any + Send>) -> JobError {
-    JobError::Retry(format!("handler panicked: {}", panic_message(panic)))
+    JobError::Retry(format!("handler panicked: {}", panic_message(&**panic)))
 }

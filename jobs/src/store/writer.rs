@@ -141,7 +141,7 @@ async fn supervise(task: Task, state: Arc<AtomicU8>, restarts: Arc<AtomicU64>) {
                 state.store(STOPPED, Ordering::SeqCst);
                 return;
             }
-            Err(e) => panic_message(e.into_panic()),
+            Err(e) => crate::error::panic_message(&*e.into_panic()),
         };
         state.store(RESTARTING, Ordering::SeqCst);
         restarts.fetch_add(1, Ordering::SeqCst);
@@ -202,12 +202,4 @@ async fn write_batches(task: Task) {
             }
         }
     }
-}
-
-fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic".into())
 }
