@@ -6,6 +6,8 @@ use tokio::sync::mpsc;
 
 /// One thing the runtime did.
 #[derive(Debug, Clone)]
+// Read by the test kit only.
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub(crate) enum Observed {
     /// A delivery was fanned out into one unit per handler: (handler name, unit job id).
     FannedOut {
@@ -43,6 +45,7 @@ pub(crate) struct Observer(mpsc::UnboundedSender<Observed>);
 
 impl Observer {
     /// An observer and the receiving end of its reports.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pub(crate) fn channel() -> (Self, mpsc::UnboundedReceiver<Observed>) {
         let (tx, rx) = mpsc::unbounded_channel();
         (Self(tx), rx)
