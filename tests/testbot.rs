@@ -250,6 +250,24 @@ async fn unwanted_duplicate_and_refused_deliveries() {
 }
 
 #[tokio::test]
+async fn a_delivery_that_cannot_be_fanned_out_is_reported_not_waited_for() {
+    use atombot::testing::{Fault, Route};
+    let bot = TestBot::start(Bot::new(TestBot::config()).on("push", greet))
+        .await
+        .unwrap()
+        .timeout(std::time::Duration::from_secs(50));
+    // The installation lookup fails on every attempt (the push names no installation).
+    bot.sim()
+        .fail_next(Route::get("/app/installations"), 1000, Fault::Status(500));
+    let error = bot.receive(events::push(REPO)).await.unwrap_err();
+    assert!(
+        matches!(&error, TestBotError::FanOut { error, .. } if error.contains("installation")),
+        "{error}"
+    );
+    bot.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_invalid_definition_fails_to_start() {
     let error = TestBot::start(Bot::new(TestBot::config()).on("issue.opened", greet))
         .await

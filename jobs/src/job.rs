@@ -176,6 +176,8 @@ pub struct Recorded {
     pub id: JobId,
     /// Its kind.
     pub kind: String,
+    /// Its key, if it has one.
+    pub key: Option<String>,
     /// The attempt that ran, from 1.
     pub attempt: u32,
     /// What comes next.

@@ -180,6 +180,7 @@ where
                 on_recorded(&Recorded {
                     id: lease.id.clone(),
                     kind: lease.kind.to_string(),
+                    key: lease.key.as_deref().map(str::to_owned),
                     attempt: lease.attempt,
                     outcome: recorded_outcome(&ack),
                 });

@@ -66,6 +66,8 @@ pub(crate) struct JobLease {
     pub(crate) max_attempts: u32,
     /// The job's kind and when it was pushed (for the unknown-kind and postpone bounds).
     pub(crate) kind: Arc<str>,
+    /// The job's key, if it has one.
+    pub(crate) key: Option<Arc<str>>,
     pub(crate) enqueued_at: std::time::SystemTime,
     pub(crate) worker: Arc<str>,
     /// The store and settings of the queue the job came from.
@@ -233,6 +235,7 @@ impl JobBackend {
             attempt: leased.attempts,
             max_attempts: leased.max_attempts,
             kind: leased.job.kind.as_str().into(),
+            key: leased.job.key.as_deref().map(Into::into),
             enqueued_at: leased.job.enqueued_at,
             worker: self.worker.clone(),
             parts: self.parts.clone(),

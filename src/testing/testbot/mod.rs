@@ -259,6 +259,9 @@ impl TestBot {
                 });
             }
         }
+        if let Some(error) = self.progress.fan_out_failed(&delivery) {
+            return Err(TestBotError::FanOut { delivery, error });
+        }
         let (handlers, jobs) = self.progress.runs(&delivery);
         Ok(Received {
             delivery,

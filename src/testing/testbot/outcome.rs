@@ -155,6 +155,15 @@ pub enum TestBotError {
         /// The answer's body.
         body: String,
     },
+    /// The delivery was accepted but could not be fanned out into handler units, for good
+    /// (for example its installation could not be looked up within the attempts).
+    #[error("delivery {delivery} could not be fanned out into handler units: {error}")]
+    FanOut {
+        /// The delivery id.
+        delivery: String,
+        /// The last error.
+        error: String,
+    },
     /// The delivery's work did not finish in time.
     #[error("delivery {delivery} did not finish within {waited:?}; still pending: {pending:?}")]
     Timeout {

@@ -35,6 +35,8 @@ struct DeliveryState {
     runs: Vec<(HandlerRun, bool)>,
     /// Ids of the jobs queued on the delivery's behalf, in order.
     jobs: Vec<String>,
+    /// Why the delivery could not be fanned out, when it failed for good.
+    fan_out_failed: Option<String>,
 }
 
 #[derive(Debug)]
@@ -82,6 +84,9 @@ impl Progress {
         let Some(progress) = state.deliveries.get(delivery) else {
             return vec!["fan-out into handler units".to_owned()];
         };
+        if progress.fan_out_failed.is_some() {
+            return Vec::new();
+        }
         let Some(handlers) = &progress.handlers else {
             return vec!["fan-out into handler units".to_owned()];
         };
@@ -105,6 +110,12 @@ impl Progress {
             );
         }
         pending
+    }
+
+    /// Why `delivery` could not be fanned out, if it failed for good.
+    pub(super) fn fan_out_failed(&self, delivery: &str) -> Option<String> {
+        let state = self.lock();
+        state.deliveries.get(delivery)?.fan_out_failed.clone()
     }
 
     /// The handler and job runs of `delivery`.
@@ -177,6 +188,21 @@ impl State {
             } => {
                 let job = self.job_of(&id, kind, delivery);
                 job.attempts = job.attempts.max(attempt);
+            }
+            Observed::Recorded(recorded) if recorded.kind == crate::runtime::DELIVERY_KIND => {
+                // Keyed `delivery:{id}` (unless the replay guard keys it by body digest).
+                let delivery = recorded
+                    .key
+                    .as_deref()
+                    .and_then(|k| k.strip_prefix("delivery:"));
+                if let (Some(delivery), RecordedOutcome::Failed { error }) =
+                    (delivery, recorded.outcome)
+                {
+                    self.deliveries
+                        .entry(delivery.to_owned())
+                        .or_default()
+                        .fan_out_failed = Some(error);
+                }
             }
             Observed::Recorded(recorded) => {
                 let outcome = match recorded.outcome {
