@@ -76,7 +76,15 @@ fn offending_lines(dirs: &[&str], needles: &[&str]) -> Vec<String> {
 #[test]
 fn client_auth_models_and_error_name_nothing_above_them() {
     let found = offending_lines(
-        &["src/client", "src/auth", "src/models", "src/error.rs"],
+        // `error.rs` names the retry-steering types of `steer.rs`, so that file is held to the
+        // same rule (the runtime applies the table, in `runtime/steer.rs`).
+        &[
+            "src/client",
+            "src/auth",
+            "src/models",
+            "src/error.rs",
+            "src/steer.rs",
+        ],
         &UPWARD,
     );
     assert!(found.is_empty(), "upward references:\n{}", found.join("\n"));

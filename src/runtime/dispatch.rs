@@ -13,6 +13,7 @@ use futures_util::future::join_all;
 use super::metrics::Metrics;
 use super::queue::{StoredDelivery, handler_unit};
 use super::resolve::InstallationResolver;
+use super::steer::steer;
 use crate::app::App;
 use crate::client::Client;
 use crate::context::{Context, Unit};
@@ -20,7 +21,6 @@ use crate::jobs::{DELIVERY, INSTALLATION, JobHandlers, Jobs, Queue, QueuedJob};
 use crate::models::InstallationId;
 use crate::observe::{Observed, Observer};
 use crate::state::StateMap;
-use crate::steer::steer;
 use crate::webhook::{Delivery, Router};
 
 /// Everything a worker needs to handle a delivery.

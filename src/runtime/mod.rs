@@ -31,6 +31,7 @@ mod running;
 mod serve;
 mod settings;
 mod signal;
+mod steer;
 mod wiring;
 mod worker;
 

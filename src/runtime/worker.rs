@@ -9,9 +9,9 @@ use tracing::Instrument;
 
 use super::dispatch::{Dispatch, installation_of, restore};
 use super::queue::{DELIVERY_KIND, HANDLER_KIND_PREFIX};
+use super::steer::steer;
 use crate::jobs::{DELIVERY, JobContext, QueuedJob};
 use crate::observe::Observed;
-use crate::steer::steer;
 
 /// Runs one job for the worker.
 pub(crate) async fn run_job(
