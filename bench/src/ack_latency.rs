@@ -19,12 +19,11 @@ use atombot::runtime::RuntimeSettings;
 use atombot::testing::Simulator;
 use atombot::webhook::{WebhookSettings, parse_delivery, sign};
 use atombot::{Bot, Context};
+use atombot_bench::SECRET;
 use axum::extract::State;
 use axum::routing::post;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
-
-const SECRET: &str = "bench-secret";
 const P99_TARGET: Duration = Duration::from_millis(100);
 const THROUGHPUT_RATIO_TARGET: f64 = 0.7;
 
@@ -138,12 +137,7 @@ async fn main() -> anyhow::Result<()> {
         _ => None,
     })?;
     runtime.shutdown_timeout = Duration::from_secs(1);
-    let config = atombot::AppConfig::builder()
-        .app_id(sim.app_id())
-        .private_key_pem(Simulator::dev_private_key_pem())
-        .api_url(sim.url())
-        .webhook_secret(SECRET)
-        .build()?;
+    let config = atombot_bench::app_config(&sim)?;
     let bot = Bot::new(config)
         .settings(runtime)
         .on("push", |_ctx: Context| async {

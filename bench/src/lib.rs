@@ -36,6 +36,25 @@ pub fn signature_ok(secret: &[u8], headers: &HeaderMap, body: &[u8]) -> bool {
     mac.verify_slice(&expected).is_ok()
 }
 
+/// Serves `app` on [`listen_addr`], announces the address and runs until SIGTERM or Ctrl-C.
+pub async fn serve(app: axum::Router) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen_addr()).await?;
+    announce(listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(terminated())
+        .await
+}
+
+/// App settings for `sim`'s app with the bench's webhook secret.
+pub fn app_config(sim: &atombot::testing::Simulator) -> atombot::Result<atombot::AppConfig> {
+    atombot::AppConfig::builder()
+        .app_id(sim.app_id())
+        .private_key_pem(atombot::testing::Simulator::dev_private_key_pem())
+        .api_url(sim.url())
+        .webhook_secret(SECRET)
+        .build()
+}
+
 /// Resolves on SIGTERM or Ctrl-C.
 pub async fn terminated() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

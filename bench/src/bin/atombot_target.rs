@@ -17,7 +17,7 @@ use std::time::Duration;
 use atombot::runtime::RuntimeSettings;
 use atombot::testing::Simulator;
 use atombot::{Bot, Context};
-use atombot_bench::{SECRET, announce, listen_addr, terminated};
+use atombot_bench::{announce, listen_addr, terminated};
 use axum::routing::get;
 
 /// What the `push` handler saw: how often it ran, and the distinct delivery ids.
@@ -54,12 +54,7 @@ async fn main() -> anyhow::Result<()> {
         _ => std::env::var(k).ok(),
     })?;
     runtime.shutdown_timeout = Duration::from_secs(5);
-    let config = atombot::AppConfig::builder()
-        .app_id(sim.app_id())
-        .private_key_pem(Simulator::dev_private_key_pem())
-        .api_url(sim.url())
-        .webhook_secret(SECRET)
-        .build()?;
+    let config = atombot_bench::app_config(&sim)?;
     let handled = Arc::new(Handled::default());
     let counter = Arc::clone(&handled);
     let reader = Arc::clone(&handled);

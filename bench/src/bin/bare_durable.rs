@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use atombot_bench::{SECRET, announce, listen_addr, signature_ok, terminated};
+use atombot_bench::{SECRET, serve, signature_ok};
 use axum::extract::State;
 use axum::routing::post;
 use bytes::Bytes;
@@ -101,10 +101,6 @@ async fn main() -> anyhow::Result<()> {
     let app = axum::Router::new()
         .route("/webhook", post(webhook))
         .with_state(state);
-    let listener = tokio::net::TcpListener::bind(listen_addr()).await?;
-    announce(listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(terminated())
-        .await?;
+    serve(app).await?;
     Ok(())
 }
