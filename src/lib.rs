@@ -67,6 +67,7 @@
 mod app;
 pub mod auth;
 pub mod client;
+pub mod commands;
 pub mod config;
 mod context;
 mod error;

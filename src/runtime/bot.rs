@@ -50,6 +50,8 @@ pub struct Bot {
     pub(crate) oauth: Option<crate::oauth::OAuth>,
     /// The author's own routes, served beside the bot's ([`Bot::merge`]).
     pub(crate) routes: Option<axum::Router>,
+    /// Slash commands ([`Bot::command`]), added to `router` when the bot starts.
+    pub(crate) commands: crate::commands::Commands,
 }
 
 impl std::fmt::Debug for Bot {
@@ -60,6 +62,7 @@ impl std::fmt::Debug for Bot {
             .field("router", &self.router)
             .field("jobs", &self.jobs)
             .field("state", &self.state)
+            .field("commands", &self.commands)
             .finish_non_exhaustive()
     }
 }
@@ -85,6 +88,7 @@ impl Bot {
             state: StateMap::default(),
             oauth: None,
             routes: None,
+            commands: Default::default(),
         }
     }
 
@@ -266,6 +270,21 @@ impl Bot {
         self
     }
 
+    /// Runs `handler` for the slash command `command` (`"label"`, or a
+    /// [`Command`](crate::commands::Command) with a [`Role`](crate::commands::Role) and a
+    /// `/help` line) in issue comments, pull-request comments and GitLab-shaped notes:
+    /// `/label bug "needs review"` or `@{bot} label bug` at the start of a line. A commenter
+    /// without the role gets one reply saying why; `/help` lists the commands; see
+    /// [`commands`](crate::commands). A name registered twice fails at start-up.
+    pub fn command<H: crate::commands::CommandHandler>(
+        mut self,
+        command: impl Into<crate::commands::Command>,
+        handler: H,
+    ) -> Self {
+        self.commands.add(command.into(), handler);
+        self
+    }
+
     /// Mounts the user sign-in routes of `oauth` (`GET /login`, `GET /oauth/callback`,
     /// `POST /logout`); act as a signed-in user with
     /// [`RunningBot::user_client`](super::RunningBot::user_client) (or a clone of `oauth`
@@ -303,6 +322,7 @@ impl Bot {
     /// Checks the definition: patterns, names, and that deliveries can be verified.
     pub(super) fn check(&self) -> Result<()> {
         self.router.check().map_err(Error::Definition)?;
+        self.commands.check()?;
         self.jobs.check_names().map_err(Error::Definition)?;
         let webhook = self.webhook();
         if webhook.secrets.is_empty() && !webhook.allow_unsigned {

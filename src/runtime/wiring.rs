@@ -44,8 +44,10 @@ pub(crate) struct Built {
 impl Bot {
     /// Connects the queue, builds the HTTP app and spawns the worker. Must be called
     /// inside a Tokio runtime.
-    pub(crate) async fn build(self, overrides: Overrides) -> Result<Built> {
+    pub(crate) async fn build(mut self, overrides: Overrides) -> Result<Built> {
         self.check()?;
+        let commands = std::mem::take(&mut self.commands);
+        self.router = commands.install(self.router, crate::commands::mentions(&self.config));
         let webhook = self.webhook();
         let api_calls = metrics::ApiCalls::default();
         let app = App::with_client(self.config, self.client.observe(api_calls.observer()))?;

@@ -99,7 +99,7 @@ impl TestBot {
     /// Runs `bot` against `sim` (seeded as the test needs).
     ///
     /// The bot's app id, private key, API and web URLs and OAuth client become the
-    /// simulator's; its webhook secrets, settings, handlers, jobs and state stay.
+    /// simulator's (and its bot login, unless set); its webhook secrets, settings, handlers, jobs and state stay.
     ///
     /// # Errors
     /// As for [`start`](Self::start).
@@ -115,6 +115,9 @@ impl TestBot {
         config.web_url = platform.web_url.clone();
         config.client_id = platform.client_id.clone();
         config.client_secret = platform.client_secret.clone();
+        if config.bot_login.is_none() {
+            config.bot_login = Some(sim.bot_login());
+        }
         bot.settings.queue = bot
             .settings
             .queue
