@@ -8,7 +8,8 @@ use std::time::Duration;
 /// - `sqlite://atombot.db` (default): a file, created if missing;
 /// - `redis://host:6379` (feature `redis`);
 /// - `postgres://user:pass@host/db` (feature `postgres`);
-/// - `memory`: an in-process SQLite database for tests, **not durable**.
+/// - `memory`: an in-process queue for tests and demos, **not durable**; its memory is
+///   bounded by [`memory_capacity`](Self::memory_capacity).
 ///
 /// SQLite runs in WAL mode with `synchronous = FULL`. For Redis, run the server with
 /// `appendonly yes`, or acknowledged jobs can be lost when it restarts.
@@ -43,6 +44,7 @@ pub struct QueueConfig {
     pub(crate) keep_failed: Duration,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) max_batch: usize,
+    pub(crate) memory_capacity: usize,
 }
 
 impl std::fmt::Debug for QueueConfig {
@@ -95,6 +97,7 @@ impl QueueConfig {
             keep_failed: Duration::from_secs(30 * 24 * 3600),
             shutdown_timeout: Duration::from_secs(30),
             max_batch: 512,
+            memory_capacity: 100_000,
         }
     }
 
@@ -109,6 +112,15 @@ impl QueueConfig {
         QueueConfig::new(
             std::env::var("ATOMBOT_QUEUE").unwrap_or_else(|_| "sqlite://atombot.db".into()),
         )
+    }
+
+    /// For the `memory` queue: how many dedupe keys, and how many failed jobs, it keeps at
+    /// most (default 100,000 each); past that the oldest are forgotten, so memory stays flat
+    /// however many jobs pass. Finished jobs are not kept (only counted).
+    #[must_use]
+    pub fn memory_capacity(mut self, n: usize) -> Self {
+        self.memory_capacity = n.max(1);
+        self
     }
 
     /// The queue name (default `atombot`); one backend can hold many queues.

@@ -10,6 +10,7 @@ use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, Job, JobId, Pushed, Stats, ms_to_time};
 
+mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 mod sql;
@@ -109,6 +110,7 @@ pub(crate) enum Ack {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Store {
+    Memory(memory::Store),
     Sqlite(sql::SqlStore<sql::sqlite::Sqlite>),
     #[cfg(feature = "postgres")]
     Postgres(sql::SqlStore<sql::postgres::Postgres>),
@@ -119,6 +121,7 @@ pub(crate) enum Store {
 macro_rules! each {
     ($self:ident, $s:ident => $e:expr) => {
         match $self {
+            Store::Memory($s) => $e,
             Store::Sqlite($s) => $e,
             #[cfg(feature = "postgres")]
             Store::Postgres($s) => $e,
@@ -132,7 +135,8 @@ impl Store {
     pub(crate) async fn connect(config: &QueueConfig) -> Result<Store, Error> {
         let url = config.url.as_str();
         match config.scheme() {
-            "memory" | "sqlite" => Ok(Store::Sqlite(
+            "memory" => Ok(Store::Memory(memory::Store::new(config))),
+            "sqlite" => Ok(Store::Sqlite(
                 sql::SqlStore::<sql::sqlite::Sqlite>::connect(config).await?,
             )),
             "postgres" | "postgresql" => {
