@@ -86,13 +86,18 @@ fn from_error(error: &Error, message: &str) -> JobError {
             JobError::Retry(_) => retry(),
             other => other,
         },
+        Error::ConfigRead { source, .. } => match from_error(source, message) {
+            JobError::Retry(_) => retry(),
+            other => other,
+        },
         // A module the platform lacks (statuses, check runs) will not appear by retrying.
         Error::Payload { .. }
         | Error::InvalidRequest(_)
         | Error::Config { .. }
         | Error::Definition(_)
         | Error::Jwt { .. }
-        | Error::Unsupported { .. } => abort(),
+        | Error::Unsupported { .. }
+        | Error::ConfigFile(_) => abort(),
         e if e.is_sign_in_again() => abort(),
         _ => retry(),
     }
