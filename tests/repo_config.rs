@@ -51,7 +51,10 @@ impl Seen {
         self.0.lock().unwrap().clone()
     }
     fn last(&self) -> Conf {
-        self.all().last().cloned().expect("a handler read the configuration")
+        self.all()
+            .last()
+            .cloned()
+            .expect("a handler read the configuration")
     }
 }
 
@@ -99,7 +102,12 @@ fn raw_reads(bot: &TestBot, repo: &str) -> Vec<String> {
 #[tokio::test]
 async fn the_repository_file_is_merged_over_the_defaults() {
     let sim = sim()
-        .file(OWNER, "hello-world", FILE, "greeting: hi\nlimits:\n  per_user: 5\n")
+        .file(
+            OWNER,
+            "hello-world",
+            FILE,
+            "greeting: hi\nlimits:\n  per_user: 5\n",
+        )
         .start()
         .await
         .unwrap();
@@ -123,7 +131,11 @@ async fn the_repository_file_is_merged_over_the_defaults() {
     );
     let reads = received.calls_to(Method::GET, "/raw/");
     assert_eq!(reads.len(), 1, "{reads:?}");
-    assert!(reads[0].path.contains("hello-world/raw/"), "{}", reads[0].path);
+    assert!(
+        reads[0].path.contains("hello-world/raw/"),
+        "{}",
+        reads[0].path
+    );
     assert!(reads[0].path.ends_with("bot.yml"), "{}", reads[0].path);
     // A second delivery is served from the cache.
     bot.receive(events::issue_opened(REPO, 1, "Again"))
@@ -180,7 +192,11 @@ async fn a_repository_without_the_file_falls_back_to_the_organisation() {
     assert_eq!(reads.len(), 2, "{reads:?}");
     assert!(reads[0].path.contains("hello-world/raw/"));
     assert_eq!(reads[0].status, Some(404));
-    assert!(reads[1].path.contains("/.atomgit/raw/"), "{}", reads[1].path);
+    assert!(
+        reads[1].path.contains("/.atomgit/raw/"),
+        "{}",
+        reads[1].path
+    );
     assert_eq!(reads[1].status, Some(200));
     bot.shutdown().await;
 }
@@ -212,7 +228,12 @@ async fn extends_names_a_repository_of_the_same_owner() {
     let sim = sim()
         .org_repo(OWNER, "base")
         .file(OWNER, "hello-world", FILE, "_extends: base\ngreeting: hi\n")
-        .file(OWNER, "base", FILE, "greeting: base\nlabels: [a, b]\nlimits:\n  per_day: 9\n")
+        .file(
+            OWNER,
+            "base",
+            FILE,
+            "greeting: base\nlabels: [a, b]\nlimits:\n  per_day: 9\n",
+        )
         .start()
         .await
         .unwrap();
@@ -300,7 +321,12 @@ async fn no_file_anywhere_gives_the_defaults() {
 #[tokio::test]
 async fn invalid_yaml_fails_the_handler_once_and_is_reported_once() {
     let sim = sim()
-        .file(OWNER, "hello-world", FILE, "greeting: hi\nlabels: [bug\nlimits: {}\n")
+        .file(
+            OWNER,
+            "hello-world",
+            FILE,
+            "greeting: hi\nlabels: [bug\nlimits: {}\n",
+        )
         .start()
         .await
         .unwrap();
@@ -319,7 +345,9 @@ async fn invalid_yaml_fails_the_handler_once_and_is_reported_once() {
         panic!("the handler succeeded: {run:?}");
     };
     assert!(
-        message.contains("invalid configuration file atomgit-demo/hello-world:.atomgit/bot.yml at line"),
+        message.contains(
+            "invalid configuration file atomgit-demo/hello-world:.atomgit/bot.yml at line"
+        ),
         "{message}"
     );
     let comments = first.comments();
@@ -339,20 +367,23 @@ async fn invalid_yaml_fails_the_handler_once_and_is_reported_once() {
     bot.shutdown().await;
 }
 
-async fn capture_error(ctx: Context, State(errors): State<Mutex<Vec<String>>>) -> atombot::Result<()> {
+async fn capture_error(
+    ctx: Context,
+    State(errors): State<Mutex<Vec<String>>>,
+) -> atombot::Result<()> {
     match ctx.config::<Conf>("bot.yml").await {
         Err(Error::ConfigFile(e)) => {
             errors.lock().unwrap().push(format!(
                 "{}|{:?}|{:?}|{}",
-                e.file,
-                e.line,
-                e.field,
-                e.message
+                e.file, e.line, e.field, e.message
             ));
             Err(Error::ConfigFile(e))
         }
         other => {
-            errors.lock().unwrap().push(format!("unexpected: {:?}", other.map(|_| ())));
+            errors
+                .lock()
+                .unwrap()
+                .push(format!("unexpected: {:?}", other.map(|_| ())));
             Ok(())
         }
     }
@@ -361,7 +392,12 @@ async fn capture_error(ctx: Context, State(errors): State<Mutex<Vec<String>>>) -
 #[tokio::test]
 async fn a_wrong_type_names_the_file_line_and_field() {
     let sim = sim()
-        .file(OWNER, "hello-world", FILE, "greeting: hi\nlimits:\n  per_day: many\n")
+        .file(
+            OWNER,
+            "hello-world",
+            FILE,
+            "greeting: hi\nlimits:\n  per_day: many\n",
+        )
         .start()
         .await
         .unwrap();
@@ -403,12 +439,21 @@ async fn a_push_to_the_default_branch_that_changes_the_file_is_seen_next() {
         .unwrap();
     let seen = Seen::default();
     let bot = bot_with(sim, &seen).await;
-    bot.receive(events::issue_opened(REPO, 1, "One")).await.unwrap();
+    bot.receive(events::issue_opened(REPO, 1, "One"))
+        .await
+        .unwrap();
     assert_eq!(seen.last().greeting, "v1");
 
-    bot.sim().add_file(OWNER, "hello-world", FILE, "greeting: v2\n");
-    bot.receive(events::issue_opened(REPO, 1, "Cached")).await.unwrap();
-    assert_eq!(seen.last().greeting, "v1", "cached until a push says otherwise");
+    bot.sim()
+        .add_file(OWNER, "hello-world", FILE, "greeting: v2\n");
+    bot.receive(events::issue_opened(REPO, 1, "Cached"))
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.last().greeting,
+        "v1",
+        "cached until a push says otherwise"
+    );
 
     // A push elsewhere, or to the default branch not touching the file: still cached.
     let other_branch = push_touching("refs/heads/dev", Some(&[FILE]));
@@ -425,12 +470,17 @@ async fn a_push_to_the_default_branch_that_changes_the_file_is_seen_next() {
         .unwrap();
     assert!(received.succeeded(), "{:?}", received.handlers);
     assert_eq!(seen.last().greeting, "v2");
-    bot.receive(events::issue_opened(REPO, 1, "Next")).await.unwrap();
+    bot.receive(events::issue_opened(REPO, 1, "Next"))
+        .await
+        .unwrap();
     assert_eq!(seen.last().greeting, "v2");
 
     // A push whose payload lists no files drops the repository's files.
-    bot.sim().add_file(OWNER, "hello-world", FILE, "greeting: v3\n");
-    bot.receive(push_touching("refs/heads/main", None)).await.unwrap();
+    bot.sim()
+        .add_file(OWNER, "hello-world", FILE, "greeting: v3\n");
+    bot.receive(push_touching("refs/heads/main", None))
+        .await
+        .unwrap();
     assert_eq!(seen.last().greeting, "v3");
     bot.shutdown().await;
 }
@@ -447,7 +497,11 @@ async fn concurrent_deliveries_of_a_cold_repository_read_each_file_once() {
     let seen = Seen::default();
     let bot = bot_with(sim, &seen).await;
     let deliveries = (0..100).map(|i| {
-        std::future::IntoFuture::into_future(bot.receive(events::issue_opened(REPO, 1, &format!("#{i}"))))
+        std::future::IntoFuture::into_future(bot.receive(events::issue_opened(
+            REPO,
+            1,
+            &format!("#{i}"),
+        )))
     });
     let received = join_all(deliveries).await;
     for r in &received {
@@ -457,7 +511,8 @@ async fn concurrent_deliveries_of_a_cold_repository_read_each_file_once() {
     let all = seen.all();
     assert_eq!(all.len(), 100);
     assert!(
-        all.iter().all(|c| c.greeting == "hi" && c.labels == ["shared"]),
+        all.iter()
+            .all(|c| c.greeting == "hi" && c.labels == ["shared"]),
         "{:?}",
         all.first()
     );

@@ -130,7 +130,12 @@ impl RepoConfigCache {
 
     /// Whether `what` is reported for the first time (then it is remembered).
     pub(crate) async fn first_report(&self, what: String) -> bool {
-        self.inner.reported.entry(what).or_insert(()).await.is_fresh()
+        self.inner
+            .reported
+            .entry(what)
+            .or_insert(())
+            .await
+            .is_fresh()
     }
 
     /// Drops what a `push` to a default branch changed, once per delivery: the files it
@@ -262,7 +267,11 @@ mod tests {
             "head_commit": { "added": [], "modified": ["/b.txt"], "removed": [] },
         });
         let paths = touched(&push).unwrap();
-        assert!(paths.contains(".atomgit/bot.yml") && paths.contains("b.txt") && paths.contains("a.txt"));
+        assert!(
+            paths.contains(".atomgit/bot.yml")
+                && paths.contains("b.txt")
+                && paths.contains("a.txt")
+        );
         assert!(touched(&json!({ "commits": [{ "id": "x" }] })).is_none());
         assert!(touched(&json!({})).is_none());
         let truncated = json!({ "total_commits_count": 30, "commits": [{ "added": [] }] });

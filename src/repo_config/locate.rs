@@ -27,7 +27,10 @@ fn shape(line: &str) -> (usize, usize) {
     let indent = line.len() - line.trim_start_matches(' ').len();
     let mut content = indent;
     let mut rest = &line[indent..];
-    while let Some(after) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix('-').filter(|r| r.is_empty())) {
+    while let Some(after) = rest
+        .strip_prefix("- ")
+        .or_else(|| rest.strip_prefix('-').filter(|r| r.is_empty()))
+    {
         let spaces = after.len() - after.trim_start_matches(' ').len();
         content += rest.len() - after.len() + spaces;
         rest = &after[spaces..];
@@ -42,9 +45,13 @@ fn is_blank(line: &str) -> bool {
 
 fn yaml_key_at(line: &str, column: usize, key: &str) -> bool {
     let rest = &line[column.min(line.len())..];
-    [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")]
-        .iter()
-        .any(|k| rest.starts_with(k.as_str()))
+    [
+        format!("{key}:"),
+        format!("\"{key}\":"),
+        format!("'{key}':"),
+    ]
+    .iter()
+    .any(|k| rest.starts_with(k.as_str()))
 }
 
 fn locate_yaml(text: &str, path: &[Segment]) -> Option<(usize, usize)> {
@@ -64,7 +71,8 @@ fn locate_yaml(text: &str, path: &[Segment]) -> Option<(usize, usize)> {
                 continue;
             }
             let (indent, content) = shape(line);
-            if !(i == start && on_item_line) && !deeper(indent) {
+            let item_line = i == start && on_item_line;
+            if !item_line && !deeper(indent) {
                 break;
             }
             match segment {

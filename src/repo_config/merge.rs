@@ -101,11 +101,17 @@ mod tests {
     fn extends_forms() {
         let own = |v: &str| parse_extends(v, "acme", ".atomgit/bot.yml");
         let e = own("base").unwrap();
-        assert_eq!((e.owner.as_str(), e.repo.as_str(), e.path.as_str()), ("acme", "base", ".atomgit/bot.yml"));
+        assert_eq!(
+            (e.owner.as_str(), e.repo.as_str(), e.path.as_str()),
+            ("acme", "base", ".atomgit/bot.yml")
+        );
         let e = own("other/shared").unwrap();
         assert_eq!((e.owner.as_str(), e.repo.as_str()), ("other", "shared"));
         let e = own("other/shared:configs/bot.yml").unwrap();
-        assert_eq!((e.repo.as_str(), e.path.as_str()), ("shared", "configs/bot.yml"));
+        assert_eq!(
+            (e.repo.as_str(), e.path.as_str()),
+            ("shared", "configs/bot.yml")
+        );
         let e = own("group/sub/shared:bot.yml").unwrap();
         assert_eq!((e.owner.as_str(), e.repo.as_str()), ("group/sub", "shared"));
         for bad in ["", "/", "a/", ":x", "a:", "a:../x", "a/../b"] {

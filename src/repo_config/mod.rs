@@ -145,7 +145,11 @@ impl RepoConfigSettings {
     /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let mut s = Self::default();
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         if let Some(repo) = get(env::CONFIG_REPO) {
             if repo.contains('/') || repo == "." || repo == ".." {
                 return Err(Error::config(
@@ -157,7 +161,10 @@ impl RepoConfigSettings {
         }
         if let Some(ttl) = get(env::CONFIG_TTL) {
             let secs: u64 = ttl.parse().map_err(|_| {
-                Error::config(env::CONFIG_TTL, format!("{ttl:?} is not a number of seconds"))
+                Error::config(
+                    env::CONFIG_TTL,
+                    format!("{ttl:?} is not a number of seconds"),
+                )
             })?;
             if secs == 0 {
                 return Err(Error::config(env::CONFIG_TTL, "must be at least 1 second"));
@@ -263,7 +270,11 @@ impl Context {
             ))
         })?;
         let name = name.trim_start_matches('/');
-        if name.is_empty() || name.split('/').any(|p| p.is_empty() || p == "." || p == "..") {
+        if name.is_empty()
+            || name
+                .split('/')
+                .any(|p| p.is_empty() || p == "." || p == "..")
+        {
             return Err(Error::InvalidRequest(format!(
                 "{name:?} is not a relative configuration file name"
             )));
@@ -312,7 +323,9 @@ impl Context {
             };
             let target = match target {
                 Ok(target) => target,
-                Err(message) => return fail(ConfigFileError::new(&label, message).at(at), &report_key),
+                Err(message) => {
+                    return fail(ConfigFileError::new(&label, message).at(at), &report_key);
+                }
             };
             match cache
                 .file(client, &target.owner, &target.repo, &target.path)
@@ -401,10 +414,18 @@ mod tests {
             _ => None,
         })
         .unwrap();
-        assert_eq!((s.repo.as_str(), s.ttl), ("bot-config", Duration::from_secs(60)));
+        assert_eq!(
+            (s.repo.as_str(), s.ttl),
+            ("bot-config", Duration::from_secs(60))
+        );
         assert_eq!(RepoConfigSettings::default().repo, ".atomgit");
-        for (name, value) in [("ATOMBOT_CONFIG_REPO", "a/b"), ("ATOMBOT_CONFIG_TTL", "0"), ("ATOMBOT_CONFIG_TTL", "soon")] {
-            let err = RepoConfigSettings::from_lookup(|k| (k == name).then(|| value.into())).unwrap_err();
+        for (name, value) in [
+            ("ATOMBOT_CONFIG_REPO", "a/b"),
+            ("ATOMBOT_CONFIG_TTL", "0"),
+            ("ATOMBOT_CONFIG_TTL", "soon"),
+        ] {
+            let err =
+                RepoConfigSettings::from_lookup(|k| (k == name).then(|| value.into())).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
     }
@@ -415,7 +436,10 @@ mod tests {
         let map = map.as_object().unwrap();
         let path = |p: &[&str]| -> Vec<Segment> {
             p.iter()
-                .map(|s| s.parse().map_or_else(|_| Segment::Key((*s).to_owned()), Segment::Index))
+                .map(|s| {
+                    s.parse()
+                        .map_or_else(|_| Segment::Key((*s).to_owned()), Segment::Index)
+                })
                 .collect()
         };
         assert_eq!(depth(map, &path(&["a", "b", "1"])), 3);

@@ -170,7 +170,11 @@ mod tests {
     #[test]
     fn the_document_must_be_a_mapping() {
         assert!(parse(Format::Yaml, FILE, "").unwrap().is_empty());
-        assert!(parse(Format::Yaml, FILE, "# only a comment\n").unwrap().is_empty());
+        assert!(
+            parse(Format::Yaml, FILE, "# only a comment\n")
+                .unwrap()
+                .is_empty()
+        );
         let e = parse(Format::Yaml, FILE, "- a\n- b\n").unwrap_err();
         assert!(e.message.contains("mapping, not a list"), "{e:?}");
     }
@@ -189,18 +193,26 @@ mod tests {
             greeting: String,
             labels: Vec<Label>,
         }
-        let text = "greeting: hi\nlabels:\n  - name: bug\n    color: 1\n  - name: docs\n    color: blue\n";
+        let text =
+            "greeting: hi\nlabels:\n  - name: bug\n    color: 1\n  - name: docs\n    color: blue\n";
         let value = Value::Object(parse(Format::Yaml, FILE, text).unwrap());
-        let e = decode::<Conf>(value).unwrap_err().in_file(Format::Yaml, FILE, text);
+        let e = decode::<Conf>(value)
+            .unwrap_err()
+            .in_file(Format::Yaml, FILE, text);
         assert_eq!(e.field.as_deref(), Some("labels[1].color"), "{e:?}");
         assert_eq!((e.line, e.column), (Some(6), Some(5)), "{e:?}");
         assert!(e.message.contains("invalid type"), "{e:?}");
         let shown = e.to_string();
-        assert!(shown.contains("line 6") && shown.contains("labels[1].color"), "{shown}");
+        assert!(
+            shown.contains("line 6") && shown.contains("labels[1].color"),
+            "{shown}"
+        );
 
         let text = "greeting = \"hi\"\n\n[[labels]]\nname = \"bug\"\ncolor = \"red\"\n";
         let value = Value::Object(parse(Format::Toml, FILE, text).unwrap());
-        let e = decode::<Conf>(value).unwrap_err().in_file(Format::Toml, FILE, text);
+        let e = decode::<Conf>(value)
+            .unwrap_err()
+            .in_file(Format::Toml, FILE, text);
         assert_eq!(e.field.as_deref(), Some("labels[0].color"), "{e:?}");
         assert_eq!(e.line, Some(5), "{e:?}");
     }
