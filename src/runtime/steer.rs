@@ -180,6 +180,21 @@ mod tests {
     }
 
     #[test]
+    fn configuration_errors_abort_and_failed_reads_steer_as_their_cause() {
+        let file = crate::repo_config::ConfigFileError::new("a/b:.atomgit/x.yml", "bad");
+        assert!(
+            matches!(steer_boxed(Error::from(file)), JobError::Abort(m) if m.contains("a/b:.atomgit/x.yml"))
+        );
+        let read = |status| Error::ConfigRead {
+            file: "a/b:.atomgit/x.yml".into(),
+            source: std::sync::Arc::new(api(status)),
+        };
+        assert!(matches!(steer_boxed(read(403)), JobError::Abort(_)));
+        assert!(matches!(steer_boxed(read(502)), JobError::Retry(_)));
+        assert_eq!(read(502).status(), Some(StatusCode::BAD_GATEWAY));
+    }
+
+    #[test]
     fn the_source_chain_is_searched() {
         #[derive(Debug, thiserror::Error)]
         #[error("syncing labels")]
