@@ -527,3 +527,61 @@ async fn concurrent_deliveries_of_a_cold_repository_read_each_file_once() {
     assert_eq!(raw_reads(&bot, "base").len(), 1);
     bot.shutdown().await;
 }
+
+#[tokio::test]
+async fn extends_errors_name_the_file_at_fault() {
+    let sim = sim()
+        .org_repo(OWNER, "base")
+        .file(OWNER, "hello-world", FILE, "greeting: hi\n_extends: 42\n")
+        .file(
+            OWNER,
+            "bot-playground",
+            FILE,
+            "_extends: base\ngreeting: hi\n",
+        )
+        .file(
+            OWNER,
+            "base",
+            FILE,
+            "labels: [a]\nlimits:\n  per_day: lots\n",
+        )
+        .start()
+        .await
+        .unwrap();
+    let bot = Bot::new(TestBot::config())
+        .with_state(Mutex::new(Vec::<String>::new()))
+        .on_named("read", "issues.opened", capture_error);
+    let bot = TestBot::start_with(bot, sim).await.unwrap();
+    let failure =
+        |received: &atombot::testing::Received| match &received.handler("read").unwrap().outcome {
+            Outcome::Failed(message) => message.clone(),
+            Outcome::Succeeded => panic!("the handler succeeded"),
+            _ => panic!("unexpected outcome"),
+        };
+    let not_a_string = bot
+        .receive(events::issue_opened(REPO, 1, "Crash"))
+        .await
+        .unwrap();
+    let message = failure(&not_a_string);
+    assert!(
+        message.contains("hello-world:.atomgit/bot.yml at line 2"),
+        "{message}"
+    );
+    assert!(message.contains("`_extends` must be a string"), "{message}");
+
+    let in_base = bot
+        .receive(events::issue_opened(
+            "atomgit-demo/bot-playground",
+            1,
+            "Crash",
+        ))
+        .await
+        .unwrap();
+    let message = failure(&in_base);
+    assert!(
+        message.contains("atomgit-demo/base:.atomgit/bot.yml at line 3"),
+        "{message}"
+    );
+    assert!(message.contains("field `limits.per_day`"), "{message}");
+    bot.shutdown().await;
+}
