@@ -13,7 +13,7 @@ pub mod env {
     pub const CONFIG_TTL: &str = "ATOMBOT_CONFIG_TTL";
 }
 
-/// Where [`Context::config`] falls back to and how long it caches files.
+/// Where [`Context::config`](crate::Context::config) falls back to and how long it caches files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RepoConfigSettings {
