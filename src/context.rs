@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::jobs::Jobs;
 use crate::models::webhook::EventPayload;
 use crate::models::{Comment, InstallationId, User};
+use crate::repo_config::RepoConfigCache;
 use crate::state::StateMap;
 use crate::webhook::{Delivery, PayloadError};
 
@@ -66,6 +67,8 @@ struct Inner {
     jobs: Jobs,
     unit: Option<Unit>,
     state: StateMap,
+    /// Repository configuration files, shared by the bot's contexts.
+    repo_config: RepoConfigCache,
 }
 
 /// Which durable unit a context runs: one handler of one delivery, on one attempt.
@@ -94,6 +97,7 @@ impl Context {
                 jobs,
                 unit: None,
                 state: StateMap::default(),
+                repo_config: RepoConfigCache::default(),
             }),
         }
     }
@@ -107,6 +111,7 @@ impl Context {
             jobs: shared.jobs.clone(),
             unit: None,
             state: StateMap::default(),
+            repo_config: shared.repo_config.clone(),
         });
         Self {
             inner: Arc::new(Inner {
@@ -115,6 +120,30 @@ impl Context {
                 ..inner
             }),
         }
+    }
+
+    /// The same context, reading repository configuration through the bot's `cache`.
+    pub(crate) fn with_repo_config(self, cache: RepoConfigCache) -> Self {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
+            delivery: shared.delivery.clone(),
+            installation: shared.installation,
+            client: shared.client.clone(),
+            jobs: shared.jobs.clone(),
+            unit: shared.unit.clone(),
+            state: shared.state.clone(),
+            repo_config: shared.repo_config.clone(),
+        });
+        Self {
+            inner: Arc::new(Inner {
+                repo_config: cache,
+                ..inner
+            }),
+        }
+    }
+
+    /// The cache [`config`](Self::config) reads through.
+    pub(crate) fn repo_config(&self) -> &RepoConfigCache {
+        &self.inner.repo_config
     }
 
     /// The bot's shared value of type `S` (given with [`Bot::with_state`]).

@@ -178,6 +178,22 @@ pub enum Error {
         /// The setting that overrides the path.
         setting: String,
     },
+
+    /// A repository configuration file is invalid (see
+    /// [`repo_config`](crate::repo_config)); retrying will not fix it.
+    #[error(transparent)]
+    ConfigFile(#[from] crate::repo_config::ConfigFileError),
+
+    /// A repository configuration file could not be read. Every caller that was waiting
+    /// for the same read receives this error; it steers retries as its cause does.
+    #[error("reading {file} failed: {source}")]
+    ConfigRead {
+        /// `owner/repo:path` of the file.
+        file: String,
+        /// Why the read failed.
+        #[source]
+        source: Arc<Error>,
+    },
 }
 
 impl Error {
@@ -232,9 +248,9 @@ impl Error {
         match self {
             Error::Api { status, .. } | Error::RateLimited { status, .. } => Some(*status),
             Error::Unsupported { .. } => Some(StatusCode::NOT_FOUND),
-            Error::InstallationToken { source, .. } | Error::Installations { source } => {
-                source.status()
-            }
+            Error::InstallationToken { source, .. }
+            | Error::Installations { source }
+            | Error::ConfigRead { source, .. } => source.status(),
             _ => None,
         }
     }

@@ -78,6 +78,7 @@ pub mod jobs;
 pub mod models;
 pub mod oauth;
 mod observe;
+pub mod repo_config;
 pub mod runtime;
 mod state;
 mod steer;
@@ -95,6 +96,8 @@ pub use config::AppConfig;
 pub use context::{Context, RepoRef};
 #[doc(inline)]
 pub use error::{Error, Result};
+#[doc(inline)]
+pub use repo_config::RepoConfigSettings;
 #[doc(inline)]
 pub use runtime::Bot;
 #[doc(inline)]

@@ -52,6 +52,8 @@ pub struct Bot {
     pub(crate) routes: Option<axum::Router>,
     /// Slash commands ([`Bot::command`]), added to `router` when the bot starts.
     pub(crate) commands: crate::commands::Commands,
+    /// Where `Context::config` reads from and how long it caches ([`Bot::repo_config`]).
+    pub(crate) repo_config: crate::repo_config::RepoConfigSettings,
 }
 
 impl std::fmt::Debug for Bot {
@@ -89,14 +91,25 @@ impl Bot {
             oauth: None,
             routes: None,
             commands: Default::default(),
+            repo_config: Default::default(),
         }
     }
 
-    /// Reads [`AppConfig::from_env`] and [`RuntimeSettings::from_env`].
+    /// Reads [`AppConfig::from_env`], [`RuntimeSettings::from_env`] and
+    /// [`RepoConfigSettings::from_env`](crate::RepoConfigSettings::from_env).
     ///
     /// Fails with [`Error::Config`] naming the first bad setting.
     pub fn from_env() -> Result<Self> {
-        Ok(Self::new(AppConfig::from_env()?).settings(RuntimeSettings::from_env()?))
+        Ok(Self::new(AppConfig::from_env()?)
+            .settings(RuntimeSettings::from_env()?)
+            .repo_config(crate::RepoConfigSettings::from_env()?))
+    }
+
+    /// Sets where [`Context::config`](crate::Context::config) falls back to (the owner's
+    /// `.atomgit` repository by default) and how long it caches files (5 minutes).
+    pub fn repo_config(mut self, settings: crate::RepoConfigSettings) -> Self {
+        self.repo_config = settings;
+        self
     }
 
     /// Applies the runtime settings: every field of `settings` that differs from

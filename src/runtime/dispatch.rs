@@ -36,6 +36,8 @@ pub(crate) struct Dispatch {
     pub(crate) state: StateMap,
     /// Where outcomes are reported (the test kit), if anywhere.
     pub(crate) observer: Option<Observer>,
+    /// Repository configuration files read by `Context::config`.
+    pub(crate) repo_config: crate::repo_config::RepoConfigCache,
 }
 
 impl Dispatch {
@@ -155,13 +157,16 @@ impl Dispatch {
             attempt,
         };
         let jobs = self.jobs_for(installation, Some(delivery.id().to_owned()));
+        // A push that changed configuration files: the handlers read the new contents.
+        self.repo_config.apply_push(&delivery).await;
         let ctx = Context::new(
             Arc::new(delivery),
             installation,
             self.client_for(installation),
             jobs,
         )
-        .with_unit(unit, self.state.clone());
+        .with_unit(unit, self.state.clone())
+        .with_repo_config(self.repo_config.clone());
         let start = Instant::now();
         // Catch a panic where it happens, in this task: nothing is left running detached.
         let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(ctx))) {

@@ -86,13 +86,18 @@ fn from_error(error: &Error, message: &str) -> JobError {
             JobError::Retry(_) => retry(),
             other => other,
         },
+        Error::ConfigRead { source, .. } => match from_error(source, message) {
+            JobError::Retry(_) => retry(),
+            other => other,
+        },
         // A module the platform lacks (statuses, check runs) will not appear by retrying.
         Error::Payload { .. }
         | Error::InvalidRequest(_)
         | Error::Config { .. }
         | Error::Definition(_)
         | Error::Jwt { .. }
-        | Error::Unsupported { .. } => abort(),
+        | Error::Unsupported { .. }
+        | Error::ConfigFile(_) => abort(),
         e if e.is_sign_in_again() => abort(),
         _ => retry(),
     }
@@ -172,6 +177,21 @@ mod tests {
         assert!(matches!(steer_boxed(payload), JobError::Abort(_)));
         let queue = Error::from(crate::jobs::QueueError::Closed);
         assert!(matches!(steer_boxed(queue), JobError::Retry(m) if m.starts_with("job queue")));
+    }
+
+    #[test]
+    fn configuration_errors_abort_and_failed_reads_steer_as_their_cause() {
+        let file = crate::repo_config::ConfigFileError::new("a/b:.atomgit/x.yml", "bad");
+        assert!(
+            matches!(steer_boxed(Error::from(file)), JobError::Abort(m) if m.contains("a/b:.atomgit/x.yml"))
+        );
+        let read = |status| Error::ConfigRead {
+            file: "a/b:.atomgit/x.yml".into(),
+            source: std::sync::Arc::new(api(status)),
+        };
+        assert!(matches!(steer_boxed(read(403)), JobError::Abort(_)));
+        assert!(matches!(steer_boxed(read(502)), JobError::Retry(_)));
+        assert_eq!(read(502).status(), Some(StatusCode::BAD_GATEWAY));
     }
 
     #[test]

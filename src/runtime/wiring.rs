@@ -77,6 +77,7 @@ impl Bot {
             jobs: self.jobs,
             state: self.state,
             observer: overrides.observer.clone(),
+            repo_config: crate::repo_config::RepoConfigCache::new(self.repo_config),
         });
         let (stop, stopped) = watch::channel(false);
         let worker = {
