@@ -71,7 +71,9 @@ impl Lifecycle {
                 if let Some(tokens) = &self.tokens {
                     tokens.remove(id).await;
                 }
-                self.resolver.forget(id);
+                let installation = installation_of(delivery);
+                let account = installation.as_ref().map(|i| i.account.path.as_str());
+                self.resolver.forget(id, account);
                 tracing::info!(
                     installation = id.0,
                     action,

@@ -31,6 +31,9 @@ type Refresh = Shared<BoxFuture<'static, std::result::Result<(), Arc<Error>>>>;
 pub struct InstallationResolver {
     app: Client,
     by_path: Paths,
+    /// Paths of deleted or suspended installations: they resolve to the removed id (whose
+    /// work then fails with "installation removed") rather than to no installation.
+    removed: Paths,
     listed: Listed,
     refresh: Mutex<RefreshState>,
 }
@@ -58,14 +61,21 @@ impl InstallationResolver {
         Self {
             app,
             by_path: Arc::default(),
+            removed: Arc::default(),
             listed: Arc::default(),
             refresh: Mutex::default(),
         }
     }
 
     fn cached(&self, path: &str) -> Option<InstallationId> {
-        let map = self.by_path.read().unwrap_or_else(|e| e.into_inner());
-        map.get(&path.to_lowercase()).copied()
+        let path = path.to_lowercase();
+        let known = self.by_path.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = known.get(&path) {
+            return Some(*id);
+        }
+        drop(known);
+        let removed = self.removed.read().unwrap_or_else(|e| e.into_inner());
+        removed.get(&path).copied()
     }
 
     /// The installation of `delivery`, or `None` when the app has none for its owner.
@@ -153,13 +163,27 @@ impl InstallationResolver {
         Ok(listed.clone().unwrap_or_default())
     }
 
-    /// Forgets `installation` (deleted): no owner resolves to it, and listings leave it out
+    /// Forgets `installation` (deleted or suspended), on `account` if the delivery said:
+    /// its owner resolves to it only as a removed installation, and listings leave it out
     /// until the platform lists it again.
-    pub(crate) fn forget(&self, installation: InstallationId) {
+    pub(crate) fn forget(&self, installation: InstallationId, account: Option<&str>) {
+        let mut gone: Vec<String> = account
+            .filter(|a| !a.is_empty())
+            .map(str::to_lowercase)
+            .into_iter()
+            .collect();
         self.by_path
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, id| *id != installation);
+            .retain(|path, id| {
+                if *id == installation {
+                    gone.push(path.clone());
+                }
+                *id != installation
+            });
+        let mut removed = self.removed.write().unwrap_or_else(|e| e.into_inner());
+        removed.extend(gone.into_iter().map(|path| (path, installation)));
+        drop(removed);
         if let Some(listed) = self
             .listed
             .write()
@@ -172,6 +196,10 @@ impl InstallationResolver {
 
     /// Learns `installation` (created or unsuspended) from a delivery, without a listing.
     pub(crate) fn learn(&self, installation: &Installation) {
+        self.removed
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, id| *id != installation.id);
         if !installation.account.path.is_empty() {
             self.by_path
                 .write()
