@@ -218,6 +218,26 @@ async fn text_is_escaped_and_the_authors_own_root_route_wins() {
     bot.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_failed_listing_shows_unavailable_not_an_error_page() {
+    let sim = Simulator::start().await.unwrap();
+    sim.fail_next(
+        atombot::testing::Route::get("/app/installations"),
+        100,
+        atombot::testing::Fault::Status(403),
+    );
+    let bot = start(&sim, true).await;
+    let (status, html) = page(&bot, Some(ADMIN)).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(field(&html, "installations"), "unavailable");
+    assert!(
+        !html.contains("403"),
+        "no platform error on the page: {html}"
+    );
+    sim.clear_faults();
+    bot.shutdown().await;
+}
+
 #[test]
 fn a_bad_slug_or_empty_admin_token_is_a_config_error() {
     let base = |name: &str, value: &str| {

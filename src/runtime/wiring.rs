@@ -162,7 +162,8 @@ impl Bot {
         })
     }
 
-    /// The bot as an axum router (webhook route, `/healthz`, `/readyz`, `/metrics`) to
+    /// The bot as an axum router (webhook route, `/healthz`, `/readyz`, `/metrics`, the
+    /// install page at `/`) to
     /// mount in your own server; the job worker runs in the background of the current
     /// runtime until the router is dropped.
     ///
