@@ -75,7 +75,8 @@ impl App {
 
     /// The repositories `installation` can reach, as a stream through its own token: those
     /// of its organisation, or of its user's personal space (when the account is a `User`,
-    /// or the organisation listing answers 404 or nothing).
+    /// or the organisation listing answers 404 or nothing). An installation without an
+    /// account path yields one [`Error::InvalidRequest`].
     pub fn repositories(&self, installation: &Installation) -> PageStream<Repository> {
         let client = self.installation_client(installation.id);
         let account = installation.account.path.clone();
@@ -90,7 +91,14 @@ impl App {
             list.stream()
                 .unwrap_or_else(|error| Box::pin(stream::once(async move { Err(error) })))
         };
-        if user || account.is_empty() {
+        if account.is_empty() {
+            let error = Error::InvalidRequest(format!(
+                "installation {} names no account path",
+                installation.id
+            ));
+            return Box::pin(stream::once(async move { Err(error) }));
+        }
+        if user {
             return listing(&client, true);
         }
         let user_listing = listing(&client, true);
@@ -100,7 +108,19 @@ impl App {
             match org.next().await {
                 Some(Err(e)) if e.status() == Some(http::StatusCode::NOT_FOUND) => user_listing,
                 Some(item) => Box::pin(stream::once(async move { item }).chain(org)),
-                None => user_listing,
+                // An organisation with no repositories, or a personal space the platform
+                // lists as an empty organisation: a 404 from the user listing means none.
+                None => {
+                    let mut user = user_listing;
+                    let rest: PageStream<Repository> = match user.next().await {
+                        Some(Err(e)) if e.status() == Some(http::StatusCode::NOT_FOUND) => {
+                            Box::pin(stream::empty())
+                        }
+                        Some(item) => Box::pin(stream::once(async move { item }).chain(user)),
+                        None => Box::pin(stream::empty()),
+                    };
+                    rest
+                }
             }
         };
         Box::pin(stream::once(first).flatten())

@@ -323,6 +323,13 @@ async fn repositories_and_for_each_repository_list_through_each_installation() {
         .await
         .unwrap();
     assert_eq!(names, ["octo-user/dotfiles"]);
+    // An installation with no account path is an error, not a request to `/user//repos`.
+    let nameless = atombot::models::Installation::default();
+    let listed: Result<Vec<_>, _> = app.repositories(&nameless).try_collect().await;
+    assert!(
+        matches!(listed, Err(Error::InvalidRequest(_))),
+        "{listed:?}"
+    );
 
     let seen = Mutex::new(BTreeSet::new());
     let in_flight = AtomicUsize::new(0);
