@@ -125,6 +125,10 @@ impl Lifecycle {
             d.event() == events::INSTALLATION || d.event() == events::INSTALLATION_REPOSITORIES
         });
         if self.is_removed(id) && !lifecycle_event {
+            tracing::info!(
+                installation = id.0,
+                "work for a removed installation fails without running"
+            );
             return Err(JobError::Abort(
                 Error::InstallationRemoved { installation: id.0 }.to_string(),
             ));
@@ -176,5 +180,92 @@ fn installation_of(delivery: &Delivery) -> Option<Installation> {
             tracing::debug!(%error, "the delivery's installation object does not decode");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use futures_util::future::BoxFuture;
+
+    use super::*;
+    use crate::auth::{Mint, TokenCacheConfig};
+    use crate::models::InstallationToken;
+
+    struct NeverMint;
+
+    impl Mint for NeverMint {
+        fn mint(&self, _: InstallationId) -> BoxFuture<'static, crate::Result<InstallationToken>> {
+            Box::pin(async { Err(Error::InvalidRequest("no mint in this test".into())) })
+        }
+    }
+
+    fn lifecycle() -> Lifecycle {
+        let client = crate::Client::builder().build().unwrap();
+        Lifecycle::new(
+            Some(InstallationTokens::new(
+                NeverMint,
+                TokenCacheConfig::default(),
+            )),
+            Arc::new(InstallationResolver::new(client)),
+        )
+    }
+
+    fn delivery(event: &str, action: &str) -> Delivery {
+        let body = serde_json::json!({
+            "action": action,
+            "installation": {"id": 7, "account": {"login": "acme"}},
+        });
+        Delivery::restore("d1", Some(event), Bytes::from(body.to_string())).unwrap()
+    }
+
+    #[tokio::test]
+    async fn removal_refuses_work_but_not_lifecycle_deliveries() {
+        let lifecycle = lifecycle();
+        let id = Some(InstallationId(7));
+        assert_eq!(lifecycle.refuse(id, None), Ok(()));
+        lifecycle.apply(&delivery("installation", "suspend")).await;
+        assert!(lifecycle.is_removed(InstallationId(7)));
+        assert!(matches!(
+            lifecycle.refuse(id, None),
+            Err(JobError::Abort(m)) if m.starts_with("installation removed")
+        ));
+        let deleted = delivery("installation", "deleted");
+        assert_eq!(lifecycle.refuse(id, Some(&deleted)), Ok(()));
+        assert_eq!(lifecycle.refuse(Some(InstallationId(8)), None), Ok(()));
+        // The owner still resolves, as the removed installation.
+        assert_eq!(
+            lifecycle.resolver.by_owner("ACME").await.unwrap(),
+            Some(InstallationId(7))
+        );
+        lifecycle
+            .apply(&delivery("installation", "unsuspend"))
+            .await;
+        assert_eq!(lifecycle.refuse(id, None), Ok(()));
+    }
+
+    #[test]
+    fn only_real_failures_are_counted() {
+        let lifecycle = lifecycle();
+        let id = Some(InstallationId(7));
+        lifecycle.finished(id, &Ok(()));
+        lifecycle.finished(id, &Err(JobError::Unknown));
+        lifecycle.finished(
+            id,
+            &Err(JobError::Postpone(std::time::Duration::ZERO, "x".into())),
+        );
+        lifecycle.finished(None, &Err(JobError::Abort("x".into())));
+        assert_eq!(lifecycle.activity(InstallationId(7)).failures, 0);
+        lifecycle.finished(id, &Err(JobError::Abort("x".into())));
+        lifecycle.finished(id, &Err(JobError::Retry("x".into())));
+        assert_eq!(lifecycle.activity(InstallationId(7)).failures, 2);
+        assert_eq!(lifecycle.activity(InstallationId(7)).last_delivery, None);
+        lifecycle.delivered(InstallationId(7));
+        assert!(
+            lifecycle
+                .activity(InstallationId(7))
+                .last_delivery
+                .is_some()
+        );
     }
 }
