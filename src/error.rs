@@ -105,6 +105,16 @@ pub enum Error {
         source: Arc<Error>,
     },
 
+    /// The installation was deleted or suspended (an `installation.deleted` or
+    /// `installation.suspend` delivery said so): its calls fail at once, without a request
+    /// or a token mint, and work queued for it fails instead of being retried. An
+    /// `installation.created` or `installation.unsuspend` delivery makes it usable again.
+    #[error("installation removed: installation {installation} was deleted or suspended")]
+    InstallationRemoved {
+        /// The installation id.
+        installation: u64,
+    },
+
     /// Listing the app's installations (to find a delivery's installation) failed. Every
     /// caller that was waiting for the same listing receives this error.
     #[error("listing the app's installations failed: {source}")]

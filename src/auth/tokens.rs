@@ -1,8 +1,9 @@
 //! The installation-token cache: one mint per installation at a time, reuse until a
 //! margin before expiry, bounded size with least-recently-used eviction.
 
-use std::sync::Arc;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -87,6 +88,8 @@ pub struct InstallationTokens {
     cache: moka::future::Cache<InstallationId, Cached>,
     minter: Arc<dyn Mint>,
     mints: Arc<AtomicU64>,
+    /// Installations deleted or suspended: no token is handed out for them.
+    removed: Arc<RwLock<HashSet<InstallationId>>>,
 }
 
 impl std::fmt::Debug for InstallationTokens {
@@ -94,6 +97,7 @@ impl std::fmt::Debug for InstallationTokens {
         f.debug_struct("InstallationTokens")
             .field("cached", &self.cache.entry_count())
             .field("mints", &self.mints())
+            .field("removed", &self.removed_ids().len())
             .finish()
     }
 }
@@ -113,14 +117,85 @@ impl InstallationTokens {
             cache,
             minter: Arc::new(minter),
             mints: Arc::new(AtomicU64::new(0)),
+            removed: Arc::default(),
         }
     }
 
     /// A usable token for `installation`, minting one if none is cached or the cached one
     /// is within the refresh margin of its expiry.
     ///
-    /// Fails with [`Error::InstallationToken`] when the mint fails.
+    /// Fails with [`Error::InstallationToken`] when the mint fails, and at once with
+    /// [`Error::InstallationRemoved`] when the installation is [removed](Self::remove).
     pub async fn get(&self, installation: InstallationId) -> Result<SecretString> {
+        self.check_present(installation)?;
+        let token = self.get_or_mint(installation).await?;
+        // Removed while the mint was in flight: do not hand out (or keep) its token.
+        if self.check_present(installation).is_err() {
+            self.cache.invalidate(&installation).await;
+            self.check_present(installation)?;
+        }
+        Ok(token)
+    }
+
+    fn check_present(&self, installation: InstallationId) -> Result<()> {
+        if self.is_removed(installation) {
+            return Err(Error::InstallationRemoved {
+                installation: installation.0,
+            });
+        }
+        Ok(())
+    }
+
+    /// Marks `installation` deleted or suspended and drops its cached token: until
+    /// [`restore`](Self::restore), [`get`](Self::get) fails at once with
+    /// [`Error::InstallationRemoved`]. Returns whether it was present before.
+    pub async fn remove(&self, installation: InstallationId) -> bool {
+        let newly = self
+            .removed
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(installation);
+        self.cache.invalidate(&installation).await;
+        newly
+    }
+
+    /// Drops the cached token of `installation`, whatever it is: the next call mints one
+    /// (after its repositories or permissions changed, say).
+    pub async fn forget(&self, installation: InstallationId) {
+        self.cache.invalidate(&installation).await;
+    }
+
+    /// Makes a [removed](Self::remove) installation usable again (it was installed again or
+    /// unsuspended); its next call mints a fresh token. Returns whether it was removed.
+    pub fn restore(&self, installation: InstallationId) -> bool {
+        self.removed
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&installation)
+    }
+
+    /// Whether `installation` is [removed](Self::remove).
+    pub fn is_removed(&self, installation: InstallationId) -> bool {
+        self.removed
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&installation)
+    }
+
+    /// The [removed](Self::remove) installations.
+    pub fn removed_ids(&self) -> Vec<InstallationId> {
+        let mut ids: Vec<_> = self
+            .removed
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    async fn get_or_mint(&self, installation: InstallationId) -> Result<SecretString> {
         let minter = self.minter.clone();
         let mints = self.mints.clone();
         self.cache

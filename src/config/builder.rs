@@ -22,6 +22,8 @@ pub struct AppConfigBuilder {
     pub(super) api_paths: ApiPaths,
     pub(super) bot_login: Option<String>,
     pub(super) public_url: Option<std::result::Result<Url, String>>,
+    pub(super) app_slug: Option<String>,
+    pub(super) admin_token: Option<SecretString>,
 }
 
 impl fmt::Debug for AppConfigBuilder {
@@ -120,6 +122,20 @@ impl AppConfigBuilder {
         self
     }
 
+    /// Sets the app's slug (see [`AppConfig::install_url`]); one with characters other than
+    /// letters, digits, `-`, `_` and `.` fails at [`build`](Self::build).
+    pub fn app_slug(mut self, slug: impl Into<String>) -> Self {
+        self.app_slug = Some(slug.into());
+        self
+    }
+
+    /// Sets the install page's admin token (see [`AppConfig::admin_token`]); an empty one
+    /// fails at [`build`](Self::build).
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(SecretString::from(token.into()));
+        self
+    }
+
     /// Checks every setting and returns the config.
     ///
     /// Fails with [`Error::Config`] naming the setting at fault.
@@ -140,6 +156,16 @@ impl AppConfigBuilder {
             Some(KeySource::Pem(pem)) => PrivateKey::from_pem(pem.expose_secret().as_bytes())?,
             None => return Err(Error::config(env::PRIVATE_KEY_PATH, "no private key given")),
         };
+        let app_slug = self.app_slug.as_deref().map(check_slug).transpose()?;
+        if let Some(token) = &self.admin_token {
+            let token = token.expose_secret();
+            if token.trim().is_empty() || token.chars().any(char::is_control) {
+                return Err(Error::config(
+                    env::ADMIN_TOKEN,
+                    "must be non-empty text without control characters",
+                ));
+            }
+        }
         Ok(AppConfig {
             app_id,
             private_key,
@@ -169,6 +195,8 @@ impl AppConfigBuilder {
                     ));
                 }
             },
+            app_slug,
+            admin_token: self.admin_token,
         })
     }
 }

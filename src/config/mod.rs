@@ -48,8 +48,12 @@ pub mod env {
     pub const CLIENT_SECRET: &str = "ATOMGIT_CLIENT_SECRET";
     /// OpenAPI base URL (may carry a path prefix such as `/api/v5`).
     pub const API_URL: &str = "ATOMGIT_API_URL";
-    /// Web base URL.
+    /// Web base URL (default `https://atomgit.com`; the install link is built from it).
     pub const WEB_URL: &str = "ATOMGIT_WEB_URL";
+    /// The app's slug, as in `{web_url}/apps/{slug}/installations/new` (the install link).
+    pub const APP_SLUG: &str = "ATOMGIT_APP_SLUG";
+    /// A bearer token that shows per-installation data on the install page (`GET /`).
+    pub const ADMIN_TOKEN: &str = "ATOMBOT_ADMIN_TOKEN";
     /// `X-Api-Version` header value.
     pub const API_VERSION: &str = "ATOMGIT_API_VERSION";
     /// Login of the app's own user (so `Context::is_bot` recognises it).
@@ -79,6 +83,8 @@ pub struct AppConfig {
     pub(crate) api_paths: ApiPaths,
     pub(crate) bot_login: Option<String>,
     pub(crate) public_url: Option<Url>,
+    pub(crate) app_slug: Option<String>,
+    pub(crate) admin_token: Option<SecretString>,
 }
 
 impl AppConfig {
@@ -136,6 +142,12 @@ impl AppConfig {
         }
         if let Some(login) = get(env::BOT_LOGIN) {
             b = b.bot_login(login);
+        }
+        if let Some(slug) = get(env::APP_SLUG) {
+            b = b.app_slug(slug);
+        }
+        if let Some(token) = get(env::ADMIN_TOKEN) {
+            b = b.admin_token(token);
         }
         b = b.api_paths(ApiPaths::from_lookup(&lookup)?);
         match (get(env::PUBLIC_URL), get(LEGACY_REDIRECT_URL)) {
@@ -203,6 +215,45 @@ impl AppConfig {
     pub fn public_url(&self) -> Option<&Url> {
         self.public_url.as_ref()
     }
+
+    /// The app's slug (`ATOMGIT_APP_SLUG`), if configured.
+    pub fn app_slug(&self) -> Option<&str> {
+        self.app_slug.as_deref()
+    }
+
+    /// The link that installs the app: `{web_url}/apps/{slug}/installations/new`, or `None`
+    /// without an [app slug](Self::app_slug).
+    pub fn install_url(&self) -> Option<String> {
+        let slug = self.app_slug.as_deref()?;
+        // `web_url` always ends in `/`.
+        Some(format!("{}apps/{slug}/installations/new", self.web_url))
+    }
+
+    /// The token that shows per-installation data on the install page
+    /// (`ATOMBOT_ADMIN_TOKEN`), if configured.
+    pub fn admin_token(&self) -> Option<&SecretString> {
+        self.admin_token.as_ref()
+    }
+}
+
+/// Checks an app slug: letters, digits, `-`, `_` and `.`, at most 100 characters.
+pub(crate) fn check_slug(slug: &str) -> Result<String> {
+    let slug = slug.trim();
+    let valid = !slug.is_empty()
+        && slug.len() <= 100
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && slug != "."
+        && slug != "..";
+    if valid {
+        Ok(slug.to_owned())
+    } else {
+        Err(Error::config(
+            env::APP_SLUG,
+            format!("{slug:?} is not an app slug (letters, digits, '-', '_', '.')"),
+        ))
+    }
 }
 
 /// The public base URL an `ATOMBOT_OAUTH_REDIRECT_URL` implies: the URL without its
@@ -238,6 +289,11 @@ impl fmt::Debug for AppConfig {
             .field("api_paths", &self.api_paths)
             .field("bot_login", &self.bot_login)
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
+            .field("app_slug", &self.app_slug)
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "[REDACTED]"),
+            )
             .finish()
     }
 }

@@ -312,7 +312,7 @@ impl Bot {
     /// Serves `routes` (your pages, an API) beside the bot's own, behind the same limits;
     /// several calls add up. Paths the bot uses (the webhook path, `/healthz`, `/readyz`,
     /// `/metrics`, the sign-in routes) must not be among them: axum refuses overlapping
-    /// routes when the bot starts.
+    /// routes when the bot starts. A `GET /` of yours takes the place of the install page.
     ///
     /// ```no_run
     /// use axum::routing::get;

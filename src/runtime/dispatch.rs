@@ -28,7 +28,9 @@ use crate::webhook::{Delivery, Router};
 pub(crate) struct Dispatch {
     pub(crate) app: App,
     pub(crate) router: Router<Context>,
-    pub(crate) resolver: InstallationResolver,
+    pub(crate) resolver: Arc<InstallationResolver>,
+    /// Removed installations and per-installation activity.
+    pub(crate) lifecycle: Arc<super::lifecycle::Lifecycle>,
     pub(crate) metrics: Metrics,
     pub(crate) queue: Queue,
     pub(crate) jobs: JobHandlers,
@@ -69,6 +71,9 @@ impl Dispatch {
                 "could not resolve the delivery's installation: {error}"
             ))
         })?;
+        if let Some(id) = installation {
+            self.lifecycle.delivered(id);
+        }
         if installation.is_none() {
             tracing::debug!(owner = ?delivery.owner_path(), "no installation; handlers get an app client");
         }
@@ -151,6 +156,7 @@ impl Dispatch {
         };
         let delivery = restore(job)?;
         let installation = installation_of(job);
+        self.lifecycle.refuse(installation, Some(&delivery))?;
         let unit = Unit {
             key: format!("{}:{name}", delivery.id()),
             handler: name.to_owned(),

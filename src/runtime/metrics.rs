@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
@@ -66,6 +67,8 @@ pub struct Metrics {
     /// Event names counted under their own label; every other name counts as `other`, so
     /// senders cannot grow the label set.
     events: Arc<HashSet<String>>,
+    /// Deliveries accepted (verified, new, queued), for the install page.
+    accepted: Arc<AtomicU64>,
 }
 
 /// The canonical events (see [`events`](crate::webhook::events)) always get their own label.
@@ -186,12 +189,16 @@ impl Metrics {
             handler_seconds,
             handler_errors,
             events: Arc::new(events),
+            accepted: Arc::default(),
         }
     }
 
     /// Counts a delivery outcome (`accepted`, `ignored`, `rejected_<reason>`, `queue_full`)
     /// under its event (`-` before the event is known, `other` for names no handler uses).
     pub(crate) fn delivery(&self, event: &str, outcome: &str) {
+        if outcome == "accepted" {
+            self.accepted.fetch_add(1, Ordering::Relaxed);
+        }
         let event = if event == "-" || self.events.contains(event) {
             event
         } else {
@@ -218,6 +225,11 @@ impl Metrics {
                 })
                 .inc();
         }
+    }
+
+    /// How many deliveries the receiver accepted (verified, not seen before, queued).
+    pub fn deliveries_accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
     }
 
     /// The Prometheus text exposition of every metric.

@@ -22,6 +22,8 @@
 
 mod bot;
 mod dispatch;
+mod install_page;
+mod lifecycle;
 mod metrics;
 mod ops;
 mod queue;

@@ -35,6 +35,8 @@ pub(crate) struct Receiver {
     pub(crate) seen: AtomicUsize,
     /// Time the whole body gets to arrive.
     pub(crate) body_timeout: std::time::Duration,
+    /// Applies installation lifecycle deliveries to the token cache and resolver.
+    pub(crate) lifecycle: Arc<super::lifecycle::Lifecycle>,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -143,6 +145,8 @@ pub(crate) async fn receive(State(receiver): State<Arc<Receiver>>, request: Requ
                 .into_response();
         }
     };
+    // Before any handler: a deleted installation's token goes now, whoever handles it.
+    receiver.lifecycle.apply(&delivery).await;
     let (id, event, action) = (
         delivery.id().to_owned(),
         delivery.event().to_owned(),

@@ -96,6 +96,7 @@ fn from_error(error: &Error, message: &str) -> JobError {
         | Error::Config { .. }
         | Error::Definition(_)
         | Error::Jwt { .. }
+        | Error::InstallationRemoved { .. }
         | Error::Unsupported { .. }
         | Error::ConfigFile(_) => abort(),
         e if e.is_sign_in_again() => abort(),
@@ -162,6 +163,10 @@ mod tests {
             source: std::sync::Arc::new(api(404)),
         };
         assert!(matches!(steer_boxed(minted), JobError::Abort(_)));
+        let removed = Error::InstallationRemoved { installation: 14 };
+        assert!(
+            matches!(steer_boxed(removed), JobError::Abort(m) if m.starts_with("installation removed"))
+        );
         let signed_out = crate::oauth::OAuthError::SignInAgain {
             user: "ada".into(),
             reason: "signed out".into(),

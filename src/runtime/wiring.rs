@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::bot::Bot;
+use super::install_page::{self, InstallPage};
+use super::lifecycle::Lifecycle;
 use super::metrics::{self, Metrics};
 use super::ops::{Ops, readyz, render_metrics, sample_depth};
 use super::resolve::InstallationResolver;
@@ -68,8 +70,20 @@ impl Bot {
             Some(app.client().clone()),
             self.router.routes().map(|(pattern, _)| pattern),
         );
+        let resolver = Arc::new(InstallationResolver::new(app.client().clone()));
+        let lifecycle = Arc::new(Lifecycle::new(
+            app.client().installation_tokens().cloned(),
+            resolver.clone(),
+        ));
+        let install_page = Arc::new(InstallPage::new(
+            app.config(),
+            lifecycle.clone(),
+            metrics.clone(),
+            queue.clone(),
+        ));
         let dispatch = Arc::new(dispatch::Dispatch {
-            resolver: InstallationResolver::new(app.client().clone()),
+            resolver,
+            lifecycle: lifecycle.clone(),
             app,
             router: self.router.clone(),
             metrics: metrics.clone(),
@@ -111,6 +125,7 @@ impl Bot {
             metrics: metrics.clone(),
             seen: AtomicUsize::new(0),
             body_timeout: self.settings.body_timeout,
+            lifecycle,
         });
         let ops = Ops {
             queue: queue.clone(),
@@ -134,7 +149,12 @@ impl Bot {
         // no body and answer at once.
         let http = serve::limit_in_flight(http, self.settings.max_in_flight)
             .route("/healthz", get(|| async { "ok" }))
-            .route("/metrics", get(render_metrics).with_state(ops));
+            .route("/metrics", get(render_metrics).with_state(ops))
+            // `GET /`, unless the author's routes answer it.
+            .layer(axum::middleware::from_fn_with_state(
+                install_page,
+                install_page::serve_root,
+            ));
         Ok(Built {
             oauth: self.oauth,
             http,
@@ -145,7 +165,8 @@ impl Bot {
         })
     }
 
-    /// The bot as an axum router (webhook route, `/healthz`, `/readyz`, `/metrics`) to
+    /// The bot as an axum router (webhook route, `/healthz`, `/readyz`, `/metrics`, the
+    /// install page at `/`) to
     /// mount in your own server; the job worker runs in the background of the current
     /// runtime until the router is dropped.
     ///

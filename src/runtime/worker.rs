@@ -44,10 +44,12 @@ pub(crate) async fn run_job(
                 .unwrap_or(""),
             attempt = ctx.attempt(),
         );
-        return dispatch
+        let result = dispatch
             .run_unit(name, &job, ctx.attempt())
             .instrument(span)
             .await;
+        dispatch.lifecycle.finished(installation_of(&job), &result);
+        return result;
     }
 
     let Some(handler) = dispatch.jobs.get(&job.kind).cloned() else {
@@ -70,14 +72,17 @@ pub(crate) async fn run_job(
     };
     let span =
         tracing::info_span!("job", kind = %job.kind, id = %ctx.id(), attempt = ctx.attempt());
-    let result = match handler(job_ctx, job.payload) {
-        Err(error) => Err(JobError::Abort(error)),
-        Ok(run) => run.instrument(span.clone()).await.map_err(|error| {
+    let refused = dispatch.lifecycle.refuse(installation, None);
+    let result = match refused.map(|()| handler(job_ctx, job.payload)) {
+        Err(refused) => Err(refused),
+        Ok(Err(error)) => Err(JobError::Abort(error)),
+        Ok(Ok(run)) => run.instrument(span.clone()).await.map_err(|error| {
             let next = steer(&*error);
             span.in_scope(|| tracing::warn!(%error, next = %next, "job failed"));
             next
         }),
     };
+    dispatch.lifecycle.finished(installation, &result);
     dispatch.report(|| Observed::Job {
         id: ctx.id().0.clone(),
         kind: job.kind.clone(),

@@ -4,7 +4,7 @@ use futures_util::future::BoxFuture;
 
 use super::paths::{INSTALLATIONS_LIST, INSTALLATIONS_TOKEN};
 use crate::auth::Mint;
-use crate::client::Client;
+use crate::client::{Client, PageStream};
 use crate::error::Result;
 use crate::models::{Installation, InstallationId, InstallationToken};
 
@@ -23,6 +23,15 @@ impl<'c> InstallationsHandler<'c> {
     pub async fn list(&self) -> Result<Vec<Installation>> {
         let path = self.client.endpoint_path(&INSTALLATIONS_LIST, &[])?;
         self.client.call_all(&INSTALLATIONS_LIST, &path).await
+    }
+
+    /// Streams every installation of the app, fetching pages as it goes.
+    ///
+    /// Fails with [`Error::Config`](crate::Error::Config) when the endpoint path does not
+    /// render.
+    pub fn stream(&self) -> Result<PageStream<Installation>> {
+        let path = self.client.endpoint_path(&INSTALLATIONS_LIST, &[])?;
+        Ok(self.client.paginate(&path))
     }
 
     /// Mints a new access token for `installation` (bypassing the token cache).
