@@ -374,7 +374,10 @@ impl Registry {
 /// app's slug, when configured.
 pub(crate) fn mentions(config: &crate::config::AppConfig) -> Vec<String> {
     let mut names = Vec::new();
-    for name in [config.bot_login(), config.app_slug()].into_iter().flatten() {
+    for name in [config.bot_login(), config.app_slug()]
+        .into_iter()
+        .flatten()
+    {
         let base = name.trim_end_matches("[bot]");
         names.push(base.to_owned());
         names.push(format!("{base}[bot]"));
