@@ -3,7 +3,8 @@
 //! per-installation table only with the admin token. Over real HTTP against the simulator,
 //! and once through headless Chromium (Debian's `chromium`; required when `CI` is set).
 
-use std::process::{Command, Stdio};
+mod common;
+
 use std::time::Duration;
 
 use atombot::runtime::{RunningBot, RuntimeSettings};
@@ -272,51 +273,17 @@ fn a_bad_slug_or_empty_admin_token_is_a_config_error() {
     );
 }
 
-/// Whether Debian's chromium can be run.
-fn chromium_available() -> bool {
-    Command::new("chromium")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headless_chromium_renders_the_install_link() {
-    if !chromium_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium is required in CI (.ci/oauth-deps.sh installs it)"
-        );
-        eprintln!("skipped: chromium not installed (apt-get install chromium)");
+    if !common::chromium_or_skip() {
         return;
     }
     let sim = Simulator::start().await.unwrap();
     let bot = start(&sim, true).await;
     let url = bot.url("/");
-    let profile = tempfile::tempdir().unwrap();
-    let profile_arg = format!("--user-data-dir={}", profile.path().display());
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("chromium")
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-            ])
-            .arg(profile_arg)
-            .args(["--dump-dom", &url])
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let output = tokio::task::spawn_blocking(move || common::dump_dom(&url))
+        .await
+        .unwrap();
     let dom = String::from_utf8_lossy(&output.stdout);
     let anchor = dom
         .find("<a id=\"install\"")

@@ -21,14 +21,7 @@ impl Drop for Guard {
 
 #[test]
 fn headless_chromium_signs_in_and_sees_the_repositories() {
-    if Command::new("chromium")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_err()
-    {
-        eprintln!("skipped: chromium not installed (apt-get install chromium)");
+    if !common::chromium_or_skip() {
         return;
     }
     let example = common::example("oauth-login");
@@ -59,23 +52,7 @@ fn headless_chromium_signs_in_and_sees_the_repositories() {
         .recv_timeout(Duration::from_secs(60))
         .expect("the example printed its login URL");
 
-    let profile = tempfile::tempdir().unwrap();
-    let output = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(["--dump-dom", &url])
-        .output()
-        .unwrap();
+    let output = common::dump_dom(&url);
     let dom = String::from_utf8_lossy(&output.stdout);
     drop(guard);
     assert!(

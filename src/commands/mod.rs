@@ -237,24 +237,24 @@ impl Commands {
         let mut router = router;
         for pattern in EVENTS {
             let event = pattern.split('.').next().unwrap_or(pattern);
-            let run = Arc::clone(&shared);
-            router = router.on_named(
-                format!("atombot.commands.run@{event}"),
-                pattern,
-                move |ctx: Context| {
-                    let registry = Arc::clone(&run);
-                    async move { registry.run(ctx).await }
-                },
-            );
-            let reply = Arc::clone(&shared);
-            router = router.on_named(
-                format!("atombot.commands.reply@{event}"),
-                pattern,
-                move |ctx: Context| {
-                    let registry = Arc::clone(&reply);
-                    async move { registry.reply(ctx).await }
-                },
-            );
+            for reply in [false, true] {
+                let registry = Arc::clone(&shared);
+                let part = if reply { "reply" } else { "run" };
+                router = router.on_named(
+                    format!("atombot.commands.{part}@{event}"),
+                    pattern,
+                    move |ctx: Context| {
+                        let registry = Arc::clone(&registry);
+                        async move {
+                            if reply {
+                                registry.reply(ctx).await
+                            } else {
+                                registry.run(ctx).await
+                            }
+                        }
+                    },
+                );
+            }
         }
         router
     }

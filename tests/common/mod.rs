@@ -149,3 +149,44 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Whether Debian's chromium can be run. Without it a browser test skips (saying so), except
+/// in CI (`CI` set), where `.ci/run` installs it and its absence fails the test.
+pub fn chromium_or_skip() -> bool {
+    let present = std::process::Command::new("chromium")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !present {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required in CI (.ci/oauth-deps.sh installs it)"
+        );
+        eprintln!("skipped: chromium not installed (apt-get install chromium)");
+    }
+    present
+}
+
+/// Loads `url` in headless Chromium with a fresh profile and the flags this closed network
+/// needs; its stdout is the rendered DOM.
+pub fn dump_dom(url: &str) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--dump-dom", url])
+        .output()
+        .unwrap()
+}
