@@ -67,8 +67,9 @@ struct Inner {
     jobs: Jobs,
     unit: Option<Unit>,
     state: StateMap,
-    /// Repository configuration files, shared by the bot's contexts.
-    repo_config: RepoConfigCache,
+    /// Repository configuration files, shared by the bot's contexts (a context built with
+    /// [`Context::new`] gets a cache of its own on first use).
+    repo_config: std::sync::OnceLock<RepoConfigCache>,
 }
 
 /// Which durable unit a context runs: one handler of one delivery, on one attempt.
@@ -97,7 +98,7 @@ impl Context {
                 jobs,
                 unit: None,
                 state: StateMap::default(),
-                repo_config: RepoConfigCache::default(),
+                repo_config: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -135,7 +136,7 @@ impl Context {
         });
         Self {
             inner: Arc::new(Inner {
-                repo_config: cache,
+                repo_config: cache.into(),
                 ..inner
             }),
         }
@@ -143,7 +144,7 @@ impl Context {
 
     /// The cache [`config`](Self::config) reads through.
     pub(crate) fn repo_config(&self) -> &RepoConfigCache {
-        &self.inner.repo_config
+        self.inner.repo_config.get_or_init(RepoConfigCache::default)
     }
 
     /// The bot's shared value of type `S` (given with [`Bot::with_state`]).

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
@@ -16,6 +17,12 @@ pub struct Job {
     pub kind: String,
     /// The job's arguments.
     pub payload: Value,
+    /// Raw bytes kept with the job exactly as given and never parsed by the queue (a BLOB in
+    /// SQL, a hash field in Redis, shared in memory): for a large opaque input such as a
+    /// webhook body, which would cost an escape and an unescape as a JSON string. Not part
+    /// of the job's serde form.
+    #[serde(skip)]
+    pub body: Option<Bytes>,
     /// Dedupe and idempotency key, used by [`Queue::push_unique`](crate::Queue::push_unique).
     #[serde(default)]
     pub key: Option<String>,
@@ -32,6 +39,7 @@ impl Job {
         Job {
             kind: kind.into(),
             payload,
+            body: None,
             key: None,
             meta: BTreeMap::new(),
             enqueued_at: SystemTime::now(),
@@ -45,6 +53,13 @@ impl Job {
         let payload =
             serde_json::to_value(args).map_err(|e| crate::Error::InvalidJob(e.to_string()))?;
         Ok(Job::new(kind, payload))
+    }
+
+    /// Attaches raw bytes to the job (see [`Job::body`]).
+    #[must_use]
+    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Some(body.into());
+        self
     }
 
     /// Sets the dedupe / idempotency key.

@@ -102,6 +102,7 @@ impl Queue {
             kind: job.kind,
             key: job.key,
             payload,
+            body: job.body,
             meta,
             enqueued_at: time_to_ms(job.enqueued_at),
             run_at: now.saturating_add(dur_ms(delay)),

@@ -54,6 +54,9 @@ struct Inner {
     reported: Cache<String, ()>,
     /// Push deliveries whose invalidation this process already applied.
     applied: Cache<String, ()>,
+    /// Whether any file was ever asked for: until then a push has nothing to invalidate,
+    /// and its payload need not be read.
+    used: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for RepoConfigCache {
@@ -86,6 +89,7 @@ impl RepoConfigCache {
                     .max_capacity(10_000)
                     .time_to_live(std::time::Duration::from_secs(3600))
                     .build(),
+                used: std::sync::atomic::AtomicBool::new(false),
                 settings,
             }),
         }
@@ -106,6 +110,10 @@ impl RepoConfigCache {
         repo: &str,
         path: &str,
     ) -> Result<File> {
+        // Before the read starts, so a push arriving while it runs invalidates it.
+        self.inner
+            .used
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let key = (format!("{owner}/{repo}"), path.to_owned());
         let label = format!("{owner}/{repo}:{path}");
         let format = Format::of(path).ok_or_else(|| {
@@ -142,7 +150,8 @@ impl RepoConfigCache {
     /// lists as added, modified or removed, or every file of the repository when the
     /// payload does not list them. Other deliveries change nothing.
     pub(crate) async fn apply_push(&self, delivery: &Delivery) {
-        if delivery.event() != "push" {
+        if delivery.event() != "push" || !self.inner.used.load(std::sync::atomic::Ordering::SeqCst)
+        {
             return;
         }
         let json = delivery.normalized_json();

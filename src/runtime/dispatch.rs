@@ -208,7 +208,7 @@ pub(crate) fn restore(job: &QueuedJob) -> Result<Delivery, JobError> {
         .args()
         .map_err(|e| JobError::Abort(format!("not a stored delivery: {e}")))?;
     stored
-        .restore()
+        .restore(job.body.as_ref())
         .map_err(|r| JobError::Abort(format!("stored delivery does not parse: {r}")))
 }
 

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::jobs::{INSTALLATION, Pushed, Queue, QueuedJob as Job};
 use crate::models::InstallationId;
-use crate::webhook::{Delivery, Rejection};
+use crate::webhook::{Delivery, Rejection, Route};
 
 /// The job kind of a queued delivery.
 pub const DELIVERY_KIND: &str = "atombot.delivery";
@@ -49,23 +49,40 @@ pub trait DeliveryQueue: Send + Sync + 'static {
     fn depth(&self) -> u64;
 }
 
-/// A stored delivery: what the worker needs to rebuild it. No header but the event, no
-/// secret, no token.
+/// A stored delivery's payload: what the worker needs, besides the raw body, to rebuild it.
+/// No header but the event, no secret, no token. The body travels as the job's raw
+/// [`body`](atombot_jobs::Job::body) (a BLOB, never escaped into JSON); deliveries queued by
+/// earlier versions carry it here as a string instead.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct StoredDelivery {
     pub(crate) id: String,
     pub(crate) header_event: Option<String>,
-    pub(crate) body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) body: Option<String>,
+    /// How the receiver routed it (absent from deliveries queued by earlier versions, which
+    /// are routed again from the body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) route: Option<Route>,
     pub(crate) received_at: chrono::DateTime<Utc>,
 }
 
 impl StoredDelivery {
-    pub(crate) fn restore(self) -> Result<Delivery, Rejection> {
-        Delivery::restore(
-            &self.id,
-            self.header_event.as_deref(),
-            Bytes::from(self.body),
-        )
+    /// The delivery, from `raw` (the job's body) or else the body stored in the payload.
+    pub(crate) fn restore(self, raw: Option<&Bytes>) -> Result<Delivery, Rejection> {
+        let body = match (raw, self.body) {
+            (Some(raw), _) => raw.clone(),
+            (None, Some(body)) => Bytes::from(body),
+            (None, None) => Bytes::new(),
+        };
+        match self.route {
+            Some(route) => Ok(Delivery::restore_routed(
+                &self.id,
+                self.header_event.as_deref(),
+                body,
+                route,
+            )),
+            None => Delivery::restore(&self.id, self.header_event.as_deref(), body),
+        }
     }
 }
 
@@ -78,6 +95,7 @@ pub(crate) fn handler_unit(
     installation: Option<InstallationId>,
 ) -> Job {
     let mut unit = Job::new(format!("{HANDLER_KIND_PREFIX}{name}"), stored)
+        .with_body(delivery.body().clone())
         .with_key(format!("handler:{}:{name}", delivery.id()))
         .with_meta("event", delivery.event())
         .with_meta("delivery", delivery.id());
@@ -116,12 +134,13 @@ impl JobDeliveryQueue {
         let stored = StoredDelivery {
             id: delivery.id().to_owned(),
             header_event: delivery.header_event().map(str::to_owned),
-            // The receiver parsed the body as JSON, so it is UTF-8.
-            body: String::from_utf8_lossy(delivery.body()).into_owned(),
+            body: None,
+            route: Some(delivery.route()),
             received_at: Utc::now(),
         };
         let mut job = Job::from_args(DELIVERY_KIND, &stored)
             .map_err(|e| EnqueueError::Unavailable(e.to_string()))?
+            .with_body(delivery.body().clone())
             .with_key(if replay_guard {
                 format!(
                     "delivery-body:{}",

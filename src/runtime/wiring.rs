@@ -97,7 +97,11 @@ impl Bot {
         let worker = {
             let mut stopped = stopped.clone();
             let dispatch = dispatch.clone();
-            let worker = queue.worker(move |job, ctx| worker::run_job(dispatch.clone(), job, ctx));
+            let worker = queue.worker(move |job, ctx| {
+                // Boxed: the layers between apalis and the handler then move a pointer,
+                // not the whole (several kilobytes) future.
+                Box::pin(worker::run_job(dispatch.clone(), job, ctx))
+            });
             let worker = match overrides.observer {
                 Some(observer) => worker.on_recorded(move |recorded| {
                     observer.report(Observed::Recorded(recorded.clone()));

@@ -1,6 +1,7 @@
 //! Headers + bytes → [`Delivery`]: size limit, authenticity, JSON, event, id.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http::HeaderMap;
@@ -11,6 +12,7 @@ use sha2::{Digest, Sha256};
 use super::WebhookSettings;
 use super::events::{self, Dialect};
 use super::gitlab::str_at;
+use super::probe::{Facts, probe};
 use super::rejection::{InvalidJson, MissingEvent, NotAnObject, PayloadTooLarge, Rejection};
 use super::verify::{Authenticity, verify};
 use crate::error::Error;
@@ -19,9 +21,11 @@ use crate::models::webhook::EventPayload;
 
 /// One authenticated webhook delivery, with its event in canonical form.
 ///
-/// Built by [`parse_delivery`]. Keeps the raw bytes, the parsed body and (for GitLab-shaped
-/// bodies) a GitHub-shaped view used by [`Delivery::payload`]. `Debug` shows the metadata
-/// and the body's length, not its content.
+/// Built by [`parse_delivery`]. Keeps the raw bytes, the fields routing needs, the parsed
+/// body and (for GitLab-shaped bodies) a GitHub-shaped view used by [`Delivery::payload`].
+/// A GitHub-shaped body is routed from a single validating pass over its bytes; its
+/// [`json`](Delivery::json) tree is built on first use. `Debug` shows the metadata and the
+/// body's length, not its content.
 #[derive(Clone)]
 pub struct Delivery {
     id: String,
@@ -32,8 +36,24 @@ pub struct Delivery {
     dialect: Dialect,
     authenticity: Authenticity,
     body: Bytes,
-    json: Value,
-    normalized: Option<Value>,
+    /// The parsed body; built on first use when routing did not need it.
+    json: OnceLock<Value>,
+    /// The GitHub-shaped view, for bodies that need one (built on first use for a restored
+    /// delivery).
+    normalized: OnceLock<Option<Value>>,
+    /// What routing reads, taken from the body once.
+    facts: Facts,
+}
+
+/// A delivery's routing, kept with it in the queue: its canonical event and action, the
+/// platform's name for the event, its dialect and the [`Facts`] read from its body.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Route {
+    event: String,
+    action: Option<String>,
+    original_event: String,
+    gitlab: bool,
+    facts: Facts,
 }
 
 /// A payload did not decode into the requested type; `json_path` names the bad field.
@@ -106,8 +126,43 @@ pub fn parse_delivery(
     )
 }
 
-/// Parses and normalises an already verified body.
+/// Parses and normalises an already verified body: routed from the probe when it is
+/// GitHub-shaped, else through the DOM.
 fn build(
+    header_id: Option<&str>,
+    header_event: Option<&str>,
+    body: Bytes,
+    authenticity: Authenticity,
+    event_headers: &[String],
+) -> Result<Delivery, Rejection> {
+    let header = header_event.map(str::trim).filter(|h| !h.is_empty());
+    let Some(facts) = probe(header, &body) else {
+        return build_from_dom(header_id, header_event, body, authenticity, event_headers);
+    };
+    let header = header.unwrap_or_default().to_owned();
+    let id = header_id
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+        .or_else(|| facts.uuid.clone())
+        .unwrap_or_else(|| hex::encode(Sha256::digest(&body)));
+    Ok(Delivery {
+        id,
+        event: header.clone(),
+        action: facts.action.clone(),
+        original_event: header.clone(),
+        header_event: Some(header),
+        dialect: Dialect::GitHub,
+        authenticity,
+        body,
+        json: OnceLock::new(),
+        normalized: OnceLock::from(None),
+        facts,
+    })
+}
+
+/// [`build`] through the DOM: parse, normalise, read the routing facts off the tree.
+fn build_from_dom(
     header_id: Option<&str>,
     header_event: Option<&str>,
     body: Bytes,
@@ -140,6 +195,7 @@ fn build(
         .map(str::to_owned)
         .unwrap_or_else(|| hex::encode(Sha256::digest(&body)));
 
+    let facts = facts_of(&json, normalized.body.as_ref().unwrap_or(&json));
     Ok(Delivery {
         id,
         event: normalized.event,
@@ -152,9 +208,44 @@ fn build(
         dialect: normalized.dialect,
         authenticity,
         body,
-        json,
-        normalized: normalized.body,
+        json: OnceLock::from(json),
+        normalized: OnceLock::from(normalized.body),
+        facts,
     })
+}
+
+/// The routing facts of a parsed body `json` whose GitHub-shaped view is `normalized`.
+pub(super) fn facts_of(json: &Value, normalized: &Value) -> Facts {
+    let has_slash = |s: &&str| s.contains('/');
+    let repository_full_name = str_at(normalized, &["repository", "full_name"])
+        .filter(has_slash)
+        .or_else(|| str_at(json, &["project", "path_with_namespace"]).filter(has_slash))
+        .or_else(|| str_at(json, &["repository", "path_with_namespace"]).filter(has_slash));
+    let owner_path = str_at(json, &["repository", "owner", "login"])
+        .or_else(|| str_at(json, &["repository", "owner", "path"]))
+        .filter(|s| !s.is_empty())
+        .or_else(|| repository_full_name.and_then(|f| f.split('/').next()))
+        .or_else(|| str_at(json, &["installation", "account", "login"]))
+        .or_else(|| str_at(json, &["installation", "account", "path"]))
+        .filter(|s| !s.is_empty());
+    let installation_id = json
+        .get("installation")
+        .and_then(|i| i.get("id"))
+        .and_then(|id| match id {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        })
+        .filter(|id| *id != 0)
+        .map(InstallationId);
+    Facts {
+        action: None,
+        uuid: None,
+        git_ref: str_at(json, &["ref"]).map(str::to_owned),
+        installation_id,
+        repository_full_name: repository_full_name.map(str::to_owned),
+        owner_path: owner_path.map(str::to_owned),
+    }
 }
 
 /// The first header among `names` that is present, non-empty and visible ASCII.
@@ -186,6 +277,39 @@ impl Delivery {
     /// unless the stored body was altered).
     pub fn restore(id: &str, header_event: Option<&str>, body: Bytes) -> Result<Self, Rejection> {
         build(Some(id), header_event, body, Authenticity::Queued, &[])
+    }
+
+    /// Rebuilds a delivery from its body and the [`Route`] taken when it was received,
+    /// without reading the body (it is parsed when a handler asks for it).
+    pub(crate) fn restore_routed(id: &str, header_event: Option<&str>, body: Bytes, route: Route) -> Self {
+        Delivery {
+            id: id.to_owned(),
+            event: route.event,
+            action: route.action,
+            original_event: route.original_event,
+            header_event: header_event.map(str::to_owned),
+            dialect: if route.gitlab {
+                Dialect::GitLab
+            } else {
+                Dialect::GitHub
+            },
+            authenticity: Authenticity::Queued,
+            body,
+            json: OnceLock::new(),
+            normalized: OnceLock::new(),
+            facts: route.facts,
+        }
+    }
+
+    /// What [`restore_routed`](Self::restore_routed) needs besides the body.
+    pub(crate) fn route(&self) -> Route {
+        Route {
+            event: self.event.clone(),
+            action: self.action.clone(),
+            original_event: self.original_event.clone(),
+            gitlab: self.dialect == Dialect::GitLab,
+            facts: self.facts.clone(),
+        }
     }
 
     /// The event header value the delivery came with, if any (for [`restore`](Self::restore)).
@@ -228,14 +352,29 @@ impl Delivery {
         &self.body
     }
 
-    /// The parsed body, untouched.
+    /// The parsed body, untouched (built on first use for a GitHub-shaped body).
+    ///
+    /// `null` in the one case where the receiver accepted what serde_json's tree refuses:
+    /// valid JSON nested deeper than 128 levels or holding a number beyond `f64`.
     pub fn json(&self) -> &Value {
-        &self.json
+        self.json.get_or_init(|| {
+            serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+                tracing::warn!(delivery = %self.id, %error, "the delivery's body does not build a JSON tree");
+                Value::Null
+            })
+        })
     }
 
     /// The GitHub-shaped view of the body (the body itself for GitHub-shaped deliveries).
     pub fn normalized_json(&self) -> &Value {
-        self.normalized.as_ref().unwrap_or(&self.json)
+        self.normalized
+            .get_or_init(|| match self.dialect {
+                Dialect::GitHub => events::repository_from_project(self.json()),
+                Dialect::GitLab => events::normalize(self.header_event(), self.json())
+                    .and_then(|n| n.body),
+            })
+            .as_ref()
+            .unwrap_or_else(|| self.json())
     }
 
     /// Whether this is a tag push (`Tag Push Hook` or `tag_push` in any case, or a push to
@@ -243,7 +382,7 @@ impl Delivery {
     pub fn is_tag_push(&self) -> bool {
         super::gitlab::snake(&self.original_event) == "tag_push"
             || (self.event == events::PUSH
-                && str_at(&self.json, &["ref"]).is_some_and(|r| r.starts_with("refs/tags/")))
+                && (self.facts.git_ref.as_deref()).is_some_and(|r| r.starts_with("refs/tags/")))
     }
 
     /// Decodes the [normalised body](Self::normalized_json) into `T`.
@@ -281,25 +420,14 @@ impl Delivery {
     /// `installation.id`, given as a number or a numeric string; `None` when absent, zero
     /// or not a number.
     pub fn installation_id(&self) -> Option<InstallationId> {
-        let id = match self.json.get("installation")?.get("id")? {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }?;
-        (id != 0).then_some(InstallationId(id))
+        self.facts.installation_id
     }
 
     /// `owner/name` from `repository.full_name` of the [normalised body](Self::normalized_json)
     /// (which a `project`-only body gets from `project.path_with_namespace`), else
     /// `project.path_with_namespace` or `repository.path_with_namespace`.
     pub fn repository_full_name(&self) -> Option<&str> {
-        let has_slash = |s: &&str| s.contains('/');
-        str_at(self.normalized_json(), &["repository", "full_name"])
-            .filter(has_slash)
-            .or_else(|| str_at(&self.json, &["project", "path_with_namespace"]).filter(has_slash))
-            .or_else(|| {
-                str_at(&self.json, &["repository", "path_with_namespace"]).filter(has_slash)
-            })
+        self.facts.repository_full_name.as_deref()
     }
 
     /// The owner's path (login), to find the installation by `account.path`.
@@ -307,17 +435,7 @@ impl Delivery {
     /// From `repository.owner.login`, `repository.owner.path`, the first segment of
     /// [`repository_full_name`](Self::repository_full_name), or `installation.account`.
     pub fn owner_path(&self) -> Option<&str> {
-        let j = &self.json;
-        str_at(j, &["repository", "owner", "login"])
-            .or_else(|| str_at(j, &["repository", "owner", "path"]))
-            .filter(|s| !s.is_empty())
-            .or_else(|| {
-                self.repository_full_name()
-                    .and_then(|f| f.split('/').next())
-            })
-            .or_else(|| str_at(j, &["installation", "account", "login"]))
-            .or_else(|| str_at(j, &["installation", "account", "path"]))
-            .filter(|s| !s.is_empty())
+        self.facts.owner_path.as_deref()
     }
 }
 

@@ -233,7 +233,7 @@ pub fn normalize(event_header: Option<&str>, body: &Value) -> Option<Normalized>
 
 /// For a GitHub-shaped body with a `project` but no complete `repository`: the body with
 /// the repository's missing fields taken from `project`.
-fn repository_from_project(body: &Value) -> Option<Value> {
+pub(crate) fn repository_from_project(body: &Value) -> Option<Value> {
     let project = body.get("project").filter(|p| p.is_object())?;
     let complete =
         gitlab::str_at(body, &["repository", "full_name"]).is_some_and(|f| f.contains('/'));

@@ -43,6 +43,7 @@
 mod delivery;
 pub mod events;
 mod gitlab;
+mod probe;
 mod rejection;
 mod router;
 mod settings;
@@ -53,6 +54,7 @@ mod tests;
 
 #[doc(inline)]
 pub use delivery::{Delivery, PayloadError, parse_delivery};
+pub(crate) use delivery::Route;
 #[doc(inline)]
 pub use events::Dialect;
 #[doc(inline)]

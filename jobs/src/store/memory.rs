@@ -7,6 +7,8 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use bytes::Bytes;
+
 use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, JobId, Pushed, Stats, dur_ms, ms_to_time, now_ms};
@@ -25,6 +27,7 @@ struct Entry {
     kind: String,
     key: Option<String>,
     payload: String,
+    body: Option<Bytes>,
     meta: String,
     enqueued_at: i64,
     status: Status,
@@ -100,6 +103,7 @@ impl Store {
                     kind: job.kind.clone(),
                     key: job.key.clone(),
                     payload: job.payload.clone(),
+                    body: job.body.clone(),
                     meta: job.meta.clone(),
                     enqueued_at: job.enqueued_at,
                     status: Status::Pending,
@@ -167,6 +171,7 @@ impl Store {
                 job: decode_job(
                     entry.kind.clone(),
                     &entry.payload,
+                    entry.body.clone(),
                     entry.key.clone(),
                     &entry.meta,
                     entry.enqueued_at,
@@ -408,6 +413,7 @@ mod tests {
             kind: "k".into(),
             key: Some(key.into()),
             payload: "{}".into(),
+            body: None,
             meta: "{}".into(),
             enqueued_at: now,
             run_at: now,

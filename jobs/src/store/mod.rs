@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde_json::Value;
 
 use crate::config::QueueConfig;
@@ -71,6 +72,8 @@ pub(crate) struct NewJob {
     pub(crate) kind: String,
     pub(crate) key: Option<String>,
     pub(crate) payload: String,
+    /// Raw bytes stored beside the payload ([`Job::body`]).
+    pub(crate) body: Option<Bytes>,
     pub(crate) meta: String,
     pub(crate) enqueued_at: i64,
     pub(crate) run_at: i64,
@@ -217,6 +220,7 @@ impl Store {
 pub(crate) fn decode_job(
     kind: String,
     payload: &str,
+    body: Option<Bytes>,
     key: Option<String>,
     meta: &str,
     enqueued_at: i64,
@@ -226,6 +230,7 @@ pub(crate) fn decode_job(
     Job {
         kind,
         payload,
+        body,
         key,
         meta,
         enqueued_at: ms_to_time(enqueued_at),

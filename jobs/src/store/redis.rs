@@ -26,6 +26,7 @@ end
 redis.call('HSET', p .. 'job:' .. id, 'kind', ARGV[3], 'payload', ARGV[4], 'key', ARGV[5],
   'has_key', ARGV[12], 'meta', ARGV[6], 'enqueued_at', ARGV[7], 'attempts', 0,
   'max_attempts', ARGV[8], 'status', 'pending')
+if ARGV[13] == '1' then redis.call('HSET', p .. 'job:' .. id, 'body', ARGV[14]) end
 redis.call('ZADD', p .. 'ready', ARGV[9], id)
 return {1, id}
 "#;
@@ -42,9 +43,9 @@ for _, id in ipairs(ids) do
     redis.call('HSET', jk, 'status', 'running', 'lock_by', worker)
     redis.call('HSET', p .. 'running', id, worker)
     local f = redis.call('HMGET', jk, 'kind', 'payload', 'key', 'has_key', 'meta',
-      'enqueued_at', 'max_attempts')
+      'enqueued_at', 'max_attempts', 'body')
     table.insert(out, {id, f[1] or '', f[2] or 'null', f[3] or '', f[4] or '0', f[5] or '{}',
-      f[6] or '0', tostring(a), f[7] or '1'})
+      f[6] or '0', tostring(a), f[7] or '1', f[8]})
   end
 end
 return out
@@ -299,7 +300,9 @@ impl Store {
                     "0"
                 })
                 .arg((job.dedupe_expires_at - self.now()).max(1))
-                .arg(if job.key.is_some() { "1" } else { "0" });
+                .arg(if job.key.is_some() { "1" } else { "0" })
+                .arg(if job.body.is_some() { "1" } else { "0" })
+                .arg(job.body.as_deref().unwrap_or_default());
             pipe.add_command(cmd);
         }
         let results: Vec<redis::RedisResult<(i64, String)>> =
@@ -325,6 +328,7 @@ impl Store {
             i64,
             i64,
             i64,
+            Option<Vec<u8>>,
         );
         let rows: Vec<Row> = self
             .script(FETCH)
@@ -336,11 +340,12 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(id, kind, payload, key, has_key, meta, enqueued_at, attempts, max)| Leased {
+                |(id, kind, payload, key, has_key, meta, enqueued_at, attempts, max, body)| Leased {
                     id: JobId(id),
                     job: decode_job(
                         kind,
                         &payload,
+                        body.map(Into::into),
                         (has_key == "1").then_some(key),
                         &meta,
                         enqueued_at,

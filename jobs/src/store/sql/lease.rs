@@ -15,8 +15,10 @@ where
     for<'a> &'a str: ColumnIndex<<D::Db as Database>::Row>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<&'q [u8]>: Encode<'q, D::Db> + Type<D::Db>,
     for<'q> i64: Encode<'q, D::Db> + Type<D::Db>,
     for<'r> String: Decode<'r, D::Db> + Type<D::Db>,
+    for<'r> Vec<u8>: Decode<'r, D::Db> + Type<D::Db>,
     for<'r> i64: Decode<'r, D::Db>,
 {
     pub(crate) async fn fetch(&self, worker: &str, limit: usize) -> Result<Vec<Leased>, Error> {
@@ -30,7 +32,7 @@ where
                  WHERE queue = $3 AND status IN ('pending', 'unknown') AND run_at <= $2
                  ORDER BY run_at, id
                  LIMIT $4 {skip_locked})
-             RETURNING id, kind, payload, job_key, meta, enqueued_at, attempts, max_attempts"
+             RETURNING id, kind, payload, body, job_key, meta, enqueued_at, attempts, max_attempts"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(worker)
@@ -43,11 +45,13 @@ where
         for row in rows {
             let payload: String = row.try_get("payload")?;
             let meta: String = row.try_get("meta")?;
+            let body: Option<Vec<u8>> = row.try_get("body")?;
             out.push(Leased {
                 id: JobId(row.try_get("id")?),
                 job: decode_job(
                     row.try_get("kind")?,
                     &payload,
+                    body.map(Into::into),
                     row.try_get("job_key")?,
                     &meta,
                     row.try_get("enqueued_at")?,

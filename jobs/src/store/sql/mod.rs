@@ -40,6 +40,11 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// Run inside the schema transaction before the tables are created (to serialize
     /// processes that start at once), if the database needs it.
     const SCHEMA_LOCK: Option<&'static str>;
+    /// Adds the `body` column (raw bytes) to a table created before it existed.
+    const ADD_BODY: &'static str;
+    /// A query whose `n` is non-zero when the `body` column exists, if [`Self::ADD_BODY`]
+    /// cannot say "if not exists" itself.
+    const HAS_BODY: Option<&'static str>;
     /// How many rows a statement changed.
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
 }
@@ -87,8 +92,10 @@ where
     for<'a> &'a str: ColumnIndex<<D::Db as Database>::Row>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<&'q [u8]>: Encode<'q, D::Db> + Type<D::Db>,
     for<'q> i64: Encode<'q, D::Db> + Type<D::Db>,
     for<'r> String: Decode<'r, D::Db> + Type<D::Db>,
+    for<'r> Vec<u8>: Decode<'r, D::Db> + Type<D::Db>,
     for<'r> i64: Decode<'r, D::Db>,
 {
     /// A store on `pool` (and `beats` for heartbeats); creates the tables if needed.
@@ -103,6 +110,17 @@ where
             sqlx::query(lock).execute(&mut *tx).await?;
         }
         sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
+        let has_body = match D::HAS_BODY {
+            Some(query) => sqlx::query(query)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get::<i64, _>("n")?
+                > 0,
+            None => false,
+        };
+        if !has_body {
+            sqlx::query(D::ADD_BODY).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(SqlStore {
             pool,
@@ -180,8 +198,8 @@ where
             sqlx::query(
                 "INSERT INTO atombot_jobs
                    (id, queue, kind, payload, job_key, meta, enqueued_at, status, attempts,
-                    max_attempts, run_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9)",
+                    max_attempts, run_at, body)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9, $10)",
             )
             .bind(job.id.0.as_str())
             .bind(self.queue.as_str())
@@ -192,6 +210,7 @@ where
             .bind(job.enqueued_at)
             .bind(job.max_attempts)
             .bind(job.run_at)
+            .bind(job.body.as_deref())
             .execute(&mut *tx)
             .await?;
             out.push(Pushed::Enqueued(job.id.clone()));
