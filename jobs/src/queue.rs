@@ -8,7 +8,7 @@ use tracing::debug;
 use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, Job, JobId, Pushed, Stats, dur_ms, now_ms, time_to_ms};
-use crate::store::{NewJob, Parts};
+use crate::store::{NewJob, Parts, Store};
 
 /// A handle to one named queue; cheap to clone and share.
 ///
@@ -110,7 +110,21 @@ impl Queue {
             unique,
             dedupe_expires_at: now.saturating_add(dur_ms(config.dedupe_ttl)),
         };
-        self.parts.writer.push(new, config.backend_timeout).await
+        let pushed = if let Store::Memory(store) = &self.parts.store {
+            // In process there is no commit to share: store it at once, without a hop
+            // through the writer task.
+            store
+                .push_batch(std::slice::from_ref(&new))
+                .await?
+                .pop()
+                .unwrap_or_else(|| Err(Error::Backend("push answered short".into())))
+        } else {
+            self.parts.writer.push(new, config.backend_timeout).await
+        };
+        if matches!(pushed, Ok(Pushed::Enqueued(_))) && delay.is_zero() {
+            self.parts.pushed.notify_one();
+        }
+        pushed
     }
 
     /// Jobs kept as failed, newest first (at most 1,000).

@@ -30,7 +30,6 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
@@ -44,13 +43,12 @@ use apalis_core::worker::context::WorkerContext;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::task::JoinHandle;
-use tokio::time::Sleep;
 use tracing::{Instrument, debug, info, warn};
 
 use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{Job, JobId, OnRecorded, Recorded, now_ms};
-use crate::store::{Ack, Leased, Parts};
+use crate::store::{Ack, Leased, Parts, Store};
 
 mod ack;
 
@@ -145,7 +143,7 @@ pub struct JobBackend {
     worker: Arc<str>,
     buffer: VecDeque<Leased>,
     fetching: Option<BoxFuture<'static, Result<Vec<Leased>, Error>>>,
-    pause: Option<Pin<Box<Sleep>>>,
+    pause: Option<BoxFuture<'static, ()>>,
     failures: u32,
     beat: Option<AbortOnDrop>,
     closing: Option<BoxFuture<'static, ()>>,
@@ -388,7 +386,17 @@ impl Backend for JobBackend {
                 match result {
                     Ok(jobs) if jobs.is_empty() => {
                         self.failures = 0;
-                        self.pause = Some(Box::pin(tokio::time::sleep(config.poll_interval)));
+                        // Until the poll interval passes or this process pushes a job.
+                        let (pushed, interval) = (self.parts.pushed.clone(), config.poll_interval);
+                        self.pause = Some(
+                            async move {
+                                tokio::select! {
+                                    () = pushed.notified() => {}
+                                    () = tokio::time::sleep(interval) => {}
+                                }
+                            }
+                            .boxed(),
+                        );
                     }
                     Ok(jobs) => {
                         self.failures = 0;
@@ -402,7 +410,7 @@ impl Backend for JobBackend {
                             .poll_interval
                             .saturating_mul(1 << self.failures.min(5))
                             .min(Duration::from_secs(2));
-                        self.pause = Some(Box::pin(tokio::time::sleep(idle)));
+                        self.pause = Some(tokio::time::sleep(idle).boxed());
                     }
                 }
             }
@@ -418,7 +426,12 @@ impl Backend for JobBackend {
                 .max(1);
             let (parts, name) = (self.parts.clone(), self.worker.clone());
             let fetch = async move { parts.timed(parts.store.fetch(&name, free)).await };
-            self.fetching = Some(detached(fetch));
+            // An in-process fetch holds no connection and finishes in one poll: no task.
+            self.fetching = Some(if matches!(self.parts.store, Store::Memory(_)) {
+                fetch.boxed()
+            } else {
+                detached(fetch)
+            });
         }
     }
 

@@ -26,6 +26,9 @@ pub(crate) struct Parts {
     pub(crate) store: Store,
     pub(crate) config: QueueConfig,
     pub(crate) writer: Writer,
+    /// Told of every job this process stored, so an idle worker of this process takes it at
+    /// once instead of at its next poll (work pushed by other replicas waits for the poll).
+    pub(crate) pushed: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Parts {
@@ -42,6 +45,7 @@ impl Parts {
             store,
             config,
             writer,
+            pushed: std::sync::Arc::default(),
         })
     }
 
