@@ -107,6 +107,8 @@ async fn burst(url: &str, n: usize, installation: Option<u64>) -> anyhow::Result
 
 /// `startup CMD [ARG…]`.
 async fn startup(cmd: &[String]) -> anyhow::Result<()> {
+    let body = bytes::Bytes::from(payload(None)?);
+    let signature = atombot::webhook::sign(SECRET.as_bytes(), &body);
     let t0 = Instant::now();
     let mut child = Command::new(&cmd[0])
         .args(&cmd[1..])
@@ -133,8 +135,6 @@ async fn startup(cmd: &[String]) -> anyhow::Result<()> {
             .context("the process exited before announcing its address")?;
         let announced = t0.elapsed();
         let url = format!("http://{addr}/webhook");
-        let body = bytes::Bytes::from(payload(None)?);
-        let signature = atombot::webhook::sign(SECRET.as_bytes(), &body);
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()?;
