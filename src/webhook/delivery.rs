@@ -281,7 +281,12 @@ impl Delivery {
 
     /// Rebuilds a delivery from its body and the [`Route`] taken when it was received,
     /// without reading the body (it is parsed when a handler asks for it).
-    pub(crate) fn restore_routed(id: &str, header_event: Option<&str>, body: Bytes, route: Route) -> Self {
+    pub(crate) fn restore_routed(
+        id: &str,
+        header_event: Option<&str>,
+        body: Bytes,
+        route: Route,
+    ) -> Self {
         Delivery {
             id: id.to_owned(),
             event: route.event,
@@ -370,8 +375,9 @@ impl Delivery {
         self.normalized
             .get_or_init(|| match self.dialect {
                 Dialect::GitHub => events::repository_from_project(self.json()),
-                Dialect::GitLab => events::normalize(self.header_event(), self.json())
-                    .and_then(|n| n.body),
+                Dialect::GitLab => {
+                    events::normalize(self.header_event(), self.json()).and_then(|n| n.body)
+                }
             })
             .as_ref()
             .unwrap_or_else(|| self.json())

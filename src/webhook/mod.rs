@@ -52,9 +52,9 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use delivery::Route;
 #[doc(inline)]
 pub use delivery::{Delivery, PayloadError, parse_delivery};
-pub(crate) use delivery::Route;
 #[doc(inline)]
 pub use events::Dialect;
 #[doc(inline)]

@@ -92,11 +92,13 @@ pub(super) fn probe(header_event: Option<&str>, body: &[u8]) -> Option<Facts> {
     let installation_id = installation
         .as_ref()
         .and_then(|i| i.get("id"))
-        .and_then(|id| match serde_json::from_str::<serde_json::Value>(id.get()).ok()? {
-            serde_json::Value::Number(n) => n.as_u64(),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        })
+        .and_then(
+            |id| match serde_json::from_str::<serde_json::Value>(id.get()).ok()? {
+                serde_json::Value::Number(n) => n.as_u64(),
+                serde_json::Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            },
+        )
         .filter(|id| *id != 0)
         .map(InstallationId);
 
@@ -160,27 +162,37 @@ mod tests {
     }
 
     fn object(keys: &'static [&'static str], value: BoxedStrategy<Value>) -> BoxedStrategy<Value> {
-        prop::collection::vec((prop::sample::select(keys), value), 0..5).prop_map(|members| {
-            Value::Object(
-                members
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), v))
-                    .collect(),
-            )
-        })
-        .boxed()
+        prop::collection::vec((prop::sample::select(keys), value), 0..5)
+            .prop_map(|members| {
+                Value::Object(
+                    members
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect(),
+                )
+            })
+            .boxed()
     }
 
     fn body() -> BoxedStrategy<Value> {
         let small = object(&["login", "path", "id"], leaf());
-        let installation = object(&["id", "account", "node_id"], prop_oneof![leaf(), small.clone()].boxed());
+        let installation = object(
+            &["id", "account", "node_id"],
+            prop_oneof![leaf(), small.clone()].boxed(),
+        );
         let repository = object(
             &["full_name", "path_with_namespace", "owner", "name"],
             prop_oneof![leaf(), small.clone()].boxed(),
         );
         object(
             &[
-                "action", "uuid", "ref", "installation", "repository", "project", "sender",
+                "action",
+                "uuid",
+                "ref",
+                "installation",
+                "repository",
+                "project",
+                "sender",
                 "object_kind",
             ],
             prop_oneof![leaf(), installation, repository, small].boxed(),

@@ -352,10 +352,20 @@ async fn record(
     let parts = &lease.parts;
     let mut wait = Duration::from_millis(50);
     loop {
-        match parts
-            .timed(parts.store.ack(&lease.id, &lease.worker, ack))
-            .await
-        {
+        let stored = if parts.store.is_sql() {
+            // Through the writer: outcomes finishing together share one commit.
+            let (id, worker) = (lease.id.clone(), lease.worker.clone());
+            let ack = parts
+                .writer
+                .ack(id, worker, ack.clone(), parts.config.backend_timeout);
+            parts.timed(ack).await
+        } else {
+            // In process there is no commit to share; Redis answers each script at once.
+            parts
+                .timed(parts.store.ack(&lease.id, &lease.worker, ack))
+                .await
+        };
+        match stored {
             Ok(true) => return true,
             Ok(false) => {
                 warn!("job was taken over by another worker; outcome dropped");

@@ -425,12 +425,19 @@ impl Backend for JobBackend {
                 .saturating_sub(self.shared.in_flight.load(Ordering::SeqCst))
                 .max(1);
             let (parts, name) = (self.parts.clone(), self.worker.clone());
-            let fetch = async move { parts.timed(parts.store.fetch(&name, free)).await };
-            // An in-process fetch holds no connection and finishes in one poll: no task.
-            self.fetching = Some(if matches!(self.parts.store, Store::Memory(_)) {
-                fetch.boxed()
-            } else {
-                detached(fetch)
+            self.fetching = Some(match &self.parts.store {
+                // In process: no connection held, done in one poll, no task needed.
+                Store::Memory(_) => {
+                    async move { parts.timed(parts.store.fetch(&name, free)).await }.boxed()
+                }
+                // SQL: between the writer's commits, so claims never wait on the write
+                // lock; the writer hands back what nobody waits for any more.
+                store if store.is_sql() => async move {
+                    let timeout = parts.config.backend_timeout;
+                    parts.timed(parts.writer.fetch(name, free, timeout)).await
+                }
+                .boxed(),
+                _ => detached(async move { parts.timed(parts.store.fetch(&name, free)).await }),
             });
         }
     }

@@ -184,6 +184,36 @@ impl Store {
         each!(self, s => s.ack(id, worker, ack).await)
     }
 
+    /// Whether this is a SQL database, where outcomes are worth batching into one commit.
+    pub(crate) fn is_sql(&self) -> bool {
+        match self {
+            Store::Sqlite(_) => true,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_) => true,
+            _ => false,
+        }
+    }
+
+    /// Stores workers' outcomes together (one transaction in SQL); one result per outcome,
+    /// or an error for all of them when the backend cannot be reached.
+    pub(crate) async fn ack_batch(
+        &self,
+        acks: &[(JobId, std::sync::Arc<str>, Ack)],
+    ) -> Result<Vec<Result<bool, Error>>, Error> {
+        match self {
+            Store::Sqlite(s) => s.ack_batch(acks).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(s) => s.ack_batch(acks).await,
+            _ => {
+                let mut out = Vec::with_capacity(acks.len());
+                for (id, worker, ack) in acks {
+                    out.push(self.ack(id, worker, ack).await);
+                }
+                Ok(out)
+            }
+        }
+    }
+
     /// Records the worker as alive and queues again the jobs of dead workers.
     pub(crate) async fn heartbeat(&self, worker: &str, config: &QueueConfig) -> Result<u64, Error> {
         each!(self, s => s.heartbeat(worker, config).await)

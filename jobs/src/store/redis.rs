@@ -340,18 +340,20 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(id, kind, payload, key, has_key, meta, enqueued_at, attempts, max, body)| Leased {
-                    id: JobId(id),
-                    job: decode_job(
-                        kind,
-                        &payload,
-                        body.map(Into::into),
-                        (has_key == "1").then_some(key),
-                        &meta,
-                        enqueued_at,
-                    ),
-                    attempts: to_u32(attempts),
-                    max_attempts: to_u32(max),
+                |(id, kind, payload, key, has_key, meta, enqueued_at, attempts, max, body)| {
+                    Leased {
+                        id: JobId(id),
+                        job: decode_job(
+                            kind,
+                            &payload,
+                            body.map(Into::into),
+                            (has_key == "1").then_some(key),
+                            &meta,
+                            enqueued_at,
+                        ),
+                        attempts: to_u32(attempts),
+                        max_attempts: to_u32(max),
+                    }
                 },
             )
             .collect())

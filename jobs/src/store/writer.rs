@@ -10,12 +10,24 @@ use futures_util::FutureExt;
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
-use super::{NewJob, Store};
+use super::{Ack, Leased, NewJob, Store};
 use crate::error::Error;
-use crate::job::Pushed;
+use crate::job::{JobId, Pushed, now_ms};
 
 type Reply = oneshot::Sender<Result<Pushed, Error>>;
-type Requests = Arc<Mutex<mpsc::Receiver<(NewJob, Reply)>>>;
+type AckReply = oneshot::Sender<Result<bool, Error>>;
+type FetchReply = oneshot::Sender<Result<Vec<Leased>, Error>>;
+type Requests = Arc<Mutex<mpsc::Receiver<Op>>>;
+
+/// What the writer is asked to store.
+#[derive(Debug)]
+enum Op {
+    Push(NewJob, Reply),
+    /// A worker's outcome for a job it holds: `(job, worker, outcome)`.
+    Ack(JobId, Arc<str>, Ack, AckReply),
+    /// A worker's claim of up to `limit` ready jobs: `(worker, limit)`.
+    Fetch(Arc<str>, usize, FetchReply),
+}
 
 /// The first wait before a dead writer is started again; doubles while it keeps dying.
 const FIRST_RESTART: Duration = Duration::from_secs(1);
@@ -27,10 +39,11 @@ const RUNNING: u8 = 0;
 const RESTARTING: u8 = 1;
 const STOPPED: u8 = 2;
 
-/// A handle to the writer task; pushes go through it.
+/// A handle to the writer task; pushes and workers' outcomes go through it, so each batch
+/// of them shares one commit (one fsync on SQLite).
 #[derive(Debug)]
 pub(crate) struct Writer {
-    requests: mpsc::Sender<(NewJob, Reply)>,
+    requests: mpsc::Sender<Op>,
     commits: Arc<AtomicU64>,
     state: Arc<AtomicU8>,
     restarts: Arc<AtomicU64>,
@@ -71,12 +84,46 @@ impl Writer {
     /// being restarted, the push waits for the new one.
     pub(crate) async fn push(&self, job: NewJob, timeout: Duration) -> Result<Pushed, Error> {
         let (tx, rx) = oneshot::channel();
-        tokio::time::timeout(timeout, self.requests.send((job, tx)))
-            .await
-            .map_err(|_| Error::Unavailable("push queue is full".into()))?
-            .map_err(|_| Error::Closed)?;
+        self.send(Op::Push(job, tx), timeout).await?;
         rx.await
             .map_err(|_| Error::Unavailable("the queue writer died with this push".into()))?
+    }
+
+    /// Hands a worker's outcome for job `id` to the writer and waits until it is committed;
+    /// `false` when the worker no longer holds the job. Fails as [`push`](Self::push) does.
+    pub(crate) async fn ack(
+        &self,
+        id: JobId,
+        worker: Arc<str>,
+        ack: Ack,
+        timeout: Duration,
+    ) -> Result<bool, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Op::Ack(id, worker, ack, tx), timeout).await?;
+        rx.await
+            .map_err(|_| Error::Unavailable("the queue writer died with this outcome".into()))?
+    }
+
+    /// Claims up to `limit` ready jobs for `worker` between the writer's batches, so claims
+    /// never wait on the database's write lock behind them. Claimed jobs whose caller went
+    /// away meanwhile are handed back to the queue.
+    pub(crate) async fn fetch(
+        &self,
+        worker: Arc<str>,
+        limit: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Leased>, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Op::Fetch(worker, limit, tx), timeout).await?;
+        rx.await
+            .map_err(|_| Error::Unavailable("the queue writer died with this claim".into()))?
+    }
+
+    async fn send(&self, op: Op, timeout: Duration) -> Result<(), Error> {
+        tokio::time::timeout(timeout, self.requests.send(op))
+            .await
+            .map_err(|_| Error::Unavailable("the queue writer's queue is full".into()))?
+            .map_err(|_| Error::Closed)
     }
 
     /// How many batches the writer has committed.
@@ -160,7 +207,7 @@ async fn supervise(task: Task, state: Arc<AtomicU8>, restarts: Arc<AtomicU64>) {
 /// result. A panic while storing a batch fails that batch's pushes and the writer goes on.
 async fn write_batches(task: Task) {
     let mut requests = task.requests.lock().await;
-    let mut batch: Vec<(NewJob, Reply)> = Vec::with_capacity(task.max_batch);
+    let mut batch: Vec<Op> = Vec::with_capacity(task.max_batch);
     loop {
         let received = tokio::select! {
             biased;
@@ -170,35 +217,126 @@ async fn write_batches(task: Task) {
         if received == 0 {
             return;
         }
-        let (jobs, replies): (Vec<NewJob>, Vec<_>) = batch.drain(..).unzip();
-        let stored = AssertUnwindSafe(tokio::time::timeout(
-            task.timeout,
-            task.store.push_batch(&jobs),
-        ))
-        .catch_unwind()
-        .await;
-        let result = match stored {
-            Ok(Ok(Ok(pushed))) if pushed.len() == replies.len() => Ok(pushed),
-            Ok(Ok(Ok(_))) => Err(Error::Backend("push batch answered short".into())),
-            Ok(Ok(Err(e))) => Err(e),
-            Ok(Err(_)) => Err(Error::Unavailable("push did not commit in time".into())),
-            Err(_) => Err(Error::Backend(
-                "the queue writer panicked storing this batch".into(),
-            )),
-        };
-        match result {
-            Ok(pushed) => {
-                task.commits.fetch_add(1, Ordering::Relaxed);
-                debug!(jobs = jobs.len(), "push batch committed");
-                for (reply, pushed) in replies.into_iter().zip(pushed) {
-                    let _ = reply.send(pushed);
+        let (mut jobs, mut replies) = (Vec::new(), Vec::new());
+        let (mut acks, mut fetches) = (Vec::new(), Vec::new());
+        for op in batch.drain(..) {
+            match op {
+                Op::Push(job, reply) => {
+                    jobs.push(job);
+                    replies.push(reply);
                 }
+                Op::Ack(id, worker, ack, reply) => acks.push((id, worker, ack, reply)),
+                Op::Fetch(worker, limit, reply) => fetches.push((worker, limit, reply)),
             }
-            Err(e) => {
-                warn!(jobs = jobs.len(), error = %e, "push batch failed");
-                for reply in replies {
-                    let _ = reply.send(Err(e.clone()));
-                }
+        }
+        if !jobs.is_empty() {
+            push_batch(&task, jobs, replies).await;
+        }
+        if !acks.is_empty() {
+            ack_batch(&task, acks).await;
+        }
+        for (worker, limit, reply) in fetches {
+            fetch(&task, worker, limit, reply).await;
+        }
+    }
+}
+
+/// Claims jobs for `worker` and hands them over; if the worker stopped waiting, gives them
+/// back to the queue at once (attempt returned) rather than leaving them claimed.
+async fn fetch(task: &Task, worker: Arc<str>, limit: usize, reply: FetchReply) {
+    let claimed = AssertUnwindSafe(tokio::time::timeout(
+        task.timeout,
+        task.store.fetch(&worker, limit),
+    ))
+    .catch_unwind()
+    .await;
+    let result = match claimed {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => Err(Error::Unavailable("claim did not finish in time".into())),
+        Err(_) => Err(Error::Backend(
+            "the queue writer panicked claiming jobs".into(),
+        )),
+    };
+    if let Err(Ok(unwanted)) = reply.send(result) {
+        let release = Ack::Release {
+            run_at: now_ms(),
+            error: None,
+            unknown: false,
+        };
+        for leased in unwanted {
+            if let Err(e) = task.store.ack(&leased.id, &worker, &release).await {
+                warn!(job = %leased.id, error = %e, "could not return an unwanted claim; it is recovered as an orphan");
+            }
+        }
+    }
+}
+
+/// Stores one batch of outcomes in one transaction and answers each worker.
+async fn ack_batch(task: &Task, acks: Vec<(JobId, Arc<str>, Ack, AckReply)>) {
+    let (ops, replies): (Vec<_>, Vec<_>) = acks
+        .into_iter()
+        .map(|(id, worker, ack, reply)| ((id, worker, ack), reply))
+        .unzip();
+    let stored = AssertUnwindSafe(tokio::time::timeout(
+        task.timeout,
+        task.store.ack_batch(&ops),
+    ))
+    .catch_unwind()
+    .await;
+    let result = match stored {
+        Ok(Ok(Ok(acked))) if acked.len() == replies.len() => Ok(acked),
+        Ok(Ok(Ok(_))) => Err(Error::Backend("outcome batch answered short".into())),
+        Ok(Ok(Err(e))) => Err(e),
+        Ok(Err(_)) => Err(Error::Unavailable("outcomes did not commit in time".into())),
+        Err(_) => Err(Error::Backend(
+            "the queue writer panicked storing these outcomes".into(),
+        )),
+    };
+    match result {
+        Ok(acked) => {
+            debug!(outcomes = ops.len(), "outcome batch committed");
+            for (reply, acked) in replies.into_iter().zip(acked) {
+                let _ = reply.send(acked);
+            }
+        }
+        Err(e) => {
+            warn!(outcomes = ops.len(), error = %e, "outcome batch failed");
+            for reply in replies {
+                let _ = reply.send(Err(e.clone()));
+            }
+        }
+    }
+}
+
+/// Stores one batch of pushes and answers each caller with its own job's result.
+async fn push_batch(task: &Task, jobs: Vec<NewJob>, replies: Vec<Reply>) {
+    let stored = AssertUnwindSafe(tokio::time::timeout(
+        task.timeout,
+        task.store.push_batch(&jobs),
+    ))
+    .catch_unwind()
+    .await;
+    let result = match stored {
+        Ok(Ok(Ok(pushed))) if pushed.len() == replies.len() => Ok(pushed),
+        Ok(Ok(Ok(_))) => Err(Error::Backend("push batch answered short".into())),
+        Ok(Ok(Err(e))) => Err(e),
+        Ok(Err(_)) => Err(Error::Unavailable("push did not commit in time".into())),
+        Err(_) => Err(Error::Backend(
+            "the queue writer panicked storing this batch".into(),
+        )),
+    };
+    match result {
+        Ok(pushed) => {
+            task.commits.fetch_add(1, Ordering::Relaxed);
+            debug!(jobs = jobs.len(), "push batch committed");
+            for (reply, pushed) in replies.into_iter().zip(pushed) {
+                let _ = reply.send(pushed);
+            }
+        }
+        Err(e) => {
+            warn!(jobs = jobs.len(), error = %e, "push batch failed");
+            for reply in replies {
+                let _ = reply.send(Err(e.clone()));
             }
         }
     }

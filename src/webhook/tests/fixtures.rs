@@ -248,21 +248,35 @@ fn a_restored_delivery_answers_as_the_received_one() {
                 received.body().clone(),
                 received.route(),
             );
-            let reread =
-                Delivery::restore(received.id(), received.header_event(), received.body().clone())
-                    .unwrap();
+            let reread = Delivery::restore(
+                received.id(),
+                received.header_event(),
+                received.body().clone(),
+            )
+            .unwrap();
             for restored in [&routed, &reread] {
                 let name = path.display();
                 assert_eq!(restored.event(), received.event(), "{name}");
                 assert_eq!(restored.action(), received.action(), "{name}");
-                assert_eq!(restored.original_event(), received.original_event(), "{name}");
+                assert_eq!(
+                    restored.original_event(),
+                    received.original_event(),
+                    "{name}"
+                );
                 assert_eq!(restored.dialect(), received.dialect(), "{name}");
                 assert_eq!(restored.installation_id(), received.installation_id());
-                assert_eq!(restored.repository_full_name(), received.repository_full_name());
+                assert_eq!(
+                    restored.repository_full_name(),
+                    received.repository_full_name()
+                );
                 assert_eq!(restored.owner_path(), received.owner_path(), "{name}");
                 assert_eq!(restored.is_tag_push(), received.is_tag_push(), "{name}");
                 assert_eq!(restored.json(), received.json(), "{name}");
-                assert_eq!(restored.normalized_json(), received.normalized_json(), "{name}");
+                assert_eq!(
+                    restored.normalized_json(),
+                    received.normalized_json(),
+                    "{name}"
+                );
             }
             checked += 1;
         }

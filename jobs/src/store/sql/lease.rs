@@ -32,7 +32,7 @@ where
                  WHERE queue = $3 AND status IN ('pending', 'unknown') AND run_at <= $2
                  ORDER BY run_at, id
                  LIMIT $4 {skip_locked})
-             RETURNING id, kind, payload, body, job_key, meta, enqueued_at, attempts, max_attempts"
+             RETURNING id, kind, payload, job_key, meta, enqueued_at, attempts, max_attempts"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(worker)
@@ -45,9 +45,16 @@ where
         for row in rows {
             let payload: String = row.try_get("payload")?;
             let meta: String = row.try_get("meta")?;
-            let body: Option<Vec<u8>> = row.try_get("body")?;
+            let id: String = row.try_get("id")?;
+            let body: Option<Vec<u8>> =
+                sqlx::query("SELECT body FROM atombot_bodies WHERE job_id = $1")
+                    .bind(id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|row| row.try_get("body"))
+                    .transpose()?;
             out.push(Leased {
-                id: JobId(row.try_get("id")?),
+                id: JobId(id),
                 job: decode_job(
                     row.try_get("kind")?,
                     &payload,
@@ -65,19 +72,72 @@ where
     }
 
     pub(crate) async fn ack(&self, id: &JobId, worker: &str, ack: &Ack) -> Result<bool, Error> {
+        let mut tx = self.pool.begin_with(D::BEGIN).await?;
+        let acked = self.ack_in(&mut tx, id, worker, ack).await?;
+        tx.commit().await?;
+        Ok(acked)
+    }
+
+    /// Stores `acks` in one transaction. If that fails for a reason other than the database
+    /// being unavailable, each is stored in its own transaction, so one bad outcome fails
+    /// alone.
+    pub(crate) async fn ack_batch(
+        &self,
+        acks: &[(JobId, std::sync::Arc<str>, Ack)],
+    ) -> Result<Vec<Result<bool, Error>>, Error> {
+        let together = async {
+            let mut tx = self.pool.begin_with(D::BEGIN).await?;
+            let mut out = Vec::with_capacity(acks.len());
+            for (id, worker, ack) in acks {
+                out.push(self.ack_in(&mut tx, id, worker, ack).await?);
+            }
+            tx.commit().await?;
+            Ok::<_, Error>(out)
+        };
+        match together.await {
+            Ok(acked) => Ok(acked.into_iter().map(Ok).collect()),
+            Err(e) if e.is_unavailable() || acks.len() == 1 => Err(e),
+            Err(e) => {
+                tracing::warn!(outcomes = acks.len(), error = %e, "outcome batch failed; storing them one by one");
+                let mut out = Vec::with_capacity(acks.len());
+                for (id, worker, ack) in acks {
+                    out.push(self.ack(id, worker, ack).await);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Records `worker`'s outcome for job `id` inside `tx`; `false` when `worker` no longer
+    /// holds the job.
+    async fn ack_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, D::Db>,
+        id: &JobId,
+        worker: &str,
+        ack: &Ack,
+    ) -> Result<bool, Error> {
         let now = self.now();
         const OWNED: &str = "id = $1 AND lock_by = $2 AND status = 'running'";
         let done = match ack {
             Ack::Done => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                let r = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE atombot_jobs SET status = 'done', done_at = $3, lock_by = NULL,
                      last_error = NULL WHERE {OWNED}"
                 )))
                 .bind(id.0.as_str())
                 .bind(worker)
                 .bind(now)
-                .execute(&self.pool)
-                .await?
+                .execute(&mut **tx)
+                .await?;
+                // A done job never runs again: its body goes now, its row at retention.
+                if D::rows_affected(&r) > 0 {
+                    sqlx::query("DELETE FROM atombot_bodies WHERE job_id = $1")
+                        .bind(id.0.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                r
             }
             Ack::Retry { run_at, error } => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -88,7 +148,7 @@ where
                 .bind(worker)
                 .bind(*run_at)
                 .bind(error.as_str())
-                .execute(&self.pool)
+                .execute(&mut **tx)
                 .await?
             }
             Ack::Release {
@@ -108,11 +168,10 @@ where
                 .bind(*run_at)
                 .bind(if *unknown { "unknown" } else { "pending" })
                 .bind(error.as_deref())
-                .execute(&self.pool)
+                .execute(&mut **tx)
                 .await?
             }
             Ack::Fail { error } => {
-                let mut tx = self.pool.begin_with(D::BEGIN).await?;
                 let r = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE atombot_jobs SET status = 'failed', done_at = $3, lock_by = NULL,
                      last_error = $4 WHERE {OWNED}"
@@ -121,15 +180,14 @@ where
                 .bind(worker)
                 .bind(now)
                 .bind(error.as_str())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 // A finally failed job frees its key: pushing it again may run it again.
                 sqlx::query("DELETE FROM atombot_dedupe WHERE queue = $1 AND job_id = $2")
                     .bind(self.queue.as_str())
                     .bind(id.0.as_str())
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
-                tx.commit().await?;
                 r
             }
         };
@@ -197,6 +255,17 @@ where
         .execute(&self.pool)
         .await?;
         for (status, keep) in [("done", config.keep_done), ("failed", config.keep_failed)] {
+            sqlx::query(
+                "DELETE FROM atombot_bodies WHERE job_id IN (
+                   SELECT id FROM atombot_jobs
+                   WHERE queue = $1 AND status = $2 AND done_at < $3 LIMIT $4)",
+            )
+            .bind(self.queue.as_str())
+            .bind(status)
+            .bind(now - dur_ms(keep))
+            .bind(HOUSEKEEPING_BATCH)
+            .execute(&self.pool)
+            .await?;
             sqlx::query(
                 "DELETE FROM atombot_jobs WHERE id IN (
                    SELECT id FROM atombot_jobs

@@ -40,11 +40,9 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// Run inside the schema transaction before the tables are created (to serialize
     /// processes that start at once), if the database needs it.
     const SCHEMA_LOCK: Option<&'static str>;
-    /// Adds the `body` column (raw bytes) to a table created before it existed.
-    const ADD_BODY: &'static str;
-    /// A query whose `n` is non-zero when the `body` column exists, if [`Self::ADD_BODY`]
-    /// cannot say "if not exists" itself.
-    const HAS_BODY: Option<&'static str>;
+    /// Creates the table of jobs' raw bodies if missing. Bodies live apart from the jobs'
+    /// rows, written once: a job's status changes then rewrite a small row, not its body.
+    const BODIES: &'static str;
     /// How many rows a statement changed.
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
 }
@@ -110,17 +108,7 @@ where
             sqlx::query(lock).execute(&mut *tx).await?;
         }
         sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
-        let has_body = match D::HAS_BODY {
-            Some(query) => sqlx::query(query)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get::<i64, _>("n")?
-                > 0,
-            None => false,
-        };
-        if !has_body {
-            sqlx::query(D::ADD_BODY).execute(&mut *tx).await?;
-        }
+        sqlx::query(D::BODIES).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(SqlStore {
             pool,
@@ -198,8 +186,8 @@ where
             sqlx::query(
                 "INSERT INTO atombot_jobs
                    (id, queue, kind, payload, job_key, meta, enqueued_at, status, attempts,
-                    max_attempts, run_at, body)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9, $10)",
+                    max_attempts, run_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9)",
             )
             .bind(job.id.0.as_str())
             .bind(self.queue.as_str())
@@ -210,9 +198,15 @@ where
             .bind(job.enqueued_at)
             .bind(job.max_attempts)
             .bind(job.run_at)
-            .bind(job.body.as_deref())
             .execute(&mut *tx)
             .await?;
+            if let Some(body) = job.body.as_deref() {
+                sqlx::query("INSERT INTO atombot_bodies (job_id, body) VALUES ($1, $2)")
+                    .bind(job.id.0.as_str())
+                    .bind(Some(body))
+                    .execute(&mut *tx)
+                    .await?;
+            }
             out.push(Pushed::Enqueued(job.id.clone()));
         }
         tx.commit().await?;

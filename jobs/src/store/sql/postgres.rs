@@ -17,8 +17,8 @@ impl Dialect for Postgres {
     const NOW_MS: &'static str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
     /// Several processes may start at once: create the tables one at a time.
     const SCHEMA_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7243012)");
-    const ADD_BODY: &'static str = "ALTER TABLE atombot_jobs ADD COLUMN IF NOT EXISTS body BYTEA";
-    const HAS_BODY: Option<&'static str> = None;
+    const BODIES: &'static str = "CREATE TABLE IF NOT EXISTS atombot_bodies
+        (job_id TEXT PRIMARY KEY, body BYTEA NOT NULL)";
 
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()

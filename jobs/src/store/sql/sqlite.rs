@@ -24,9 +24,8 @@ impl Dialect for Sqlite {
     const BEGIN: &'static str = "BEGIN IMMEDIATE";
     const NOW_MS: &'static str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
     const SCHEMA_LOCK: Option<&'static str> = None;
-    const ADD_BODY: &'static str = "ALTER TABLE atombot_jobs ADD COLUMN body BLOB";
-    const HAS_BODY: Option<&'static str> =
-        Some("SELECT COUNT(*) AS n FROM pragma_table_info('atombot_jobs') WHERE name = 'body'");
+    const BODIES: &'static str = "CREATE TABLE IF NOT EXISTS atombot_bodies
+        (job_id TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID";
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
         result.rows_affected()
