@@ -168,7 +168,11 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_pushes_share_commits() {
-        let queue = Queue::connect(QueueConfig::new("memory")).await.unwrap();
+        // SQLite, where pushes go through the writer (the memory store needs no commits).
+        let dir = std::env::temp_dir().join(format!("atombot-commits-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("q.db").display());
+        let queue = Queue::connect(QueueConfig::new(url)).await.unwrap();
         let mut tasks = tokio::task::JoinSet::new();
         for n in 0..200 {
             let queue = queue.clone();
@@ -183,7 +187,7 @@ mod tests {
         assert_eq!(ids.len(), 200);
         assert_eq!(queue.stats().await.unwrap().pending, 200);
         assert!(
-            queue.commits() < 50,
+            queue.commits() > 0 && queue.commits() < 50,
             "{} commits for 200 pushes",
             queue.commits()
         );

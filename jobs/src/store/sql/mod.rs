@@ -43,6 +43,8 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// Creates the table of jobs' raw bodies if missing. Bodies live apart from the jobs'
     /// rows, written once: a job's status changes then rewrite a small row, not its body.
     const BODIES: &'static str;
+    /// A query whose `n` is 1 when the bodies table exists, else 0.
+    const HAS_BODIES: &'static str;
     /// How many rows a statement changed.
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
 }
@@ -103,13 +105,29 @@ where
         config: &QueueConfig,
         keep: Option<std::sync::Arc<dyn Send + Sync>>,
     ) -> Result<Self, Error> {
-        let mut tx = pool.begin_with(D::BEGIN).await?;
-        if let Some(lock) = D::SCHEMA_LOCK {
-            sqlx::query(lock).execute(&mut *tx).await?;
+        // The bodies table is created last: once it is there, so is the rest, and the DDL
+        // (whose table locks could deadlock with other processes' pushes on Postgres) is
+        // skipped.
+        let ready = sqlx::query("SELECT 1 FROM atombot_bodies LIMIT 0")
+            .execute(&pool)
+            .await
+            .is_ok();
+        if !ready {
+            let mut tx = pool.begin_with(D::BEGIN).await?;
+            if let Some(lock) = D::SCHEMA_LOCK {
+                sqlx::query(lock).execute(&mut *tx).await?;
+            }
+            // Another process may have created it while this one waited for the lock.
+            let made: i64 = sqlx::query(D::HAS_BODIES)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+            if made == 0 {
+                sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
+                sqlx::query(D::BODIES).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
         }
-        sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
-        sqlx::query(D::BODIES).execute(&mut *tx).await?;
-        tx.commit().await?;
         Ok(SqlStore {
             pool,
             beats,

@@ -19,6 +19,8 @@ impl Dialect for Postgres {
     const SCHEMA_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7243012)");
     const BODIES: &'static str = "CREATE TABLE IF NOT EXISTS atombot_bodies
         (job_id TEXT PRIMARY KEY, body BYTEA NOT NULL)";
+    const HAS_BODIES: &'static str =
+        "SELECT CASE WHEN to_regclass('atombot_bodies') IS NULL THEN 0 ELSE 1 END::BIGINT AS n";
 
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()

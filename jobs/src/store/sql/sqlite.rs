@@ -26,6 +26,8 @@ impl Dialect for Sqlite {
     const SCHEMA_LOCK: Option<&'static str> = None;
     const BODIES: &'static str = "CREATE TABLE IF NOT EXISTS atombot_bodies
         (job_id TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID";
+    const HAS_BODIES: &'static str =
+        "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'atombot_bodies'";
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
         result.rows_affected()
