@@ -194,6 +194,22 @@ impl Store {
         }
     }
 
+    /// Pushes, outcomes and claims in one transaction (SQL only; see
+    /// [`sql::SqlStore::write_together`]).
+    pub(crate) async fn write_together(
+        &self,
+        jobs: &[NewJob],
+        acks: &[(JobId, std::sync::Arc<str>, Ack)],
+        claims: &[(std::sync::Arc<str>, usize)],
+    ) -> Result<sql::Written, Error> {
+        match self {
+            Store::Sqlite(s) => s.write_together(jobs, acks, claims).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(s) => s.write_together(jobs, acks, claims).await,
+            _ => Err(Error::Backend("not a SQL store".into())),
+        }
+    }
+
     /// Stores workers' outcomes together (one transaction in SQL); one result per outcome,
     /// or an error for all of them when the backend cannot be reached.
     pub(crate) async fn ack_batch(

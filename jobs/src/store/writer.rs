@@ -229,6 +229,12 @@ async fn write_batches(task: Task) {
                 Op::Fetch(worker, limit, reply) => fetches.push((worker, limit, reply)),
             }
         }
+        if task.store.is_sql() && jobs.len() + acks.len() + fetches.len() > 1 {
+            match write_together(&task, jobs, replies, acks, fetches).await {
+                None => continue,
+                Some(rest) => (jobs, replies, acks, fetches) = rest,
+            }
+        }
         if !jobs.is_empty() {
             push_batch(&task, jobs, replies).await;
         }
@@ -239,6 +245,80 @@ async fn write_batches(task: Task) {
             fetch(&task, worker, limit, reply).await;
         }
     }
+}
+
+type Gathered = (
+    Vec<NewJob>,
+    Vec<Reply>,
+    Vec<(JobId, Arc<str>, Ack, AckReply)>,
+    Vec<(Arc<str>, usize, FetchReply)>,
+);
+
+/// Stores everything gathered in one SQL transaction and answers everyone; `None` when done
+/// (committed, or the database unavailable: every caller told), else hands the lot back to
+/// be stored part by part (a bad job or outcome then fails alone).
+async fn write_together(
+    task: &Task,
+    jobs: Vec<NewJob>,
+    replies: Vec<Reply>,
+    acks: Vec<(JobId, Arc<str>, Ack, AckReply)>,
+    fetches: Vec<(Arc<str>, usize, FetchReply)>,
+) -> Option<Gathered> {
+    let ack_ops: Vec<_> = acks
+        .iter()
+        .map(|(id, worker, ack, _)| (id.clone(), worker.clone(), ack.clone()))
+        .collect();
+    let claims: Vec<_> = fetches.iter().map(|(w, n, _)| (w.clone(), *n)).collect();
+    let stored = AssertUnwindSafe(tokio::time::timeout(
+        task.timeout,
+        task.store.write_together(&jobs, &ack_ops, &claims),
+    ))
+    .catch_unwind()
+    .await;
+    let error = match stored {
+        Ok(Ok(Ok(written)))
+            if written.pushed.len() == jobs.len()
+                && written.acked.len() == acks.len()
+                && written.claimed.len() == fetches.len() =>
+        {
+            task.commits.fetch_add(1, Ordering::Relaxed);
+            debug!(
+                jobs = jobs.len(),
+                outcomes = acks.len(),
+                claims = fetches.len(),
+                "batch committed"
+            );
+            for (reply, pushed) in replies.into_iter().zip(written.pushed) {
+                let _ = reply.send(Ok(pushed));
+            }
+            for ((.., reply), acked) in acks.into_iter().zip(written.acked) {
+                let _ = reply.send(Ok(acked));
+            }
+            for ((worker, _, reply), claimed) in fetches.into_iter().zip(written.claimed) {
+                hand_over(task, &worker, Ok(claimed), reply).await;
+            }
+            return None;
+        }
+        Ok(Ok(Ok(_))) => Error::Backend("batch answered short".into()),
+        Ok(Ok(Err(e))) => e,
+        Ok(Err(_)) => Error::Unavailable("batch did not commit in time".into()),
+        Err(_) => Error::Backend("the queue writer panicked storing a batch".into()),
+    };
+    if !error.is_unavailable() {
+        warn!(error = %error, "batch failed; storing its parts one by one");
+        return Some((jobs, replies, acks, fetches));
+    }
+    warn!(error = %error, "batch failed");
+    for reply in replies {
+        let _ = reply.send(Err(error.clone()));
+    }
+    for (.., reply) in acks {
+        let _ = reply.send(Err(error.clone()));
+    }
+    for (.., reply) in fetches {
+        let _ = reply.send(Err(error.clone()));
+    }
+    None
 }
 
 /// Claims jobs for `worker` and hands them over; if the worker stopped waiting, gives them
@@ -257,6 +337,16 @@ async fn fetch(task: &Task, worker: Arc<str>, limit: usize, reply: FetchReply) {
             "the queue writer panicked claiming jobs".into(),
         )),
     };
+    hand_over(task, &worker, result, reply).await;
+}
+
+/// Gives `worker` its claimed jobs; if it stopped waiting, returns them to the queue.
+async fn hand_over(
+    task: &Task,
+    worker: &str,
+    result: Result<Vec<Leased>, Error>,
+    reply: FetchReply,
+) {
     if let Err(Ok(unwanted)) = reply.send(result) {
         let release = Ack::Release {
             run_at: now_ms(),
@@ -264,7 +354,7 @@ async fn fetch(task: &Task, worker: Arc<str>, limit: usize, reply: FetchReply) {
             unknown: false,
         };
         for leased in unwanted {
-            if let Err(e) = task.store.ack(&leased.id, &worker, &release).await {
+            if let Err(e) = task.store.ack(&leased.id, worker, &release).await {
                 warn!(job = %leased.id, error = %e, "could not return an unwanted claim; it is recovered as an orphan");
             }
         }

@@ -22,6 +22,19 @@ where
     for<'r> i64: Decode<'r, D::Db>,
 {
     pub(crate) async fn fetch(&self, worker: &str, limit: usize) -> Result<Vec<Leased>, Error> {
+        let mut tx = self.pool.begin_with(D::BEGIN).await?;
+        let claimed = self.fetch_in(&mut tx, worker, limit).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Claims up to `limit` ready jobs for `worker` inside `tx`.
+    pub(crate) async fn fetch_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, D::Db>,
+        worker: &str,
+        limit: usize,
+    ) -> Result<Vec<Leased>, Error> {
         let now = self.now();
         let skip_locked = D::SKIP_LOCKED;
         let sql = format!(
@@ -39,7 +52,7 @@ where
             .bind(now)
             .bind(self.queue.as_str())
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut **tx)
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -49,7 +62,7 @@ where
             let body: Option<Vec<u8>> =
                 sqlx::query("SELECT body FROM atombot_bodies WHERE job_id = $1")
                     .bind(id.as_str())
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut **tx)
                     .await?
                     .map(|row| row.try_get("body"))
                     .transpose()?;
@@ -110,7 +123,7 @@ where
 
     /// Records `worker`'s outcome for job `id` inside `tx`; `false` when `worker` no longer
     /// holds the job.
-    async fn ack_in(
+    pub(crate) async fn ack_in(
         &self,
         tx: &mut sqlx::Transaction<'_, D::Db>,
         id: &JobId,

@@ -14,7 +14,7 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row, 
 use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, JobId, Pushed, Stats, dur_ms, ms_to_time, now_ms};
-use crate::store::{NewJob, to_u32};
+use crate::store::{Ack, NewJob, to_u32};
 
 mod lease;
 #[cfg(feature = "postgres")]
@@ -47,6 +47,14 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     const HAS_BODIES: &'static str;
     /// How many rows a statement changed.
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
+}
+
+/// What [`SqlStore::write_together`] stored, in the order it was asked.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    pub(crate) pushed: Vec<Pushed>,
+    pub(crate) acked: Vec<bool>,
+    pub(crate) claimed: Vec<Vec<crate::store::Leased>>,
 }
 
 /// A queue stored in SQL tables.
@@ -173,62 +181,100 @@ where
         let mut tx = self.pool.begin_with(D::BEGIN).await?;
         let mut out = Vec::with_capacity(jobs.len());
         for job in jobs {
-            if let (true, Some(key)) = (job.unique, job.key.as_deref()) {
-                let claimed = sqlx::query(
-                    "INSERT INTO atombot_dedupe (queue, job_key, job_id, expires_at)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (queue, job_key) DO UPDATE
-                       SET job_id = excluded.job_id, expires_at = excluded.expires_at
-                       WHERE atombot_dedupe.expires_at <= $5
-                     RETURNING job_id",
-                )
-                .bind(self.queue.as_str())
-                .bind(key)
-                .bind(job.id.0.as_str())
-                .bind(job.dedupe_expires_at)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if claimed.is_none() {
-                    let row = sqlx::query(
-                        "SELECT job_id FROM atombot_dedupe WHERE queue = $1 AND job_key = $2",
-                    )
-                    .bind(self.queue.as_str())
-                    .bind(key)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    out.push(Pushed::Duplicate(JobId(row.try_get("job_id")?)));
-                    continue;
-                }
-            }
-            sqlx::query(
-                "INSERT INTO atombot_jobs
-                   (id, queue, kind, payload, job_key, meta, enqueued_at, status, attempts,
-                    max_attempts, run_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9)",
-            )
-            .bind(job.id.0.as_str())
-            .bind(self.queue.as_str())
-            .bind(job.kind.as_str())
-            .bind(job.payload.as_str())
-            .bind(job.key.as_deref())
-            .bind(job.meta.as_str())
-            .bind(job.enqueued_at)
-            .bind(job.max_attempts)
-            .bind(job.run_at)
-            .execute(&mut *tx)
-            .await?;
-            if let Some(body) = job.body.as_deref() {
-                sqlx::query("INSERT INTO atombot_bodies (job_id, body) VALUES ($1, $2)")
-                    .bind(job.id.0.as_str())
-                    .bind(Some(body))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            out.push(Pushed::Enqueued(job.id.clone()));
+            out.push(self.push_in(&mut tx, job, now).await?);
         }
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// Stores `job` inside `tx` (unless its key is taken).
+    async fn push_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, D::Db>,
+        job: &NewJob,
+        now: i64,
+    ) -> Result<Pushed, Error> {
+        if let (true, Some(key)) = (job.unique, job.key.as_deref()) {
+            let claimed = sqlx::query(
+                "INSERT INTO atombot_dedupe (queue, job_key, job_id, expires_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (queue, job_key) DO UPDATE
+                   SET job_id = excluded.job_id, expires_at = excluded.expires_at
+                   WHERE atombot_dedupe.expires_at <= $5
+                 RETURNING job_id",
+            )
+            .bind(self.queue.as_str())
+            .bind(key)
+            .bind(job.id.0.as_str())
+            .bind(job.dedupe_expires_at)
+            .bind(now)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if claimed.is_none() {
+                let row = sqlx::query(
+                    "SELECT job_id FROM atombot_dedupe WHERE queue = $1 AND job_key = $2",
+                )
+                .bind(self.queue.as_str())
+                .bind(key)
+                .fetch_one(&mut **tx)
+                .await?;
+                return Ok(Pushed::Duplicate(JobId(row.try_get("job_id")?)));
+            }
+        }
+        sqlx::query(
+            "INSERT INTO atombot_jobs
+               (id, queue, kind, payload, job_key, meta, enqueued_at, status, attempts,
+                max_attempts, run_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9)",
+        )
+        .bind(job.id.0.as_str())
+        .bind(self.queue.as_str())
+        .bind(job.kind.as_str())
+        .bind(job.payload.as_str())
+        .bind(job.key.as_deref())
+        .bind(job.meta.as_str())
+        .bind(job.enqueued_at)
+        .bind(job.max_attempts)
+        .bind(job.run_at)
+        .execute(&mut **tx)
+        .await?;
+        if let Some(body) = job.body.as_deref() {
+            sqlx::query("INSERT INTO atombot_bodies (job_id, body) VALUES ($1, $2)")
+                .bind(job.id.0.as_str())
+                .bind(Some(body))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(Pushed::Enqueued(job.id.clone()))
+    }
+
+    /// Pushes, then outcomes, then claims, all in one transaction: one commit (one fsync)
+    /// for everything the writer gathered. Any failure fails the lot; the writer then
+    /// stores each part on its own (and a bad job or outcome alone).
+    pub(crate) async fn write_together(
+        &self,
+        jobs: &[NewJob],
+        acks: &[(JobId, std::sync::Arc<str>, Ack)],
+        claims: &[(std::sync::Arc<str>, usize)],
+    ) -> Result<Written, Error> {
+        let now = self.now();
+        let mut tx = self.pool.begin_with(D::BEGIN).await?;
+        let mut written = Written::default();
+        for job in jobs {
+            written.pushed.push(self.push_in(&mut tx, job, now).await?);
+        }
+        for (id, worker, ack) in acks {
+            written
+                .acked
+                .push(self.ack_in(&mut tx, id, worker, ack).await?);
+        }
+        for (worker, limit) in claims {
+            written
+                .claimed
+                .push(self.fetch_in(&mut tx, worker, *limit).await?);
+        }
+        tx.commit().await?;
+        Ok(written)
     }
 
     pub(crate) async fn failed(&self, limit: usize) -> Result<Vec<FailedJob>, Error> {
