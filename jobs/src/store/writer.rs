@@ -361,36 +361,43 @@ async fn hand_over(
     }
 }
 
-/// Stores one batch of outcomes in one transaction and answers each worker.
-async fn ack_batch(task: &Task, acks: Vec<(JobId, Arc<str>, Ack, AckReply)>) {
-    let (ops, replies): (Vec<_>, Vec<_>) = acks
-        .into_iter()
-        .map(|(id, worker, ack, reply)| ((id, worker, ack), reply))
-        .unzip();
-    let stored = AssertUnwindSafe(tokio::time::timeout(
-        task.timeout,
-        task.store.ack_batch(&ops),
-    ))
-    .catch_unwind()
-    .await;
-    let result = match stored {
-        Ok(Ok(Ok(acked))) if acked.len() == replies.len() => Ok(acked),
-        Ok(Ok(Ok(_))) => Err(Error::Backend("outcome batch answered short".into())),
+/// Runs one store operation for `n` callers under the writer's guards (its timeout, and a
+/// panic caught and turned into an error): one result per caller, or an error for all.
+async fn guarded<T>(
+    task: &Task,
+    what: &str,
+    n: usize,
+    op: impl Future<Output = Result<Vec<Result<T, Error>>, Error>>,
+) -> Result<Vec<Result<T, Error>>, Error> {
+    match AssertUnwindSafe(tokio::time::timeout(task.timeout, op))
+        .catch_unwind()
+        .await
+    {
+        Ok(Ok(Ok(done))) if done.len() == n => Ok(done),
+        Ok(Ok(Ok(_))) => Err(Error::Backend(format!("{what} answered short"))),
         Ok(Ok(Err(e))) => Err(e),
-        Ok(Err(_)) => Err(Error::Unavailable("outcomes did not commit in time".into())),
-        Err(_) => Err(Error::Backend(
-            "the queue writer panicked storing these outcomes".into(),
-        )),
-    };
+        Ok(Err(_)) => Err(Error::Unavailable(format!("{what} did not commit in time"))),
+        Err(_) => Err(Error::Backend(format!(
+            "the queue writer panicked storing a {what}"
+        ))),
+    }
+}
+
+/// Answers each caller with its result, or all of them with the batch's error.
+fn answer<T>(
+    what: &str,
+    replies: Vec<oneshot::Sender<Result<T, Error>>>,
+    result: Result<Vec<Result<T, Error>>, Error>,
+) {
     match result {
-        Ok(acked) => {
-            debug!(outcomes = ops.len(), "outcome batch committed");
-            for (reply, acked) in replies.into_iter().zip(acked) {
-                let _ = reply.send(acked);
+        Ok(done) => {
+            debug!(n = replies.len(), "{what} committed");
+            for (reply, done) in replies.into_iter().zip(done) {
+                let _ = reply.send(done);
             }
         }
         Err(e) => {
-            warn!(outcomes = ops.len(), error = %e, "outcome batch failed");
+            warn!(n = replies.len(), error = %e, "{what} failed");
             for reply in replies {
                 let _ = reply.send(Err(e.clone()));
             }
@@ -398,36 +405,23 @@ async fn ack_batch(task: &Task, acks: Vec<(JobId, Arc<str>, Ack, AckReply)>) {
     }
 }
 
+/// Stores one batch of outcomes in one transaction and answers each worker.
+async fn ack_batch(task: &Task, acks: Vec<(JobId, Arc<str>, Ack, AckReply)>) {
+    let (ops, replies): (Vec<_>, Vec<_>) = acks
+        .into_iter()
+        .map(|(id, worker, ack, reply)| ((id, worker, ack), reply))
+        .unzip();
+    let what = "outcome batch";
+    let result = guarded(task, what, replies.len(), task.store.ack_batch(&ops)).await;
+    answer(what, replies, result);
+}
+
 /// Stores one batch of pushes and answers each caller with its own job's result.
 async fn push_batch(task: &Task, jobs: Vec<NewJob>, replies: Vec<Reply>) {
-    let stored = AssertUnwindSafe(tokio::time::timeout(
-        task.timeout,
-        task.store.push_batch(&jobs),
-    ))
-    .catch_unwind()
-    .await;
-    let result = match stored {
-        Ok(Ok(Ok(pushed))) if pushed.len() == replies.len() => Ok(pushed),
-        Ok(Ok(Ok(_))) => Err(Error::Backend("push batch answered short".into())),
-        Ok(Ok(Err(e))) => Err(e),
-        Ok(Err(_)) => Err(Error::Unavailable("push did not commit in time".into())),
-        Err(_) => Err(Error::Backend(
-            "the queue writer panicked storing this batch".into(),
-        )),
-    };
-    match result {
-        Ok(pushed) => {
-            task.commits.fetch_add(1, Ordering::Relaxed);
-            debug!(jobs = jobs.len(), "push batch committed");
-            for (reply, pushed) in replies.into_iter().zip(pushed) {
-                let _ = reply.send(pushed);
-            }
-        }
-        Err(e) => {
-            warn!(jobs = jobs.len(), error = %e, "push batch failed");
-            for reply in replies {
-                let _ = reply.send(Err(e.clone()));
-            }
-        }
+    let what = "push batch";
+    let result = guarded(task, what, replies.len(), task.store.push_batch(&jobs)).await;
+    if result.is_ok() {
+        task.commits.fetch_add(1, Ordering::Relaxed);
     }
+    answer(what, replies, result);
 }

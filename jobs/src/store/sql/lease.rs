@@ -267,29 +267,21 @@ where
         .bind(HOUSEKEEPING_BATCH)
         .execute(&self.pool)
         .await?;
+        // Bodies first: the same rows pick them, and the jobs then go.
         for (status, keep) in [("done", config.keep_done), ("failed", config.keep_failed)] {
-            sqlx::query(
-                "DELETE FROM atombot_bodies WHERE job_id IN (
-                   SELECT id FROM atombot_jobs
-                   WHERE queue = $1 AND status = $2 AND done_at < $3 LIMIT $4)",
-            )
-            .bind(self.queue.as_str())
-            .bind(status)
-            .bind(now - dur_ms(keep))
-            .bind(HOUSEKEEPING_BATCH)
-            .execute(&self.pool)
-            .await?;
-            sqlx::query(
-                "DELETE FROM atombot_jobs WHERE id IN (
-                   SELECT id FROM atombot_jobs
-                   WHERE queue = $1 AND status = $2 AND done_at < $3 LIMIT $4)",
-            )
-            .bind(self.queue.as_str())
-            .bind(status)
-            .bind(now - dur_ms(keep))
-            .bind(HOUSEKEEPING_BATCH)
-            .execute(&self.pool)
-            .await?;
+            for table in ["atombot_bodies WHERE job_id", "atombot_jobs WHERE id"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {table} IN (
+                       SELECT id FROM atombot_jobs
+                       WHERE queue = $1 AND status = $2 AND done_at < $3 LIMIT $4)"
+                )))
+                .bind(self.queue.as_str())
+                .bind(status)
+                .bind(now - dur_ms(keep))
+                .bind(HOUSEKEEPING_BATCH)
+                .execute(&self.pool)
+                .await?;
+            }
         }
         Ok(())
     }
