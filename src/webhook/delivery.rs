@@ -136,20 +136,16 @@ fn build(
     event_headers: &[String],
 ) -> Result<Delivery, Rejection> {
     let header = header_event.map(str::trim).filter(|h| !h.is_empty());
-    let Some(facts) = probe(header, &body) else {
+    let Some(mut facts) = probe(header, &body) else {
         return build_from_dom(header_id, header_event, body, authenticity, event_headers);
     };
     let header = header.unwrap_or_default().to_owned();
-    let id = header_id
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-        .map(str::to_owned)
-        .or_else(|| facts.uuid.clone())
-        .unwrap_or_else(|| hex::encode(Sha256::digest(&body)));
+    // The delivery keeps these itself; its route carries only what restoring needs.
+    let (action, uuid) = (facts.action.take(), facts.uuid.take());
     Ok(Delivery {
-        id,
+        id: delivery_id(header_id, uuid.as_deref(), &body),
         event: header.clone(),
-        action: facts.action.clone(),
+        action,
         original_event: header.clone(),
         header_event: Some(header),
         dialect: Dialect::GitHub,
@@ -188,12 +184,7 @@ fn build_from_dom(
         .unwrap_or_default()
         .to_owned();
 
-    let id = header_id
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-        .or_else(|| str_at(&json, &["uuid"]).filter(|u| !u.is_empty()))
-        .map(str::to_owned)
-        .unwrap_or_else(|| hex::encode(Sha256::digest(&body)));
+    let id = delivery_id(header_id, str_at(&json, &["uuid"]), &body);
 
     let facts = facts_of(&json, normalized.body.as_ref().unwrap_or(&json));
     Ok(Delivery {
@@ -212,6 +203,17 @@ fn build_from_dom(
         normalized: OnceLock::from(normalized.body),
         facts,
     })
+}
+
+/// The delivery id: the first delivery header, else the body's non-empty `uuid`, else the
+/// SHA-256 hex of the body.
+fn delivery_id(header_id: Option<&str>, uuid: Option<&str>, body: &[u8]) -> String {
+    header_id
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .or_else(|| uuid.filter(|u| !u.is_empty()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| hex::encode(Sha256::digest(body)))
 }
 
 /// The routing facts of a parsed body `json` whose GitHub-shaped view is `normalized`.
