@@ -109,6 +109,7 @@ impl Queue {
             max_attempts: i64::from(config.max_attempts),
             unique,
             dedupe_expires_at: now.saturating_add(dur_ms(config.dedupe_ttl)),
+            lease_to: None,
         };
         let pushed = if let Store::Memory(store) = &self.parts.store {
             // In process there is no commit to share: store it at once, without a hop

@@ -420,6 +420,7 @@ mod tests {
             max_attempts: 1,
             unique: true,
             dedupe_expires_at: now + 3_600_000,
+            lease_to: None,
         }
     }
 

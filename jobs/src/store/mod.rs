@@ -84,6 +84,9 @@ pub(crate) struct NewJob {
     pub(crate) max_attempts: i64,
     pub(crate) unique: bool,
     pub(crate) dedupe_expires_at: i64,
+    /// When set, the job is stored already claimed by this worker of this process (status
+    /// running, attempt 1, locked now) and handed to it in memory: no fetch, no claim.
+    pub(crate) lease_to: Option<std::sync::Arc<str>>,
 }
 
 /// A job a worker has claimed.
@@ -182,6 +185,12 @@ impl Store {
 
     pub(crate) async fn ack(&self, id: &JobId, worker: &str, ack: &Ack) -> Result<bool, Error> {
         each!(self, s => s.ack(id, worker, ack).await)
+    }
+
+    /// Whether the store gathers concurrent operations into shared commits itself, so they
+    /// go to it directly rather than through the [`Writer`].
+    pub(crate) fn batches_itself(&self) -> bool {
+        false
     }
 
     /// Whether this is a SQL database, where outcomes are worth batching into one commit.

@@ -104,6 +104,7 @@ mod tests {
             max_attempts: 3,
             unique: false,
             dedupe_expires_at: now_ms(),
+            lease_to: None,
         }
     }
 
