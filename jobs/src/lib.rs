@@ -59,6 +59,7 @@
 mod backend;
 mod config;
 mod error;
+mod handoff;
 mod job;
 mod queue;
 mod store;

@@ -7,8 +7,9 @@ use tracing::debug;
 
 use crate::config::QueueConfig;
 use crate::error::Error;
+use crate::handoff::Reserved;
 use crate::job::{FailedJob, Job, JobId, Pushed, Stats, dur_ms, now_ms, time_to_ms};
-use crate::store::{NewJob, Parts, Store};
+use crate::store::{Ack, Leased, NewJob, Parts, Store};
 
 /// A handle to one named queue; cheap to clone and share.
 ///
@@ -90,40 +91,74 @@ impl Queue {
     }
 
     async fn submit(&self, mut job: Job, delay: Duration, unique: bool) -> Result<Pushed, Error> {
-        let config = &self.parts.config;
+        let parts = &self.parts;
+        let config = &parts.config;
         let now = now_ms();
         job.enqueued_at = std::time::SystemTime::now();
         let payload =
             serde_json::to_string(&job.payload).map_err(|e| Error::InvalidJob(e.to_string()))?;
         let meta =
             serde_json::to_string(&job.meta).map_err(|e| Error::InvalidJob(e.to_string()))?;
+        // A job due now goes straight to an idle worker of this process, if there is one.
+        let reserved = (delay.is_zero() && parts.store.hands_off())
+            .then(|| parts.handoff.reserve())
+            .flatten();
+        let max_attempts = i64::from(config.max_attempts);
         let new = NewJob {
             id: JobId::generate(),
-            kind: job.kind,
-            key: job.key,
+            kind: job.kind.clone(),
+            key: job.key.clone(),
             payload,
-            body: job.body,
+            body: job.body.clone(),
             meta,
             enqueued_at: time_to_ms(job.enqueued_at),
             run_at: now.saturating_add(dur_ms(delay)),
-            max_attempts: i64::from(config.max_attempts),
+            max_attempts,
             unique,
             dedupe_expires_at: now.saturating_add(dur_ms(config.dedupe_ttl)),
-            lease_to: None,
+            lease_to: reserved.as_ref().map(Reserved::worker),
         };
-        let pushed = if let Store::Memory(store) = &self.parts.store {
+        let pushed = if let Store::Memory(store) = &parts.store {
             // In process there is no commit to share: store it at once, without a hop
             // through the writer task.
-            store
-                .push_batch(std::slice::from_ref(&new))
-                .await?
-                .pop()
-                .unwrap_or_else(|| Err(Error::Backend("push answered short".into())))
+            store.push(&new)
+        } else if parts.store.batches_itself() {
+            parts
+                .timed(parts.store.push_batch(std::slice::from_ref(&new)))
+                .await
+                .and_then(|mut one| {
+                    one.pop()
+                        .unwrap_or_else(|| Err(Error::Backend("push answered short".into())))
+                })
         } else {
-            self.parts.writer.push(new, config.backend_timeout).await
+            parts.writer.push(new, config.backend_timeout).await
         };
-        if matches!(pushed, Ok(Pushed::Enqueued(_))) && delay.is_zero() {
-            self.parts.pushed.notify_one();
+        match (&pushed, reserved) {
+            (Ok(Pushed::Enqueued(id)), Some(reserved)) => {
+                let leased = Leased {
+                    id: id.clone(),
+                    job,
+                    attempts: 1,
+                    max_attempts: crate::store::to_u32(max_attempts),
+                };
+                let worker = reserved.worker();
+                if let Err(leased) = reserved.hand_over(leased) {
+                    // The worker stopped between the reservation and now: back to the queue.
+                    let parts = parts.clone();
+                    tokio::spawn(async move {
+                        let release = Ack::Release {
+                            run_at: now_ms(),
+                            error: None,
+                            unknown: false,
+                        };
+                        if let Err(e) = parts.store.ack(&leased.id, &worker, &release).await {
+                            debug!(job = %leased.id, error = %e, "could not return a job whose worker stopped; it is recovered as an orphan");
+                        }
+                    });
+                }
+            }
+            (Ok(Pushed::Enqueued(_)), None) if delay.is_zero() => parts.pushed.notify_one(),
+            _ => {}
         }
         pushed
     }

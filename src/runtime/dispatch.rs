@@ -51,18 +51,19 @@ impl Dispatch {
         }
     }
 
-    /// Queues one unit per handler that matches `delivery` (stored as `stored`), keyed by
-    /// delivery id and handler name: running this again (after a crash before the delivery
-    /// job was acknowledged) queues nothing twice.
+    /// Resolves the installation of `delivery` (stored as `stored`), then queues its units
+    /// ([`push_units`](Self::push_units)). Running this again (after a crash before the
+    /// delivery job was acknowledged) queues nothing twice.
     pub(crate) async fn fan_out(
         &self,
         delivery: &Delivery,
         stored: &serde_json::Value,
     ) -> Result<(), JobError> {
-        let handlers = self
+        if self
             .router
-            .handlers_for(delivery.event(), delivery.action());
-        if handlers.is_empty() {
+            .handlers_for(delivery.event(), delivery.action())
+            .is_empty()
+        {
             // Queued by a replica that has a handler this one lacks.
             return Err(JobError::Unknown);
         }
@@ -71,11 +72,29 @@ impl Dispatch {
                 "could not resolve the delivery's installation: {error}"
             ))
         })?;
-        if let Some(id) = installation {
-            self.lifecycle.delivered(id);
-        }
-        if installation.is_none() {
-            tracing::debug!(owner = ?delivery.owner_path(), "no installation; handlers get an app client");
+        self.push_units(delivery, stored, installation)
+            .await
+            .map(|_| ())
+            .map_err(JobError::Retry)
+    }
+
+    /// Queues one unit per handler that matches `delivery` (stored as `stored`), keyed by
+    /// delivery id and handler name, for `installation`; resolves to whether any unit was
+    /// new (`false`: all were already queued), or says how many could not be queued.
+    pub(crate) async fn push_units(
+        &self,
+        delivery: &Delivery,
+        stored: &serde_json::Value,
+        installation: Option<InstallationId>,
+    ) -> Result<bool, String> {
+        let handlers = self
+            .router
+            .handlers_for(delivery.event(), delivery.action());
+        match installation {
+            Some(id) => self.lifecycle.delivered(id),
+            None => {
+                tracing::debug!(owner = ?delivery.owner_path(), "no installation; handlers get an app client");
+            }
         }
         let pushes = handlers.iter().map(|handler| {
             let unit = handler_unit(delivery, handler.name(), stored.clone(), installation);
@@ -99,13 +118,15 @@ impl Dispatch {
                         })
                         .collect(),
                 });
-                Ok(())
+                Ok(pushed
+                    .iter()
+                    .any(|p| p.as_ref().is_ok_and(|p| !p.is_duplicate())))
             }
-            Some(error) => Err(JobError::Retry(format!(
+            Some(error) => Err(format!(
                 "could not queue {} of {} handler units: {error}",
                 failed.len(),
                 handlers.len()
-            ))),
+            )),
         }
     }
 

@@ -17,6 +17,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::dispatch::Dispatch;
 use crate::jobs::{INSTALLATION, Pushed, Queue, QueuedJob as Job};
 use crate::models::InstallationId;
 use crate::webhook::{Delivery, Rejection, Route};
@@ -43,7 +44,7 @@ pub enum EnqueueError {
 /// [`enqueue`](Self::enqueue) succeeded, that is once the delivery is durably stored.
 pub trait DeliveryQueue: Send + Sync + 'static {
     /// Stores a delivery; resolves to whether it was new (`false`: a duplicate).
-    fn enqueue(&self, delivery: &Delivery) -> BoxFuture<'_, Result<bool, EnqueueError>>;
+    fn enqueue<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<bool, EnqueueError>>;
 
     /// Deliveries and jobs waiting to run, as last sampled.
     fn depth(&self) -> u64;
@@ -112,6 +113,8 @@ pub(crate) struct JobDeliveryQueue {
     pub(crate) depth: Arc<AtomicU64>,
     /// Key deliveries by a digest of their body rather than their id (the replay guard).
     replay_guard: bool,
+    /// Queues the handler units at once when the installation is known without a request.
+    dispatch: Option<Arc<Dispatch>>,
 }
 
 impl JobDeliveryQueue {
@@ -120,6 +123,32 @@ impl JobDeliveryQueue {
             queue,
             depth: Arc::new(AtomicU64::new(0)),
             replay_guard: false,
+            dispatch: None,
+        }
+    }
+
+    /// Fans deliveries out through `dispatch` as they arrive, when their installation is
+    /// known without a request (in the payload, or cached): one job per handler and no
+    /// delivery job. Others (and all of them under the replay guard, which keys deliveries
+    /// by body) are stored as a delivery job that a worker fans out.
+    pub(crate) fn fan_out_with(mut self, dispatch: Arc<Dispatch>) -> Self {
+        self.dispatch = Some(dispatch);
+        self
+    }
+
+    /// The installation of `delivery`, when the units can be queued at once.
+    fn direct(&self, delivery: &Delivery) -> Option<(&Dispatch, Option<InstallationId>)> {
+        let dispatch = self.dispatch.as_deref().filter(|_| !self.replay_guard)?;
+        Some((dispatch, dispatch.resolver.resolve_cached(delivery)?))
+    }
+
+    fn stored(delivery: &Delivery) -> StoredDelivery {
+        StoredDelivery {
+            id: delivery.id().to_owned(),
+            header_event: delivery.header_event().map(str::to_owned),
+            body: None,
+            route: Some(delivery.route()),
+            received_at: Utc::now(),
         }
     }
 
@@ -131,14 +160,7 @@ impl JobDeliveryQueue {
     }
 
     fn job(delivery: &Delivery, replay_guard: bool) -> Result<Job, EnqueueError> {
-        let stored = StoredDelivery {
-            id: delivery.id().to_owned(),
-            header_event: delivery.header_event().map(str::to_owned),
-            body: None,
-            route: Some(delivery.route()),
-            received_at: Utc::now(),
-        };
-        let mut job = Job::from_args(DELIVERY_KIND, &stored)
+        let mut job = Job::from_args(DELIVERY_KIND, &Self::stored(delivery))
             .map_err(|e| EnqueueError::Unavailable(e.to_string()))?
             .with_body(delivery.body().clone())
             .with_key(if replay_guard {
@@ -165,7 +187,17 @@ impl JobDeliveryQueue {
 }
 
 impl DeliveryQueue for JobDeliveryQueue {
-    fn enqueue(&self, delivery: &Delivery) -> BoxFuture<'_, Result<bool, EnqueueError>> {
+    fn enqueue<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<bool, EnqueueError>> {
+        if let Some((dispatch, installation)) = self.direct(delivery) {
+            let stored = serde_json::to_value(Self::stored(delivery));
+            return Box::pin(async move {
+                let stored = stored.map_err(|e| EnqueueError::Unavailable(e.to_string()))?;
+                dispatch
+                    .push_units(delivery, &stored, installation)
+                    .await
+                    .map_err(EnqueueError::Unavailable)
+            });
+        }
         let job = Self::job(delivery, self.replay_guard);
         Box::pin(async move {
             match self.queue.push_unique(job?).await {

@@ -91,6 +91,19 @@ impl InstallationResolver {
         }
     }
 
+    /// The installation of `delivery` when it is known without a request (from the payload
+    /// or the cache): `Some(None)` when the delivery names no owner, `None` when resolving
+    /// it would list the installations.
+    pub(crate) fn resolve_cached(&self, delivery: &Delivery) -> Option<Option<InstallationId>> {
+        if let Some(id) = delivery.installation_id() {
+            return Some(Some(id));
+        }
+        match delivery.owner_path() {
+            Some(owner) => self.cached(owner).map(Some),
+            None => Some(None),
+        }
+    }
+
     /// The installation on account `owner` (an organisation or user path).
     ///
     /// Fails with [`Error::Installations`] when the installations cannot be listed.

@@ -125,7 +125,7 @@ impl Bot {
         let receiver = Arc::new(receiver::Receiver {
             settings: webhook,
             router: self.router,
-            queue: Arc::new(deliveries),
+            queue: Arc::new(deliveries.fan_out_with(dispatch)),
             metrics: metrics.clone(),
             seen: AtomicUsize::new(0),
             body_timeout: self.settings.body_timeout,

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ use tracing::{Instrument, debug, error, info_span, warn};
 use super::{AbortOnDrop, JobLease, Shared};
 use crate::error::{JobError, panic_message};
 use crate::job::{Job, OnRecorded, Recorded, RecordedOutcome, dur_ms, now_ms};
-use crate::store::Ack;
+use crate::store::{Ack, Store};
 
 /// The backend middleware of [`JobBackend`](super::JobBackend): runs each task on its own Tokio
 /// task and records its outcome in the store. apalis adds it for you; see [`AckService`].
@@ -109,20 +108,20 @@ where
         );
         let fut = span.in_scope(|| self.inner.call(task));
         let AckLayer {
-            worker,
             shutdown_timeout,
             shared,
             on_recorded,
+            ..
         } = self.layer.clone();
         async move {
             let _counted = InFlight(shared.clone());
             let started = std::time::Instant::now();
-            let mut deadline = std::pin::pin!(deadline(worker, shutdown_timeout));
+            let mut deadline = std::pin::pin!(deadline(&shared, shutdown_timeout));
             // Its own Tokio task: jobs run in parallel, and a panic without catch-panic is
             // still only this job's failure.
             let mut run = AbortOnDrop(tokio::spawn(fut.in_current_span()));
             let registered = Registered::new(&shared, &lease.id, run.0.abort_handle());
-            let config = lease.parts.config.clone();
+            let config = &lease.parts.config;
             let finished = tokio::select! {
                 joined = &mut run.0 => Some(Ok(joined)),
                 () = &mut deadline => None,
@@ -140,7 +139,7 @@ where
                         config.job_timeout.as_secs()
                     );
                     let e: BoxDynError = Box::new(JobError::Retry(msg));
-                    (outcome(&e, &lease, &config, elapsed_ms), Err(e))
+                    (outcome(&e, &lease, config, elapsed_ms), Err(e))
                 }
                 Some(Ok(finished)) => match finished {
                     Ok(Ok(response)) => {
@@ -149,7 +148,7 @@ where
                     }
                     Ok(Err(e)) => {
                         let e: BoxDynError = e.into();
-                        (outcome(&e, &lease, &config, elapsed_ms), Err(e))
+                        (outcome(&e, &lease, config, elapsed_ms), Err(e))
                     }
                     Err(joined) => {
                         let msg = if joined.is_panic() {
@@ -158,7 +157,7 @@ where
                             "handler task was cancelled".to_string()
                         };
                         let e: BoxDynError = Box::new(JobError::Retry(msg));
-                        (outcome(&e, &lease, &config, elapsed_ms), Err(e))
+                        (outcome(&e, &lease, config, elapsed_ms), Err(e))
                     }
                 },
                 None => {
@@ -224,15 +223,16 @@ struct InFlight(Arc<Shared>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
-        self.0.slot_freed.wake();
+        self.0.slots.give_back();
     }
 }
 
 /// Completes `shutdown_timeout` after the worker starts shutting down.
-async fn deadline(worker: WorkerContext, shutdown_timeout: Duration) {
-    while !worker.is_shutting_down() {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+async fn deadline(shared: &Shared, shutdown_timeout: Duration) {
+    let mut stopping = shared.stopping.subscribe();
+    if stopping.wait_for(|s| *s).await.is_err() {
+        // The backend is gone (a worker built without it running): never.
+        std::future::pending::<()>().await;
     }
     tokio::time::sleep(shutdown_timeout).await;
 }
@@ -352,7 +352,10 @@ async fn record(
     let parts = &lease.parts;
     let mut wait = Duration::from_millis(50);
     loop {
-        let stored = if parts.store.is_sql() {
+        let stored = if let Store::Memory(store) = &parts.store {
+            // In process: nothing to wait for.
+            Ok(store.ack_now(&lease.id, &lease.worker, ack))
+        } else if parts.store.is_sql() {
             // Through the writer: outcomes finishing together share one commit.
             let (id, worker) = (lease.id.clone(), lease.worker.clone());
             let ack = parts

@@ -31,7 +31,6 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -47,6 +46,7 @@ use tracing::{Instrument, debug, info, warn};
 
 use crate::config::QueueConfig;
 use crate::error::Error;
+use crate::handoff::Slots;
 use crate::job::{Job, JobId, OnRecorded, Recorded, now_ms};
 use crate::store::{Ack, Leased, Parts, Store};
 
@@ -75,10 +75,12 @@ pub(crate) struct JobLease {
 /// Counters shared by a backend and its ack layer.
 #[derive(Debug, Default)]
 struct Shared {
-    /// Tasks handed to the worker whose outcome is not yet recorded.
-    in_flight: AtomicUsize,
-    /// Woken when a task's outcome is recorded, so a full worker takes the next one.
-    slot_freed: futures_util::task::AtomicWaker,
+    /// Tasks handed to the worker whose outcome is not yet recorded (also taken by this
+    /// process's pushes that hand a job straight over).
+    slots: Arc<Slots>,
+    /// Set once the worker is shutting down (watched by [`watch_shutdown`]), which starts
+    /// the running jobs' shutdown timeout.
+    stopping: tokio::sync::watch::Sender<bool>,
     /// The running jobs' tasks, to cancel one whose lease this worker lost.
     running: std::sync::Mutex<std::collections::HashMap<JobId, tokio::task::AbortHandle>>,
 }
@@ -142,6 +144,8 @@ pub struct JobBackend {
     phase: Phase,
     worker: Arc<str>,
     buffer: VecDeque<Leased>,
+    /// Jobs this process's pushes hand straight to this worker (slots already taken).
+    inbox: Option<tokio::sync::mpsc::UnboundedReceiver<Leased>>,
     fetching: Option<BoxFuture<'static, Result<Vec<Leased>, Error>>>,
     pause: Option<BoxFuture<'static, ()>>,
     failures: u32,
@@ -189,6 +193,7 @@ impl JobBackend {
             phase: Phase::New,
             worker: "".into(),
             buffer: VecDeque::new(),
+            inbox: None,
             fetching: None,
             pause: None,
             failures: 0,
@@ -298,6 +303,15 @@ async fn register(parts: Arc<Parts>, name: Arc<str>) {
     }
 }
 
+/// Tells the running jobs once the worker starts shutting down (apalis has no event for
+/// it), so their shutdown timeout starts.
+async fn watch_shutdown(worker: WorkerContext, shared: Arc<Shared>) {
+    while !worker.is_shutting_down() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shared.stopping.send_replace(true);
+}
+
 /// Beats every third of the orphan timeout, queuing the jobs of dead workers again, and
 /// cancels this worker's running jobs whose lease it lost (taken over while it was silent).
 async fn heartbeat(parts: Arc<Parts>, name: Arc<str>, shared: Arc<Shared>) {
@@ -346,7 +360,18 @@ impl Backend for JobBackend {
                     }
                     let beat =
                         heartbeat(self.parts.clone(), self.worker.clone(), self.shared.clone());
-                    self.beat = Some(AbortOnDrop(tokio::spawn(beat.in_current_span())));
+                    let watch = watch_shutdown(worker.clone(), self.shared.clone());
+                    self.beat = Some(AbortOnDrop(tokio::spawn(
+                        async move {
+                            tokio::join!(beat, watch);
+                        }
+                        .in_current_span(),
+                    )));
+                    self.inbox = Some(self.parts.handoff.join(
+                        self.worker.clone(),
+                        self.batch,
+                        self.shared.slots.clone(),
+                    ));
                     self.phase = Phase::Running;
                 }
                 Phase::Running => return Poll::Ready(Ok(())),
@@ -364,17 +389,24 @@ impl Backend for JobBackend {
         }
         let config = &self.parts.config;
         loop {
+            // Handed over by a push of this process: stored as ours, its slot taken.
+            if let Some(Poll::Ready(Some(leased))) =
+                self.inbox.as_mut().map(|inbox| inbox.poll_recv(cx))
+            {
+                return Poll::Ready(Some(Ok(self.to_task(leased))));
+            }
             // A slot is free only once the previous job's outcome is recorded, so at most
             // `batch` jobs are ever between "started" and "acknowledged": that bounds what a
             // crash can make run twice.
-            if self.shared.in_flight.load(Ordering::SeqCst) >= self.batch {
-                self.shared.slot_freed.register(cx.waker());
-                if self.shared.in_flight.load(Ordering::SeqCst) >= self.batch {
+            let slots = &self.shared.slots;
+            if slots.in_flight() >= self.batch {
+                slots.wake_on_free(cx.waker());
+                if slots.in_flight() >= self.batch {
                     return Poll::Pending;
                 }
             }
             if let Some(leased) = self.buffer.pop_front() {
-                self.shared.in_flight.fetch_add(1, Ordering::SeqCst);
+                slots.take();
                 return Poll::Ready(Some(Ok(self.to_task(leased))));
             }
             if let Some(fetch) = &mut self.fetching {
@@ -422,7 +454,7 @@ impl Backend for JobBackend {
             }
             let free = self
                 .batch
-                .saturating_sub(self.shared.in_flight.load(Ordering::SeqCst))
+                .saturating_sub(self.shared.slots.in_flight())
                 .max(1);
             let (parts, name) = (self.parts.clone(), self.worker.clone());
             self.fetching = Some(match &self.parts.store {
@@ -452,7 +484,15 @@ impl Backend for JobBackend {
             self.phase = Phase::Running;
             self.pause = None;
             let fetching = self.fetching.take();
+            self.parts.handoff.leave(&self.worker);
             let mut left: Vec<JobId> = self.buffer.drain(..).map(|l| l.id).collect();
+            if let Some(mut inbox) = self.inbox.take() {
+                inbox.close();
+                while let Ok(leased) = inbox.try_recv() {
+                    self.shared.slots.give_back();
+                    left.push(leased.id);
+                }
+            }
             let beat = self.beat.take();
             let (parts, name) = (self.parts.clone(), self.worker.clone());
             let close = async move {

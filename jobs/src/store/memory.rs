@@ -83,41 +83,47 @@ impl Store {
         &self,
         jobs: &[NewJob],
     ) -> Result<Vec<Result<Pushed, Error>>, Error> {
+        Ok(jobs.iter().map(|job| self.push(job)).collect())
+    }
+
+    /// Stores one job (claimed by [`NewJob::lease_to`] when set) unless its key is taken.
+    pub(crate) fn push(&self, job: &NewJob) -> Result<Pushed, Error> {
         let now = now_ms();
         let mut inner = self.lock();
-        let mut out = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            if let (true, Some(key)) = (job.unique, job.key.as_deref()) {
-                if let Some((id, expires, _)) = inner.dedupe.get(key)
-                    && *expires > now
-                {
-                    out.push(Ok(Pushed::Duplicate(JobId(id.clone()))));
-                    continue;
-                }
-                self.claim(&mut inner, key, &job.id.0, job.dedupe_expires_at, now);
+        if let (true, Some(key)) = (job.unique, job.key.as_deref()) {
+            if let Some((id, expires, _)) = inner.dedupe.get(key)
+                && *expires > now
+            {
+                return Ok(Pushed::Duplicate(JobId(id.clone())));
             }
-            inner.ready.insert((job.run_at, job.id.0.clone()));
-            inner.jobs.insert(
-                job.id.0.clone(),
-                Entry {
-                    kind: job.kind.clone(),
-                    key: job.key.clone(),
-                    payload: job.payload.clone(),
-                    body: job.body.clone(),
-                    meta: job.meta.clone(),
-                    enqueued_at: job.enqueued_at,
-                    status: Status::Pending,
-                    attempts: 0,
-                    max_attempts: job.max_attempts,
-                    run_at: job.run_at,
-                    lock_by: None,
-                    last_error: None,
-                    done_at: None,
-                },
-            );
-            out.push(Ok(Pushed::Enqueued(job.id.clone())));
+            self.claim(&mut inner, key, &job.id.0, job.dedupe_expires_at, now);
         }
-        Ok(out)
+        let (status, attempts, lock_by) = match &job.lease_to {
+            Some(worker) => (Status::Running, 1, Some(worker.to_string())),
+            None => {
+                inner.ready.insert((job.run_at, job.id.0.clone()));
+                (Status::Pending, 0, None)
+            }
+        };
+        inner.jobs.insert(
+            job.id.0.clone(),
+            Entry {
+                kind: job.kind.clone(),
+                key: job.key.clone(),
+                payload: job.payload.clone(),
+                body: job.body.clone(),
+                meta: job.meta.clone(),
+                enqueued_at: job.enqueued_at,
+                status,
+                attempts,
+                max_attempts: job.max_attempts,
+                run_at: job.run_at,
+                lock_by,
+                last_error: None,
+                done_at: None,
+            },
+        );
+        Ok(Pushed::Enqueued(job.id.clone()))
     }
 
     /// Claims `key` for `job` until `expires`, then forgets keys beyond the capacity (oldest
@@ -184,13 +190,18 @@ impl Store {
     }
 
     pub(crate) async fn ack(&self, id: &JobId, worker: &str, ack: &Ack) -> Result<bool, Error> {
+        Ok(self.ack_now(id, worker, ack))
+    }
+
+    /// Records `worker`'s outcome for job `id`; `false` when `worker` no longer holds it.
+    pub(crate) fn ack_now(&self, id: &JobId, worker: &str, ack: &Ack) -> bool {
         let now = now_ms();
         let mut inner = self.lock();
         let Some(entry) = inner.jobs.get_mut(&id.0) else {
-            return Ok(false);
+            return false;
         };
         if entry.status != Status::Running || entry.lock_by.as_deref() != Some(worker) {
-            return Ok(false);
+            return false;
         }
         entry.lock_by = None;
         match ack {
@@ -235,7 +246,7 @@ impl Store {
                 self.bound_failed(&mut inner, now);
             }
         }
-        Ok(true)
+        true
     }
 
     /// Drops failed jobs beyond the capacity or past `keep_failed`, oldest first.

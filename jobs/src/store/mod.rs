@@ -29,6 +29,8 @@ pub(crate) struct Parts {
     /// Told of every job this process stored, so an idle worker of this process takes it at
     /// once instead of at its next poll (work pushed by other replicas waits for the poll).
     pub(crate) pushed: std::sync::Arc<tokio::sync::Notify>,
+    /// This process's workers that take its pushes straight from memory.
+    pub(crate) handoff: crate::handoff::Handoff,
 }
 
 impl Parts {
@@ -46,6 +48,7 @@ impl Parts {
             config,
             writer,
             pushed: std::sync::Arc::default(),
+            handoff: crate::handoff::Handoff::default(),
         })
     }
 
@@ -191,6 +194,17 @@ impl Store {
     /// go to it directly rather than through the [`Writer`].
     pub(crate) fn batches_itself(&self) -> bool {
         false
+    }
+
+    /// Whether a push can store a job already claimed by a worker of this process
+    /// ([`NewJob::lease_to`]).
+    pub(crate) fn hands_off(&self) -> bool {
+        match self {
+            Store::Memory(_) => true,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_) => true,
+            _ => false,
+        }
     }
 
     /// Whether this is a SQL database, where outcomes are worth batching into one commit.

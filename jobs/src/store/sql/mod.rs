@@ -221,11 +221,17 @@ where
                 return Ok(Pushed::Duplicate(JobId(row.try_get("job_id")?)));
             }
         }
+        // Claimed at once by a worker of this process (see `NewJob::lease_to`), or pending.
+        let (status, attempts) = match job.lease_to {
+            Some(_) => ("running", 1_i64),
+            None => ("pending", 0),
+        };
         sqlx::query(
             "INSERT INTO atombot_jobs
                (id, queue, kind, payload, job_key, meta, enqueued_at, status, attempts,
-                max_attempts, run_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9)",
+                max_attempts, run_at, lock_by, lock_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $11, $8, $9, $12,
+                     CASE WHEN $10 = 'running' THEN $13 ELSE NULL END)",
         )
         .bind(job.id.0.as_str())
         .bind(self.queue.as_str())
@@ -236,6 +242,10 @@ where
         .bind(job.enqueued_at)
         .bind(job.max_attempts)
         .bind(job.run_at)
+        .bind(status)
+        .bind(attempts)
+        .bind(job.lease_to.as_deref())
+        .bind(now)
         .execute(&mut **tx)
         .await?;
         if let Some(body) = job.body.as_deref() {
