@@ -203,6 +203,8 @@ impl Store {
             Store::Memory(_) => true,
             #[cfg(feature = "postgres")]
             Store::Postgres(_) => true,
+            #[cfg(feature = "redis")]
+            Store::Redis(_) => true,
             _ => false,
         }
     }

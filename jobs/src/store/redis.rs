@@ -27,7 +27,13 @@ redis.call('HSET', p .. 'job:' .. id, 'kind', ARGV[3], 'payload', ARGV[4], 'key'
   'has_key', ARGV[12], 'meta', ARGV[6], 'enqueued_at', ARGV[7], 'attempts', 0,
   'max_attempts', ARGV[8], 'status', 'pending')
 if ARGV[13] == '1' then redis.call('HSET', p .. 'job:' .. id, 'body', ARGV[14]) end
-redis.call('ZADD', p .. 'ready', ARGV[9], id)
+if ARGV[15] ~= '' then
+  -- Claimed at once by a worker of the pushing process (NewJob::lease_to).
+  redis.call('HSET', p .. 'job:' .. id, 'attempts', 1, 'status', 'running', 'lock_by', ARGV[15])
+  redis.call('HSET', p .. 'running', id, ARGV[15])
+else
+  redis.call('ZADD', p .. 'ready', ARGV[9], id)
+end
 return {1, id}
 "#;
 
@@ -302,7 +308,8 @@ impl Store {
                 .arg((job.dedupe_expires_at - self.now()).max(1))
                 .arg(if job.key.is_some() { "1" } else { "0" })
                 .arg(if job.body.is_some() { "1" } else { "0" })
-                .arg(job.body.as_deref().unwrap_or_default());
+                .arg(job.body.as_deref().unwrap_or_default())
+                .arg(job.lease_to.as_deref().unwrap_or(""));
             pipe.add_command(cmd);
         }
         let results: Vec<redis::RedisResult<(i64, String)>> =
