@@ -54,12 +54,32 @@ impl Slots {
     }
 }
 
+/// Runs a handed-over job at once (on a task of its own).
+pub(crate) type Run = Arc<dyn Fn(Leased) + Send + Sync>;
+
+/// Where a worker takes handed-over jobs.
+enum Target {
+    /// Through its backend's stream (a worker built on [`Queue::backend`](crate::Queue::backend)).
+    Inbox(mpsc::UnboundedSender<Leased>),
+    /// Started at once, beside the backend's stream ([`Queue::worker`](crate::Queue::worker)).
+    Direct(Run),
+}
+
 /// One worker of this process that takes handed-over jobs.
 struct Local {
     name: Arc<str>,
     capacity: usize,
     slots: Arc<Slots>,
-    inbox: mpsc::UnboundedSender<Leased>,
+    target: Target,
+}
+
+impl Local {
+    fn open(&self) -> bool {
+        match &self.target {
+            Target::Inbox(inbox) => !inbox.is_closed(),
+            Target::Direct(_) => true,
+        }
+    }
 }
 
 /// The workers of this process that take jobs straight from its pushes.
@@ -90,14 +110,24 @@ impl Handoff {
         slots: Arc<Slots>,
     ) -> mpsc::UnboundedReceiver<Leased> {
         let (inbox, rx) = mpsc::unbounded_channel();
+        self.add(name, capacity, slots, Target::Inbox(inbox));
+        rx
+    }
+
+    /// Registers worker `name` as [`join`](Self::join) does, its handed-over jobs started
+    /// by `run`.
+    pub(crate) fn join_direct(&self, name: Arc<str>, capacity: usize, slots: Arc<Slots>, run: Run) {
+        self.add(name, capacity, slots, Target::Direct(run));
+    }
+
+    fn add(&self, name: Arc<str>, capacity: usize, slots: Arc<Slots>, target: Target) {
         let mut workers = self.workers.write().unwrap_or_else(|e| e.into_inner());
         workers.push(Arc::new(Local {
             name,
             capacity: capacity.max(1),
             slots,
-            inbox,
+            target,
         }));
-        rx
     }
 
     /// Stops handing jobs to worker `name`.
@@ -111,7 +141,7 @@ impl Handoff {
         let workers = self.workers.read().unwrap_or_else(|e| e.into_inner());
         let local = workers
             .iter()
-            .find(|w| !w.inbox.is_closed() && w.slots.try_take(w.capacity))?;
+            .find(|w| w.open() && w.slots.try_take(w.capacity))?;
         Some(Reserved {
             local: local.clone(),
             armed: true,
@@ -143,13 +173,12 @@ impl Reserved {
     /// Hands the stored, claimed job to the worker; gives it back if the worker stopped
     /// meanwhile (the caller then returns it to the queue).
     pub(crate) fn hand_over(mut self, leased: Leased) -> Result<(), Leased> {
-        match self.local.inbox.send(leased) {
-            Ok(()) => {
-                self.armed = false;
-                Ok(())
-            }
-            Err(unsent) => Err(unsent.0),
+        match &self.local.target {
+            Target::Inbox(inbox) => inbox.send(leased).map_err(|unsent| unsent.0)?,
+            Target::Direct(run) => run(leased),
         }
+        self.armed = false;
+        Ok(())
     }
 }
 

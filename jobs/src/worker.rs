@@ -18,7 +18,7 @@ use apalis_core::task::from_request::FromRequest;
 use apalis_core::worker::context::WorkerContext;
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::backend::{JobBackend, JobLease, panic_to_retry};
+use crate::backend::{JobBackend, JobLease, Runner, panic_to_retry};
 use crate::error::{Error, JobError};
 use crate::job::{Job, JobId};
 
@@ -207,15 +207,29 @@ where
         let config = self.backend.settings().clone();
         let context = WorkerContext::new(&name);
         let handler = Arc::new(self.handler);
+        let data = Arc::new(self.data);
+        // Jobs this process's pushes hand straight over run without apalis' stream.
+        let runner: Runner = {
+            let (handler, data) = (handler.clone(), data.clone());
+            Arc::new(move |job: Job, lease: JobLease| {
+                let ctx = JobContext {
+                    lease,
+                    data: data.clone(),
+                };
+                Box::pin(handler(job, ctx))
+            })
+        };
         let handle = move |job: Job, ctx: JobContext| handler(job, ctx);
         let backend = self
             .backend
             .batch_size(self.concurrency)
             .shutdown_timeout(self.shutdown_timeout)
-            .poll_with_interval(config.poll_interval);
+            .run_directly(runner);
+        let (parts, direct) = (backend.parts().clone(), backend.direct_tasks());
+        let backend = backend.poll_with_interval(config.poll_interval);
         let worker = apalis_core::worker::builder::WorkerBuilder::new(context.clone())
             .backend(backend)
-            .data(WorkerData(Arc::new(self.data)))
+            .data(WorkerData(data))
             .concurrency(self.concurrency)
             .enable_tracing()
             .layer(CatchPanicLayer::with_panic_handler(
@@ -234,6 +248,8 @@ where
             let result = tokio::select! {
                 result = &mut running => result,
                 () = &mut shutdown => loop {
+                    // No more jobs handed straight over; those running finish below.
+                    parts.handoff.leave(&name);
                     // `stop` fails until apalis has started the worker; keep asking.
                     if context.stop().is_ok() || context.is_shutting_down() {
                         info!(running = context.task_count(), "worker stopping");
@@ -245,6 +261,9 @@ where
                     }
                 },
             };
+            parts.handoff.leave(&name);
+            direct.close();
+            direct.wait().await;
             match result {
                 Ok(()) => {
                     info!("worker stopped");

@@ -9,7 +9,6 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use serde_json::json;
 
 use super::metrics::Metrics;
 use super::queue::{DeliveryQueue, EnqueueError};
@@ -66,6 +65,19 @@ fn reject(receiver: &Receiver, delivery: &str, rejection: Rejection) -> Response
         .metrics
         .delivery("-", &format!("rejected_{}", rejection.reason()));
     rejection.into_response()
+}
+
+/// The body of a 2xx answer: `{"delivery": ID, "status": STATUS}`.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    delivery: &'a str,
+    status: &'static str,
+}
+
+impl<'a> Answer<'a> {
+    fn new(delivery: &'a str, status: &'static str) -> Self {
+        Self { delivery, status }
+    }
 }
 
 /// `POST {webhook_path}`.
@@ -155,11 +167,7 @@ pub(crate) async fn receive(State(receiver): State<Arc<Receiver>>, request: Requ
     if !receiver.router.wants(&event, action.as_deref()) {
         tracing::debug!(delivery = %id, event, ?action, "no handler wants this event");
         receiver.metrics.delivery(&event, "ignored");
-        return (
-            StatusCode::OK,
-            axum::Json(json!({"delivery": id, "status": "ignored"})),
-        )
-            .into_response();
+        return (StatusCode::OK, axum::Json(Answer::new(&id, "ignored"))).into_response();
     }
     match receiver.queue.enqueue(&delivery).await {
         Ok(new) => {
@@ -167,11 +175,7 @@ pub(crate) async fn receive(State(receiver): State<Arc<Receiver>>, request: Requ
             tracing::info!(delivery = %id, event, ?action, outcome, "delivery stored");
             receiver.metrics.delivery(&event, outcome);
             let status = if new { "queued" } else { "duplicate" };
-            (
-                StatusCode::ACCEPTED,
-                axum::Json(json!({"delivery": id, "status": status})),
-            )
-                .into_response()
+            (StatusCode::ACCEPTED, axum::Json(Answer::new(&id, status))).into_response()
         }
         Err(error) => {
             let outcome = match error {

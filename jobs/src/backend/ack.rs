@@ -2,22 +2,24 @@
 //! task and records what came of it in the store.
 
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use apalis_core::error::{AbortError, BoxDynError, RetryAfterError};
 use apalis_core::layers::{Layer, Service};
 use apalis_core::task::Task;
 use apalis_core::worker::context::WorkerContext;
+
 use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
+use futures_util::future::{AbortHandle, Abortable, Aborted, BoxFuture};
 use tracing::{Instrument, debug, error, info_span, warn};
 
 use super::{AbortOnDrop, JobLease, Shared};
 use crate::error::{JobError, panic_message};
-use crate::job::{Job, OnRecorded, Recorded, RecordedOutcome, dur_ms, now_ms};
+use crate::job::{Job, JobId, OnRecorded, Recorded, RecordedOutcome, dur_ms, now_ms};
 use crate::store::{Ack, Store};
 
 /// The backend middleware of [`JobBackend`](super::JobBackend): runs each task on its own Tokio
@@ -115,106 +117,188 @@ where
         } = self.layer.clone();
         async move {
             let _counted = InFlight(shared.clone());
-            let started = std::time::Instant::now();
-            let mut deadline = std::pin::pin!(deadline(&shared, shutdown_timeout));
+            let started = Instant::now();
+            let (abort, registration) = AbortHandle::new_pair();
+            let _registered = Registered::new(shared.clone(), lease.id.clone(), abort);
             // Its own Tokio task: jobs run in parallel, and a panic without catch-panic is
-            // still only this job's failure.
-            let mut run = AbortOnDrop(tokio::spawn(fut.in_current_span()));
-            let registered = Registered::new(&shared, &lease.id, run.0.abort_handle());
-            let config = &lease.parts.config;
-            let finished = tokio::select! {
-                joined = &mut run.0 => Some(Ok(joined)),
-                () = &mut deadline => None,
-                () = tokio::time::sleep(config.job_timeout) => Some(Err(())),
-            };
-            // Dropping the task's handle aborts it: nothing of the job keeps running.
-            drop(run);
-            drop(registered);
-            let elapsed_ms = started.elapsed().as_millis() as u64;
-            let late = finished.is_none();
-            let (ack, result) = match finished {
-                Some(Err(())) => {
-                    let msg = format!(
-                        "did not finish within the job timeout ({}s); cancelled",
-                        config.job_timeout.as_secs()
-                    );
-                    let e: BoxDynError = Box::new(JobError::Retry(msg));
-                    (outcome(&e, &lease, config, elapsed_ms), Err(e))
+            // still only this job's failure. Dropping the handle aborts it.
+            let run = AbortOnDrop(tokio::spawn(
+                Abortable::new(fut, registration).in_current_span(),
+            ));
+            let ended = run_guarded(&lease, &shared, shutdown_timeout, async move {
+                let mut run = run;
+                match (&mut run.0).await {
+                    Ok(Ok(Ok(response))) => Ended::Finished(Ok(response)),
+                    Ok(Ok(Err(e))) => Ended::Finished(Err(e.into())),
+                    Ok(Err(Aborted)) => Ended::Cancelled,
+                    Err(joined) if joined.is_panic() => {
+                        Ended::Panicked(panic_message(&*joined.into_panic()))
+                    }
+                    Err(_) => Ended::Cancelled,
                 }
-                Some(Ok(finished)) => match finished {
-                    Ok(Ok(response)) => {
-                        debug!(elapsed_ms, "job done");
-                        (Ack::Done, Ok(response))
-                    }
-                    Ok(Err(e)) => {
-                        let e: BoxDynError = e.into();
-                        (outcome(&e, &lease, config, elapsed_ms), Err(e))
-                    }
-                    Err(joined) => {
-                        let msg = if joined.is_panic() {
-                            format!("handler panicked: {}", panic_message(&*joined.into_panic()))
-                        } else {
-                            "handler task was cancelled".to_string()
-                        };
-                        let e: BoxDynError = Box::new(JobError::Retry(msg));
-                        (outcome(&e, &lease, config, elapsed_ms), Err(e))
-                    }
-                },
-                None => {
-                    warn!(
-                        elapsed_ms,
-                        "shutdown timeout: returning unfinished job to the queue"
-                    );
-                    let e: BoxDynError = "job did not finish before the shutdown timeout".into();
-                    let release = Ack::Release {
-                        run_at: now_ms(),
-                        error: None,
-                        unknown: false,
-                    };
-                    (release, Err(e))
-                }
-            };
-            let stored = record(&lease, &ack, deadline, late).await;
-            if let (true, Some(on_recorded)) = (stored, &on_recorded) {
-                on_recorded(&Recorded {
-                    id: lease.id.clone(),
-                    kind: lease.kind.to_string(),
-                    key: lease.key.as_deref().map(str::to_owned),
-                    attempt: lease.attempt,
-                    outcome: recorded_outcome(&ack),
-                });
-            }
-            result
+            })
+            .await;
+            let on_recorded = on_recorded.as_ref();
+            settle(&lease, &shared, shutdown_timeout, on_recorded, started, ended).await
         }
         .instrument(span)
         .boxed()
     }
 }
 
-/// Lists a running job's task (for cancellation on a lost lease) while it runs.
-struct Registered<'a> {
-    shared: &'a Shared,
-    id: &'a crate::job::JobId,
+/// How a job's run ended, before it is turned into an outcome.
+enum Ended<R> {
+    Finished(Result<R, BoxDynError>),
+    Panicked(String),
+    Cancelled,
+    TimedOut,
+    /// Still running when the shutdown timeout ran out.
+    ShutDown,
 }
 
-impl<'a> Registered<'a> {
-    fn new(shared: &'a Shared, id: &'a crate::job::JobId, task: tokio::task::AbortHandle) -> Self {
+/// Runs `run` until it ends, the job timeout passes, or the shutdown timeout runs out.
+async fn run_guarded<R>(
+    lease: &JobLease,
+    shared: &Shared,
+    shutdown_timeout: Duration,
+    run: impl Future<Output = Ended<R>>,
+) -> Ended<R> {
+    let deadline = deadline(shared, shutdown_timeout);
+    tokio::select! {
+        ended = tokio::time::timeout(lease.parts.config.job_timeout, run) => {
+            ended.unwrap_or(Ended::TimedOut)
+        }
+        () = deadline => Ended::ShutDown,
+    }
+}
+
+/// Turns how a job ended into its outcome, records it (retrying while the store is down,
+/// until the shutdown deadline) and tells `on_recorded`.
+async fn settle<R>(
+    lease: &JobLease,
+    shared: &Shared,
+    shutdown_timeout: Duration,
+    on_recorded: Option<&OnRecorded>,
+    started: Instant,
+    ended: Ended<R>,
+) -> Result<R, BoxDynError> {
+    let config = &lease.parts.config;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    // Past the shutdown deadline: one try to record, then orphan recovery takes over.
+    let late = matches!(ended, Ended::ShutDown);
+    let retry = |msg: String| -> BoxDynError { Box::new(JobError::Retry(msg)) };
+    let (ack, result) = match ended {
+        Ended::Finished(Ok(response)) => {
+            debug!(elapsed_ms, "job done");
+            (Ack::Done, Ok(response))
+        }
+        Ended::Finished(Err(e)) => (outcome(&e, lease, config, elapsed_ms), Err(e)),
+        Ended::Panicked(message) => {
+            let e = retry(format!("handler panicked: {message}"));
+            (outcome(&e, lease, config, elapsed_ms), Err(e))
+        }
+        Ended::Cancelled => {
+            let e = retry("handler task was cancelled".to_string());
+            (outcome(&e, lease, config, elapsed_ms), Err(e))
+        }
+        Ended::TimedOut => {
+            let e = retry(format!(
+                "did not finish within the job timeout ({}s); cancelled",
+                config.job_timeout.as_secs()
+            ));
+            (outcome(&e, lease, config, elapsed_ms), Err(e))
+        }
+        Ended::ShutDown => {
+            warn!(
+                elapsed_ms,
+                "shutdown timeout: returning unfinished job to the queue"
+            );
+            let e: BoxDynError = "job did not finish before the shutdown timeout".into();
+            let release = Ack::Release {
+                run_at: now_ms(),
+                error: None,
+                unknown: false,
+            };
+            (release, Err(e))
+        }
+    };
+    let deadline = std::pin::pin!(deadline(shared, shutdown_timeout));
+    let stored = record(lease, &ack, deadline, late).await;
+    if let (true, Some(on_recorded)) = (stored, on_recorded) {
+        on_recorded(&Recorded {
+            id: lease.id.clone(),
+            kind: lease.kind.to_string(),
+            key: lease.key.as_deref().map(str::to_owned),
+            attempt: lease.attempt,
+            outcome: recorded_outcome(&ack),
+        });
+    }
+    result
+}
+
+/// Runs a job that a push of this process handed straight to this worker (its slot already
+/// taken) on a Tokio task of its own, under the same guards and with the same outcomes as
+/// [`AckService`] gives a claimed one, without a round through apalis' worker loop.
+pub(crate) fn spawn_direct(
+    lease: JobLease,
+    run: BoxFuture<'static, Result<(), JobError>>,
+    shared: Arc<Shared>,
+    shutdown_timeout: Duration,
+    on_recorded: Option<OnRecorded>,
+) {
+    let span = info_span!(
+        "job",
+        id = %lease.id,
+        kind = %lease.kind,
+        attempt = lease.attempt,
+        max_attempts = lease.max_attempts
+    );
+    let (abort, registration) = AbortHandle::new_pair();
+    let registered = Registered::new(shared.clone(), lease.id.clone(), abort);
+    let tasks = shared.direct.clone();
+    let job = async move {
+        let _counted = InFlight(shared.clone());
+        let _registered = registered;
+        let started = Instant::now();
+        let ended = run_guarded(&lease, &shared, shutdown_timeout, async move {
+            match AssertUnwindSafe(run).catch_unwind().await {
+                Ok(result) => Ended::Finished(result.map_err(BoxDynError::from)),
+                Err(panic) => Ended::Panicked(panic_message(&*panic)),
+            }
+        })
+        .await;
+        let on_recorded = on_recorded.as_ref();
+        let _ = settle(&lease, &shared, shutdown_timeout, on_recorded, started, ended).await;
+    };
+    // Aborted when another worker took the job over (its lease lost): nothing is recorded.
+    let job = Abortable::new(job, registration).map(|_| ());
+    tasks.spawn(job.instrument(span));
+}
+
+/// Lists a running job (for cancellation on a lost lease) while it runs.
+struct Registered {
+    shared: Arc<Shared>,
+    id: JobId,
+}
+
+impl Registered {
+    fn new(shared: Arc<Shared>, id: JobId, abort: AbortHandle) -> Self {
         shared
             .running
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id.clone(), task);
+            .insert(id.clone(), abort);
         Self { shared, id }
     }
 }
 
-impl Drop for Registered<'_> {
+impl Drop for Registered {
     fn drop(&mut self) {
         self.shared
             .running
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(self.id);
+            .remove(&self.id);
     }
 }
 

@@ -53,6 +53,11 @@ use crate::store::{Ack, Leased, Parts, Store};
 mod ack;
 
 pub(crate) use ack::panic_to_retry;
+
+/// Starts a job's handler: what [`Queue::worker`](crate::Queue::worker) gives its backend to
+/// run handed-over jobs directly (see [`JobBackend::run_directly`]).
+pub(crate) type Runner =
+    Arc<dyn Fn(Job, JobLease) -> BoxFuture<'static, Result<(), crate::JobError>> + Send + Sync>;
 #[doc(inline)]
 pub use ack::{AckLayer, AckService};
 
@@ -72,6 +77,21 @@ pub(crate) struct JobLease {
     pub(crate) parts: Arc<Parts>,
 }
 
+impl JobLease {
+    fn new(leased: &Leased, worker: Arc<str>, parts: Arc<Parts>) -> Self {
+        JobLease {
+            id: leased.id.clone(),
+            attempt: leased.attempts,
+            max_attempts: leased.max_attempts,
+            kind: leased.job.kind.as_str().into(),
+            key: leased.job.key.as_deref().map(Into::into),
+            enqueued_at: leased.job.enqueued_at,
+            worker,
+            parts,
+        }
+    }
+}
+
 /// Counters shared by a backend and its ack layer.
 #[derive(Debug, Default)]
 struct Shared {
@@ -81,8 +101,10 @@ struct Shared {
     /// Set once the worker is shutting down (watched by [`watch_shutdown`]), which starts
     /// the running jobs' shutdown timeout.
     stopping: tokio::sync::watch::Sender<bool>,
-    /// The running jobs' tasks, to cancel one whose lease this worker lost.
-    running: std::sync::Mutex<std::collections::HashMap<JobId, tokio::task::AbortHandle>>,
+    /// The running jobs, to cancel one whose lease this worker lost.
+    running: std::sync::Mutex<std::collections::HashMap<JobId, futures_util::future::AbortHandle>>,
+    /// The tasks of jobs handed straight to this worker, awaited when it stops.
+    direct: tokio_util::task::TaskTracker,
 }
 
 impl Shared {
@@ -152,6 +174,8 @@ pub struct JobBackend {
     beat: Option<AbortOnDrop>,
     closing: Option<BoxFuture<'static, ()>>,
     on_recorded: Option<OnRecorded>,
+    /// Runs jobs handed over by this process's pushes at once, beside apalis' stream.
+    runner: Option<Runner>,
 }
 
 enum Phase {
@@ -178,6 +202,7 @@ impl Clone for JobBackend {
             .batch_size(self.batch)
             .shutdown_timeout(self.shutdown_timeout);
         backend.on_recorded = self.on_recorded.clone();
+        backend.runner = self.runner.clone();
         backend
     }
 }
@@ -200,7 +225,31 @@ impl JobBackend {
             beat: None,
             closing: None,
             on_recorded: None,
+            runner: None,
         }
+    }
+
+    /// Runs the jobs this process's pushes hand straight to this worker with `runner`, on
+    /// tasks of their own under the same guards and outcomes as [`AckService`], instead of
+    /// through apalis' stream (whose per-task layers then only serve claimed jobs).
+    pub(crate) fn run_directly(mut self, runner: Runner) -> Self {
+        self.runner = Some(runner);
+        self
+    }
+
+    /// The queue's parts (for the worker that stops handing over at shutdown).
+    pub(crate) fn parts(&self) -> &Arc<Parts> {
+        &self.parts
+    }
+
+    /// The tasks of directly run jobs, to wait for at shutdown.
+    pub(crate) fn direct_tasks(&self) -> tokio_util::task::TaskTracker {
+        self.shared.direct.clone()
+    }
+
+    /// This worker's lease on a job it claimed or was handed.
+    fn lease(&self, leased: &Leased) -> JobLease {
+        JobLease::new(leased, self.worker.clone(), self.parts.clone())
     }
 
     /// Calls `f` with every outcome this backend's worker records, after it is stored (for
@@ -233,16 +282,7 @@ impl JobBackend {
     }
 
     fn to_task(&self, leased: Leased) -> Task<Job> {
-        let lease = JobLease {
-            id: leased.id.clone(),
-            attempt: leased.attempts,
-            max_attempts: leased.max_attempts,
-            kind: leased.job.kind.as_str().into(),
-            key: leased.job.key.as_deref().map(Into::into),
-            enqueued_at: leased.job.enqueued_at,
-            worker: self.worker.clone(),
-            parts: self.parts.clone(),
-        };
+        let lease = self.lease(&leased);
         let key = leased.job.key.clone();
         let mut builder = TaskBuilder::new(leased.job)
             .task_id(TaskId::from_string(leased.id.0))
@@ -367,11 +407,25 @@ impl Backend for JobBackend {
                         }
                         .in_current_span(),
                     )));
-                    self.inbox = Some(self.parts.handoff.join(
-                        self.worker.clone(),
-                        self.batch,
-                        self.shared.slots.clone(),
-                    ));
+                    let (name, slots) = (self.worker.clone(), self.shared.slots.clone());
+                    match self.runner.clone() {
+                        Some(runner) => {
+                            let (parts, shared) = (self.parts.clone(), self.shared.clone());
+                            let (worker, timeout) = (name.clone(), self.shutdown_timeout);
+                            let on_recorded = self.on_recorded.clone();
+                            let run = move |leased: Leased| {
+                                let lease = JobLease::new(&leased, worker.clone(), parts.clone());
+                                let job = runner(leased.job, lease.clone());
+                                let (shared, on_recorded) = (shared.clone(), on_recorded.clone());
+                                ack::spawn_direct(lease, job, shared, timeout, on_recorded);
+                            };
+                            let run = Arc::new(run);
+                            self.parts.handoff.join_direct(name, self.batch, slots, run);
+                        }
+                        None => {
+                            self.inbox = Some(self.parts.handoff.join(name, self.batch, slots));
+                        }
+                    }
                     self.phase = Phase::Running;
                 }
                 Phase::Running => return Poll::Ready(Ok(())),
@@ -480,6 +534,8 @@ impl Backend for JobBackend {
         _worker: &WorkerContext,
     ) -> Poll<Result<(), Self::Error>> {
         if self.closing.is_none() {
+            // Directly run jobs' shutdown timeout starts now, if the watcher has not seen it.
+            self.shared.stopping.send_replace(true);
             let registered = matches!(self.phase, Phase::Running);
             self.phase = Phase::Running;
             self.pause = None;
