@@ -59,10 +59,16 @@ impl Queue {
         &self.parts.config
     }
 
-    /// How many push batches this handle's writer has committed; with `pushes / commits`
-    /// it shows how well concurrent pushes share commits.
+    /// How many batches have been committed (by the SQLite store's thread, which commits
+    /// pushes, outcomes and claims together, or else by this handle's writer); with
+    /// `pushes / commits` it shows how well concurrent pushes share commits.
     pub fn commits(&self) -> u64 {
-        self.parts.writer.commits()
+        let parts = &self.parts;
+        if parts.store.batches_itself() {
+            parts.store.commits()
+        } else {
+            parts.writer.commits()
+        }
     }
 
     /// Stores a job to run as soon as a worker is free; returns once it is committed.
