@@ -89,9 +89,10 @@ impl Request {
     /// Whether it only reads (runs outside the batch's transaction).
     fn reads(&self) -> bool {
         match self {
-            Request::StillLeased(..) | Request::Failed(..) | Request::Stats(_) | Request::Ping(_) => {
-                true
-            }
+            Request::StillLeased(..)
+            | Request::Failed(..)
+            | Request::Stats(_)
+            | Request::Ping(_) => true,
             #[cfg(test)]
             Request::Hold(..) => true,
             _ => false,
@@ -111,7 +112,10 @@ impl Request {
 
 /// A write's result, held until its transaction's commit is through.
 enum Answer {
-    Pushed(Reply<Vec<Result<Pushed, Error>>>, Vec<Result<Pushed, Error>>),
+    Pushed(
+        Reply<Vec<Result<Pushed, Error>>>,
+        Vec<Result<Pushed, Error>>,
+    ),
     Acked(Reply<Vec<Result<bool, Error>>>, Vec<Result<bool, Error>>),
     Flag(Reply<bool>, Result<bool, Error>),
     Count(Reply<u64>, Result<u64, Error>),
@@ -283,6 +287,8 @@ impl Thread {
             } else if let Some(e) = &lost {
                 request.fail(e.clone());
             } else if !open && let Err(e) = ops::exec(&self.conn, "BEGIN IMMEDIATE") {
+                // Begun at the first write (the write lock up front, so two processes never
+                // deadlock upgrading a read lock); failing, it fails every write.
                 request.fail(e.clone());
                 lost = Some(e);
             } else {
@@ -324,7 +330,9 @@ impl Thread {
     ) {
         let (conn, queue) = (&self.conn, self.queue.as_str());
         let mut ack = |id: &JobId, worker: &str, ack: &Ack| {
-            let acked = alone(conn, lost, || ops::ack(conn, queue, &id.0, worker, ack, now));
+            let acked = alone(conn, lost, || {
+                ops::ack(conn, queue, &id.0, worker, ack, now)
+            });
             if matches!((ack, &acked), (Ack::Done, Ok(true))) {
                 *done += 1;
             }
@@ -351,7 +359,9 @@ impl Thread {
             }
             Request::Heartbeat(worker, housekeeping, reply) => {
                 let orphan_ms = housekeeping.orphan_ms;
-                let beat = alone(conn, lost, || ops::beat(conn, queue, &worker, now, orphan_ms));
+                let beat = alone(conn, lost, || {
+                    ops::beat(conn, queue, &worker, now, orphan_ms)
+                });
                 if beat.is_ok() {
                     *keep = Some(housekeeping);
                 }
@@ -553,7 +563,8 @@ impl SqliteStore {
     }
 
     /// Records `worker` as alive and queues again the jobs of silent workers (failing those
-    /// out of attempts); how many. Then deletes what expired, in bounded batches.
+    /// out of attempts); how many. Then, after answering, the thread deletes what expired,
+    /// in bounded batches (a failure there is only logged: the next heartbeat tries again).
     pub(crate) async fn heartbeat(&self, worker: &str, config: &QueueConfig) -> Result<u64, Error> {
         let keep = Keep {
             orphan_ms: dur_ms(config.orphan_timeout),

@@ -146,7 +146,12 @@ fn text<'r>(row: &'r Row<'_>, i: usize) -> Result<&'r str, Error> {
 }
 
 /// Stores `job` (unless its key is taken by a live job: then the earlier job's id).
-pub(super) fn push(conn: &Connection, queue: &str, job: &NewJob, now: i64) -> Result<Pushed, Error> {
+pub(super) fn push(
+    conn: &Connection,
+    queue: &str,
+    job: &NewJob,
+    now: i64,
+) -> Result<Pushed, Error> {
     let id = job.id.0.as_str();
     if let (true, Some(key)) = (job.unique, job.key.as_deref()) {
         let took = run(
@@ -401,7 +406,12 @@ pub(super) fn housekeeping(
     // Bodies first: the same rows pick them, and the jobs then go. Done rows are only those
     // of earlier versions (done jobs are deleted at once now).
     for (status, keep_ms) in [("done", keep.done_ms), ("failed", keep.failed_ms)] {
-        let params = (queue, status, now.saturating_sub(keep_ms), HOUSEKEEPING_BATCH);
+        let params = (
+            queue,
+            status,
+            now.saturating_sub(keep_ms),
+            HOUSEKEEPING_BATCH,
+        );
         run(
             conn,
             "DELETE FROM atombot_bodies WHERE job_id IN (
@@ -421,7 +431,12 @@ pub(super) fn housekeeping(
 }
 
 pub(super) fn deregister(conn: &Connection, worker: &str) -> Result<(), Error> {
-    run(conn, "DELETE FROM atombot_workers WHERE name = ?1", (worker,)).map(drop)
+    run(
+        conn,
+        "DELETE FROM atombot_workers WHERE name = ?1",
+        (worker,),
+    )
+    .map(drop)
 }
 
 /// Queues failed job `id` again with fresh attempts and claims its key again until

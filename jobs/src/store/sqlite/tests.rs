@@ -81,7 +81,10 @@ async fn concurrent_pushes_share_commits() {
     assert!(pushed.iter().all(|p| !p.is_duplicate()));
     assert_eq!(store.stats().await.unwrap().pending, 200);
     let commits = store.commits();
-    assert!(commits > 0 && commits < 50, "{commits} commits for 200 pushes");
+    assert!(
+        commits > 0 && commits < 50,
+        "{commits} commits for 200 pushes"
+    );
 }
 
 #[tokio::test]
@@ -114,7 +117,11 @@ async fn a_failing_request_rolls_back_alone() {
     assert!(batch.iter().all(Result::is_ok), "{batch:?}");
     assert_eq!(store.commits(), before + 1, "one commit for the batch");
     assert_eq!(store.stats().await.unwrap().pending, 4);
-    assert_eq!(count(&file, "atombot_dedupe"), 1, "the bad push's key rolled back");
+    assert_eq!(
+        count(&file, "atombot_dedupe"),
+        1,
+        "the bad push's key rolled back"
+    );
     // The key is free.
     assert!(!push_one(&store, keyed("k")).await.unwrap().is_duplicate());
     // And taken now: the duplicate names the earlier job.
@@ -137,13 +144,25 @@ async fn done_jobs_are_deleted_and_counted() {
     assert_eq!(count(&file, "atombot_bodies"), 1);
     let claimed = store.fetch("w", 10).await.unwrap();
     assert_eq!(claimed.len(), 3);
-    assert!(claimed.windows(2).all(|w| w[0].id < w[1].id), "sorted by id");
+    assert!(
+        claimed.windows(2).all(|w| w[0].id < w[1].id),
+        "sorted by id"
+    );
     let bodies: Vec<_> = claimed.iter().filter_map(|l| l.job.body.clone()).collect();
     assert_eq!(bodies, [bytes::Bytes::from_static(b"\x00raw body\xff")]);
-    assert!(claimed.iter().all(|l| l.attempts == 1 && l.max_attempts == 3));
+    assert!(
+        claimed
+            .iter()
+            .all(|l| l.attempts == 1 && l.max_attempts == 3)
+    );
 
     // Two outcomes in one batch, one alone; another worker's outcome is refused.
-    assert!(!store.ack(&claimed[0].id, "intruder", &Ack::Done).await.unwrap());
+    assert!(
+        !store
+            .ack(&claimed[0].id, "intruder", &Ack::Done)
+            .await
+            .unwrap()
+    );
     let (release, held) = hold(&store).await;
     let (a, b) = (store.clone(), store.clone());
     let (id0, id1) = (claimed[0].id.clone(), claimed[1].id.clone());
@@ -202,10 +221,11 @@ async fn a_job_can_be_stored_already_claimed() {
         .unwrap();
     assert_eq!((lock_by.as_str(), attempts), ("local", 1));
     assert!(lock_at.is_some());
-    assert_eq!(
-        store.still_leased("local", std::slice::from_ref(&id)).await.unwrap(),
-        [id.clone()]
-    );
+    let held = store
+        .still_leased("local", std::slice::from_ref(&id))
+        .await
+        .unwrap();
+    assert_eq!(held, std::slice::from_ref(&id));
     // A released job gives its attempt back and is claimed like any other.
     let release = Ack::Release {
         run_at: 0,
@@ -274,8 +294,14 @@ async fn urls() {
         create,
     };
     assert_eq!(Target::parse("sqlite://a.db").unwrap(), file("a.db", true));
-    assert_eq!(Target::parse("sqlite:///t/a.db").unwrap(), file("/t/a.db", true));
-    assert_eq!(Target::parse("sqlite:a.db?mode=rw").unwrap(), file("a.db", false));
+    assert_eq!(
+        Target::parse("sqlite:///t/a.db").unwrap(),
+        file("/t/a.db", true)
+    );
+    assert_eq!(
+        Target::parse("sqlite:a.db?mode=rw").unwrap(),
+        file("a.db", false)
+    );
     assert_eq!(Target::parse("sqlite::memory:").unwrap(), Target::Memory);
     assert!(Target::parse("sqlite://").is_err());
     assert!(Target::parse("sqlite://a.db?mode=ro").is_err());
