@@ -105,6 +105,7 @@ impl Request {
         with_reply!(self, reply => reply.is_closed())
     }
 
+    /// Answers it with `e`.
     fn fail(self, e: Error) {
         with_reply!(self, reply => drop(reply.send(Err(e))));
     }
@@ -197,7 +198,7 @@ struct Thread {
 
 impl Thread {
     /// Serves batches of requests until every handle is gone.
-    fn run(mut self, requests: &mpsc::Receiver<Request>) {
+    fn run(self, requests: &mpsc::Receiver<Request>) {
         let mut batch = Vec::with_capacity(self.max_batch);
         let mut reads = Vec::new();
         while let Ok(first) = requests.recv() {
@@ -240,7 +241,7 @@ impl Thread {
     }
 
     /// Runs one batch: the writes in one transaction, then their answers, then the reads.
-    fn serve(&mut self, batch: &mut Vec<Request>, reads: &mut Vec<Request>) {
+    fn serve(&self, batch: &mut Vec<Request>, reads: &mut Vec<Request>) {
         let now = self.now();
         let mut answers = Vec::with_capacity(batch.len());
         let mut keep = None;
@@ -588,6 +589,7 @@ impl SqliteStore {
             .await
     }
 
+    /// Forgets `worker` (it stopped cleanly).
     pub(crate) async fn deregister(&self, worker: &str) -> Result<(), Error> {
         self.call(|reply| Request::Deregister(worker.to_owned(), reply))
             .await
@@ -605,10 +607,12 @@ impl SqliteStore {
             .await
     }
 
+    /// Job counts by state.
     pub(crate) async fn stats(&self) -> Result<Stats, Error> {
         self.call(Request::Stats).await
     }
 
+    /// Checks that the thread runs and the database answers.
     pub(crate) async fn ping(&self) -> Result<(), Error> {
         self.call(Request::Ping).await
     }

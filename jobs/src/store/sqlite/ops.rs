@@ -132,6 +132,7 @@ pub(super) fn exec(conn: &Connection, sql: &str) -> Result<(), Error> {
     run(conn, sql, []).map(drop)
 }
 
+/// `n` as an SQL `LIMIT`.
 fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -430,6 +431,7 @@ pub(super) fn housekeeping(
     Ok(())
 }
 
+/// Forgets `worker`.
 pub(super) fn deregister(conn: &Connection, worker: &str) -> Result<(), Error> {
     run(
         conn,
@@ -545,6 +547,7 @@ pub(super) fn stats(conn: &Connection, queue: &str) -> Result<Stats, Error> {
     Ok(stats)
 }
 
+/// Runs a trivial query.
 pub(super) fn ping(conn: &Connection) -> Result<(), Error> {
     conn.prepare_cached("SELECT 1")?
         .query_row([], |r| r.get::<_, i64>(0))?;
