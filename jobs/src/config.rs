@@ -114,9 +114,11 @@ impl QueueConfig {
         )
     }
 
-    /// For the `memory` queue: how many dedupe keys, and how many failed jobs, it keeps at
-    /// most (default 100,000 each); past that the oldest are forgotten, so memory stays flat
-    /// however many jobs pass. Finished jobs are not kept (only counted).
+    /// For the `memory` queue: how many dedupe keys, how many failed jobs, and how many
+    /// waiting or running jobs it holds at most (default 100,000 each). Past that the oldest
+    /// keys and failed jobs are forgotten and new pushes are refused with
+    /// [`Error::Unavailable`](crate::Error::Unavailable), so memory stays flat however many
+    /// jobs pass. Finished jobs are not kept (only counted).
     #[must_use]
     pub fn memory_capacity(mut self, n: usize) -> Self {
         self.memory_capacity = n.max(1);

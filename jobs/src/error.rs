@@ -36,6 +36,7 @@ impl Error {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         match e {
@@ -50,6 +51,22 @@ impl From<sqlx::Error> for Error {
                 Error::Unavailable(e.to_string())
             }
             other => Error::Backend(other.to_string()),
+        }
+    }
+}
+
+/// A busy or locked database, or one that cannot be read or written (I/O, full disk), is
+/// unavailable (try again later); anything else is the backend's error.
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::{
+            CannotOpen, DatabaseBusy, DatabaseLocked, DiskFull, SystemIoFailure,
+        };
+        match e.sqlite_error_code() {
+            Some(DatabaseBusy | DatabaseLocked | SystemIoFailure | DiskFull | CannotOpen) => {
+                Error::Unavailable(e.to_string())
+            }
+            _ => Error::Backend(e.to_string()),
         }
     }
 }

@@ -154,7 +154,9 @@ pub struct Stats {
     pub unknown: u64,
     /// Jobs a worker holds now.
     pub running: u64,
-    /// Finished jobs still retained (see [`QueueConfig::keep_done`](crate::QueueConfig::keep_done)).
+    /// Finished jobs: on SQLite every job finished (their rows are deleted at once and
+    /// counted), elsewhere those still retained (see
+    /// [`QueueConfig::keep_done`](crate::QueueConfig::keep_done)).
     pub done: u64,
     /// Jobs kept as failed.
     pub failed: u64,

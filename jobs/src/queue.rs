@@ -60,10 +60,16 @@ impl Queue {
         &self.parts.config
     }
 
-    /// How many push batches this handle's writer has committed; with `pushes / commits`
-    /// it shows how well concurrent pushes share commits.
+    /// How many batches have been committed (by the SQLite store's thread, which commits
+    /// pushes, outcomes and claims together, or else by this handle's writer); with
+    /// `pushes / commits` it shows how well concurrent pushes share commits.
     pub fn commits(&self) -> u64 {
-        self.parts.writer.commits()
+        let parts = &self.parts;
+        if parts.store.batches_itself() {
+            parts.store.commits()
+        } else {
+            parts.writer.commits()
+        }
     }
 
     /// Stores a job to run as soon as a worker is free; returns once it is committed.
@@ -124,7 +130,7 @@ impl Queue {
             store.push(&new)
         } else if parts.store.batches_itself() {
             parts
-                .timed(parts.store.push_batch(std::slice::from_ref(&new)))
+                .timed(parts.store.push_owned(vec![new]))
                 .await
                 .and_then(|mut one| {
                     one.pop()

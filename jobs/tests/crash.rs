@@ -201,6 +201,12 @@ async fn two_workers(url: String, label: &str) {
         r.unwrap();
     }
     assert!(wait_lines(&done, 300, Duration::from_secs(60)).await);
+    // A worker process can start a few hundred jobs late on a loaded machine (jobs finish in
+    // about a millisecond each): give both time to have taken some.
+    eventually(Duration::from_secs(10), async || {
+        completions(&done).1.len() == 2
+    })
+    .await;
     let (_, before_kill) = completions(&done);
     a.kill();
     let all_done = eventually(Duration::from_secs(60), async || {

@@ -139,7 +139,15 @@ where
             })
             .await;
             let on_recorded = on_recorded.as_ref();
-            settle(&lease, &shared, shutdown_timeout, on_recorded, started, ended).await
+            settle(
+                &lease,
+                &shared,
+                shutdown_timeout,
+                on_recorded,
+                started,
+                ended,
+            )
+            .await
         }
         .instrument(span)
         .boxed()
@@ -268,7 +276,15 @@ pub(crate) fn spawn_direct(
         })
         .await;
         let on_recorded = on_recorded.as_ref();
-        let _ = settle(&lease, &shared, shutdown_timeout, on_recorded, started, ended).await;
+        let _ = settle(
+            &lease,
+            &shared,
+            shutdown_timeout,
+            on_recorded,
+            started,
+            ended,
+        )
+        .await;
     };
     // Aborted when another worker took the job over (its lease lost): nothing is recorded.
     let job = Abortable::new(job, registration).map(|_| ());

@@ -45,10 +45,10 @@ struct Inner {
     /// Pending and unknown jobs by (run_at, id).
     ready: BTreeSet<(i64, String)>,
     /// key → (job id, expires at, claim number).
-    dedupe: HashMap<String, (String, i64, u64)>,
+    dedupe: HashMap<Arc<str>, (String, i64, u64)>,
     /// Keys with their claim number in the order they were claimed, to forget the oldest
     /// first.
-    dedupe_order: VecDeque<(String, u64)>,
+    dedupe_order: VecDeque<(Arc<str>, u64)>,
     seq: u64,
     /// Failed job ids, oldest first.
     failed: VecDeque<String>,
@@ -90,6 +90,14 @@ impl Store {
     pub(crate) fn push(&self, job: &NewJob) -> Result<Pushed, Error> {
         let now = now_ms();
         let mut inner = self.lock();
+        // Waiting and running jobs are bounded too: past the capacity a push is refused
+        // (a webhook receiver then answers 503 and the platform redelivers later).
+        if inner.jobs.len().saturating_sub(inner.failed.len()) >= self.capacity {
+            return Err(Error::Unavailable(format!(
+                "the in-process queue holds {} jobs, its capacity",
+                self.capacity
+            )));
+        }
         if let (true, Some(key)) = (job.unique, job.key.as_deref()) {
             if let Some((id, expires, _)) = inner.dedupe.get(key)
                 && *expires > now
@@ -131,10 +139,11 @@ impl Store {
     fn claim(&self, inner: &mut Inner, key: &str, job: &str, expires: i64, now: i64) {
         inner.seq += 1;
         let seq = inner.seq;
+        let key: Arc<str> = key.into();
         inner
             .dedupe
-            .insert(key.to_owned(), (job.to_owned(), expires, seq));
-        inner.dedupe_order.push_back((key.to_owned(), seq));
+            .insert(key.clone(), (job.to_owned(), expires, seq));
+        inner.dedupe_order.push_back((key, seq));
         while let Some((front, seq)) = inner.dedupe_order.front() {
             let current = inner.dedupe.get(front);
             // A key claimed again later, or freed, leaves a stale entry in the order.
@@ -238,9 +247,12 @@ impl Store {
                 entry.last_error = Some(error.clone());
                 // A finally failed job frees its key: pushing it again may run it again.
                 if let Some(key) = entry.key.clone()
-                    && inner.dedupe.get(&key).is_some_and(|(job, ..)| *job == id.0)
+                    && inner
+                        .dedupe
+                        .get(key.as_str())
+                        .is_some_and(|(job, ..)| *job == id.0)
                 {
-                    inner.dedupe.remove(&key);
+                    inner.dedupe.remove(key.as_str());
                 }
                 inner.failed.push_back(id.0.clone());
                 self.bound_failed(&mut inner, now);

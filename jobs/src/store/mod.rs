@@ -1,5 +1,6 @@
-//! Storage: one enum over the backends (SQL for SQLite and Postgres, Redis), chosen by URL,
-//! and the batching [`Writer`] that pushes go through.
+//! Storage: one enum over the backends (SQLite on a thread of its own, Postgres through
+//! sqlx, Redis, memory), chosen by URL, and the batching [`Writer`] that pushes go through
+//! on the backends that do not batch by themselves.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,7 +15,9 @@ use crate::job::{FailedJob, Job, JobId, Pushed, Stats, ms_to_time};
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "postgres")]
 mod sql;
+mod sqlite;
 mod writer;
 
 pub(crate) use writer::Writer;
@@ -73,7 +76,7 @@ pub(crate) async fn timed<T>(
 }
 
 /// A job ready to be written.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct NewJob {
     pub(crate) id: JobId,
     pub(crate) kind: String,
@@ -121,10 +124,18 @@ pub(crate) enum Ack {
     },
 }
 
+/// What [`Store::write_together`] stored, in the order it was asked.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    pub(crate) pushed: Vec<Pushed>,
+    pub(crate) acked: Vec<bool>,
+    pub(crate) claimed: Vec<Vec<Leased>>,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Store {
     Memory(memory::Store),
-    Sqlite(sql::SqlStore<sql::sqlite::Sqlite>),
+    Sqlite(sqlite::SqliteStore),
     #[cfg(feature = "postgres")]
     Postgres(sql::SqlStore<sql::postgres::Postgres>),
     #[cfg(feature = "redis")]
@@ -149,9 +160,7 @@ impl Store {
         let url = config.url.as_str();
         match config.scheme() {
             "memory" => Ok(Store::Memory(memory::Store::new(config))),
-            "sqlite" => Ok(Store::Sqlite(
-                sql::SqlStore::<sql::sqlite::Sqlite>::connect(config).await?,
-            )),
+            "sqlite" => Ok(Store::Sqlite(sqlite::SqliteStore::connect(config).await?)),
             "postgres" | "postgresql" => {
                 #[cfg(feature = "postgres")]
                 return Ok(Store::Postgres(
@@ -182,6 +191,18 @@ impl Store {
         each!(self, s => s.push_batch(jobs).await)
     }
 
+    /// [`push_batch`](Self::push_batch) for jobs the caller gives away: SQLite then sends
+    /// them to its thread without copying them.
+    pub(crate) async fn push_owned(
+        &self,
+        jobs: Vec<NewJob>,
+    ) -> Result<Vec<Result<Pushed, Error>>, Error> {
+        match self {
+            Store::Sqlite(s) => s.push_owned(jobs).await,
+            _ => self.push_batch(&jobs).await,
+        }
+    }
+
     pub(crate) async fn fetch(&self, worker: &str, limit: usize) -> Result<Vec<Leased>, Error> {
         each!(self, s => s.fetch(worker, limit).await)
     }
@@ -191,47 +212,50 @@ impl Store {
     }
 
     /// Whether the store gathers concurrent operations into shared commits itself, so they
-    /// go to it directly rather than through the [`Writer`].
+    /// go to it directly rather than through the [`Writer`] (SQLite: its thread does).
     pub(crate) fn batches_itself(&self) -> bool {
-        false
+        matches!(self, Store::Sqlite(_))
     }
 
     /// Whether a push can store a job already claimed by a worker of this process
-    /// ([`NewJob::lease_to`]).
+    /// ([`NewJob::lease_to`]): every store can.
     pub(crate) fn hands_off(&self) -> bool {
+        true
+    }
+
+    /// How many shared commits a store that batches by itself
+    /// ([`batches_itself`](Self::batches_itself)) has made; 0 for the others.
+    pub(crate) fn commits(&self) -> u64 {
         match self {
-            Store::Memory(_) => true,
-            #[cfg(feature = "postgres")]
-            Store::Postgres(_) => true,
-            #[cfg(feature = "redis")]
-            Store::Redis(_) => true,
-            _ => false,
+            Store::Sqlite(s) => s.commits(),
+            _ => 0,
         }
     }
 
-    /// Whether this is a SQL database, where outcomes are worth batching into one commit.
+    /// Whether this is a SQL database batched by the [`Writer`] with
+    /// [`write_together`](Self::write_together) (Postgres).
     pub(crate) fn is_sql(&self) -> bool {
         match self {
-            Store::Sqlite(_) => true,
             #[cfg(feature = "postgres")]
             Store::Postgres(_) => true,
             _ => false,
         }
     }
 
-    /// Pushes, outcomes and claims in one transaction (SQL only; see
-    /// [`sql::SqlStore::write_together`]).
+    /// Pushes, outcomes and claims in one transaction (Postgres only).
     pub(crate) async fn write_together(
         &self,
         jobs: &[NewJob],
         acks: &[(JobId, std::sync::Arc<str>, Ack)],
         claims: &[(std::sync::Arc<str>, usize)],
-    ) -> Result<sql::Written, Error> {
+    ) -> Result<Written, Error> {
         match self {
-            Store::Sqlite(s) => s.write_together(jobs, acks, claims).await,
             #[cfg(feature = "postgres")]
             Store::Postgres(s) => s.write_together(jobs, acks, claims).await,
-            _ => Err(Error::Backend("not a SQL store".into())),
+            _ => {
+                let _ = (jobs, acks, claims);
+                Err(Error::Backend("not a SQL store".into()))
+            }
         }
     }
 

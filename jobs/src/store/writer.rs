@@ -419,7 +419,7 @@ async fn ack_batch(task: &Task, acks: Vec<(JobId, Arc<str>, Ack, AckReply)>) {
 /// Stores one batch of pushes and answers each caller with its own job's result.
 async fn push_batch(task: &Task, jobs: Vec<NewJob>, replies: Vec<Reply>) {
     let what = "push batch";
-    let result = guarded(task, what, replies.len(), task.store.push_batch(&jobs)).await;
+    let result = guarded(task, what, replies.len(), task.store.push_owned(jobs)).await;
     if result.is_ok() {
         task.commits.fetch_add(1, Ordering::Relaxed);
     }

@@ -1,7 +1,7 @@
-//! One SQL store for SQLite and Postgres, generic over a small [`Dialect`]: the SQL text is
-//! shared (placeholders are `$n`, which sqlx accepts for SQLite too), and the dialect supplies
-//! what differs — the database type, how a write transaction begins, row locking for claims,
-//! the database's clock, and how to read a statement's affected-row count.
+//! The SQL store on sqlx (Postgres; SQLite has a store of its own, `store::sqlite`), generic
+//! over a small [`Dialect`] that supplies what is database-specific — the database type, how
+//! a write transaction begins, row locking for claims, the database's clock, and how to read
+//! a statement's affected-row count.
 //!
 //! All times are milliseconds since the Unix epoch, computed in Rust, except worker liveness,
 //! which is judged on the database's clock alone.
@@ -14,12 +14,10 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row, 
 use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, JobId, Pushed, Stats, dur_ms, ms_to_time, now_ms};
-use crate::store::{Ack, NewJob, to_u32};
+use crate::store::{Ack, NewJob, Written, to_u32};
 
 mod lease;
-#[cfg(feature = "postgres")]
 pub(crate) mod postgres;
-pub(crate) mod sqlite;
 
 /// The tables and indexes, created if missing when a store opens.
 const SCHEMA: &str = include_str!("schema.sql");
@@ -49,26 +47,15 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
 }
 
-/// What [`SqlStore::write_together`] stored, in the order it was asked.
-#[derive(Debug, Default)]
-pub(crate) struct Written {
-    pub(crate) pushed: Vec<Pushed>,
-    pub(crate) acked: Vec<bool>,
-    pub(crate) claimed: Vec<Vec<crate::store::Leased>>,
-}
-
 /// A queue stored in SQL tables.
 pub(crate) struct SqlStore<D: Dialect> {
     pool: sqlx::Pool<D::Db>,
     /// A connection of its own for heartbeats and lease checks, so a busy pool never
-    /// delays them (the same pool for an in-memory database, which has one connection).
+    /// delays them.
     beats: sqlx::Pool<D::Db>,
     queue: String,
     /// This replica's clock offset (tests only); lease times use the database's clock.
     skew_ms: i64,
-    /// Anything the dialect needs kept alive as long as the store (SQLite's in-memory
-    /// database lives only while a connection to it is open).
-    _keep: Option<std::sync::Arc<dyn Send + Sync>>,
     dialect: PhantomData<fn() -> D>,
 }
 
@@ -79,7 +66,6 @@ impl<D: Dialect> Clone for SqlStore<D> {
             beats: self.beats.clone(),
             queue: self.queue.clone(),
             skew_ms: self.skew_ms,
-            _keep: self._keep.clone(),
             dialect: PhantomData,
         }
     }
@@ -111,7 +97,6 @@ where
         pool: sqlx::Pool<D::Db>,
         beats: sqlx::Pool<D::Db>,
         config: &QueueConfig,
-        keep: Option<std::sync::Arc<dyn Send + Sync>>,
     ) -> Result<Self, Error> {
         // The bodies table is created last: once it is there, so is the rest, and the DDL
         // (whose table locks could deadlock with other processes' pushes on Postgres) is
@@ -141,7 +126,6 @@ where
             beats,
             queue: config.queue.clone(),
             skew_ms: config.clock_skew_ms,
-            _keep: keep,
             dialect: PhantomData,
         })
     }
@@ -153,7 +137,7 @@ where
 
     /// Stores `jobs` in one transaction. If that fails for a reason other than the database
     /// being unavailable, each job is stored in its own transaction, so one bad job (a NUL in
-    /// a key on Postgres, say) fails alone.
+    /// a key, say) fails alone.
     pub(crate) async fn push_batch(
         &self,
         jobs: &[NewJob],

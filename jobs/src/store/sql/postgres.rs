@@ -41,6 +41,6 @@ impl SqlStore<Postgres> {
             .acquire_timeout(config.backend_timeout)
             .connect(&config.url)
             .await?;
-        SqlStore::open(pool, beats, config, None).await
+        SqlStore::open(pool, beats, config).await
     }
 }
