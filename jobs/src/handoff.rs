@@ -4,9 +4,10 @@
 //! the push returns, so a crash loses nothing: the claimed job is recovered as an orphan.
 //! Work pushed by other replicas, retries and delayed jobs are still claimed by polling.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::task::Waker;
 
 use futures_util::task::AtomicWaker;
@@ -15,11 +16,21 @@ use tokio::sync::mpsc;
 use crate::store::Leased;
 
 /// A worker's slots: how many of its jobs are between "handed out" and "outcome recorded".
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Slots {
     in_flight: AtomicUsize,
     /// Woken when a slot is freed, so a full worker takes the next job.
     freed: AtomicWaker,
+    /// Called when a slot is freed: starts a job waiting in the hand-off queue.
+    on_free: OnceLock<Box<dyn Fn() + Send + Sync>>,
+}
+
+impl fmt::Debug for Slots {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slots")
+            .field("in_flight", &self.in_flight())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Slots {
@@ -42,9 +53,12 @@ impl Slots {
             .is_ok()
     }
 
-    /// Frees a slot and wakes the worker waiting for one.
+    /// Frees a slot: starts a waiting handed-over job in it, else wakes the worker.
     pub(crate) fn give_back(&self) {
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if let Some(on_free) = self.on_free.get() {
+            on_free();
+        }
         self.freed.wake();
     }
 
@@ -59,11 +73,23 @@ pub(crate) type Run = Arc<dyn Fn(Leased) + Send + Sync>;
 
 /// Where a worker takes handed-over jobs.
 enum Target {
-    /// Through its backend's stream (a worker built on [`Queue::backend`](crate::Queue::backend)).
+    /// Through its backend's stream (a worker built on [`Queue::backend`](crate::Queue::backend)),
+    /// only into a free slot.
     Inbox(mpsc::UnboundedSender<Leased>),
-    /// Started at once, beside the backend's stream ([`Queue::worker`](crate::Queue::worker)).
-    Direct(Run),
+    /// Started at once, beside the backend's stream ([`Queue::worker`](crate::Queue::worker)),
+    /// or, with every slot taken, queued here (claimed, so no other worker takes them) to
+    /// start as slots free up.
+    Direct {
+        run: Run,
+        waiting: Mutex<VecDeque<Leased>>,
+        /// Jobs queued or about to be (reserved): at most `capacity * QUEUED_PER_SLOT`.
+        queued: AtomicUsize,
+    },
 }
+
+/// How many handed-over jobs may wait per slot of a direct worker; past that, pushes are
+/// stored unclaimed for any worker to take.
+const QUEUED_PER_SLOT: usize = 8;
 
 /// One worker of this process that takes handed-over jobs.
 struct Local {
@@ -77,9 +103,68 @@ impl Local {
     fn open(&self) -> bool {
         match &self.target {
             Target::Inbox(inbox) => !inbox.is_closed(),
-            Target::Direct(_) => true,
+            Target::Direct { .. } => true,
         }
     }
+
+    /// A slot, or else a place in the waiting queue.
+    fn reserve(&self) -> Option<bool> {
+        if self.slots.try_take(self.capacity) {
+            return Some(true);
+        }
+        let Target::Direct { queued, .. } = &self.target else {
+            return None;
+        };
+        let limit = self.capacity.saturating_mul(QUEUED_PER_SLOT);
+        queued
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| false)
+    }
+
+    /// Starts waiting jobs while slots are free.
+    fn pump(&self) {
+        let Target::Direct {
+            run,
+            waiting,
+            queued,
+        } = &self.target
+        else {
+            return;
+        };
+        loop {
+            if lock(waiting).is_empty() || !self.slots.try_take(self.capacity) {
+                return;
+            }
+            let Some(next) = lock(waiting).pop_front() else {
+                // Taken by another pump meanwhile: free the slot without pumping again.
+                self.slots.in_flight.fetch_sub(1, Ordering::SeqCst);
+                continue;
+            };
+            queued.fetch_sub(1, Ordering::SeqCst);
+            run(next);
+        }
+    }
+
+    /// Takes the waiting jobs out (the worker stops).
+    fn drain(&self) -> Vec<Leased> {
+        match &self.target {
+            Target::Direct {
+                waiting, queued, ..
+            } => {
+                let left: Vec<Leased> = lock(waiting).drain(..).collect();
+                queued.fetch_sub(left.len(), Ordering::SeqCst);
+                left
+            }
+            Target::Inbox(_) => Vec::new(),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The workers of this process that take jobs straight from its pushes.
@@ -117,34 +202,61 @@ impl Handoff {
     /// Registers worker `name` as [`join`](Self::join) does, its handed-over jobs started
     /// by `run`.
     pub(crate) fn join_direct(&self, name: Arc<str>, capacity: usize, slots: Arc<Slots>, run: Run) {
-        self.add(name, capacity, slots, Target::Direct(run));
+        let target = Target::Direct {
+            run,
+            waiting: Mutex::default(),
+            queued: AtomicUsize::new(0),
+        };
+        let local = self.add(name, capacity, slots.clone(), target);
+        let local = Arc::downgrade(&local);
+        let _ = slots.on_free.set(Box::new(move || {
+            if let Some(local) = local.upgrade() {
+                local.pump();
+            }
+        }));
     }
 
-    fn add(&self, name: Arc<str>, capacity: usize, slots: Arc<Slots>, target: Target) {
+    fn add(
+        &self,
+        name: Arc<str>,
+        capacity: usize,
+        slots: Arc<Slots>,
+        target: Target,
+    ) -> Arc<Local> {
         let mut workers = self.workers.write().unwrap_or_else(|e| e.into_inner());
-        workers.push(Arc::new(Local {
+        let local = Arc::new(Local {
             name,
             capacity: capacity.max(1),
             slots,
             target,
-        }));
+        });
+        workers.push(local.clone());
+        local
     }
 
-    /// Stops handing jobs to worker `name`.
-    pub(crate) fn leave(&self, name: &str) {
+    /// Stops handing jobs to worker `name`; returns the jobs still waiting for one of its
+    /// slots (claimed by it: the caller returns them to the queue).
+    pub(crate) fn leave(&self, name: &str) -> Vec<Leased> {
         let mut workers = self.workers.write().unwrap_or_else(|e| e.into_inner());
-        workers.retain(|w| &*w.name != name);
+        let mut left = Vec::new();
+        workers.retain(|w| {
+            if &*w.name == name {
+                left.extend(w.drain());
+            }
+            &*w.name != name
+        });
+        left
     }
 
     /// A free slot of one of this process's workers, if any.
     pub(crate) fn reserve(&self) -> Option<Reserved> {
         let workers = self.workers.read().unwrap_or_else(|e| e.into_inner());
-        let local = workers
-            .iter()
-            .find(|w| w.open() && w.slots.try_take(w.capacity))?;
-        Some(Reserved {
-            local: local.clone(),
-            armed: true,
+        workers.iter().filter(|w| w.open()).find_map(|w| {
+            Some(Reserved {
+                started: w.reserve()?,
+                local: w.clone(),
+                armed: true,
+            })
         })
     }
 }
@@ -153,6 +265,8 @@ impl Handoff {
 /// handed over.
 pub(crate) struct Reserved {
     local: Arc<Local>,
+    /// A slot (else a place in the waiting queue).
+    started: bool,
     armed: bool,
 }
 
@@ -175,7 +289,14 @@ impl Reserved {
     pub(crate) fn hand_over(mut self, leased: Leased) -> Result<(), Leased> {
         match &self.local.target {
             Target::Inbox(inbox) => inbox.send(leased).map_err(|unsent| unsent.0)?,
-            Target::Direct(run) => run(leased),
+            Target::Direct { run, .. } if self.started => run(leased),
+            Target::Direct { waiting, .. } => {
+                lock(waiting).push_back(leased);
+                self.armed = false;
+                // A slot may have been freed since the reservation.
+                self.local.pump();
+                return Ok(());
+            }
         }
         self.armed = false;
         Ok(())
@@ -184,8 +305,13 @@ impl Reserved {
 
 impl Drop for Reserved {
     fn drop(&mut self) {
-        if self.armed {
-            self.local.slots.give_back();
+        match (&self.local.target, self.armed, self.started) {
+            (_, false, _) => {}
+            (_, true, true) => self.local.slots.give_back(),
+            (Target::Direct { queued, .. }, true, false) => {
+                queued.fetch_sub(1, Ordering::SeqCst);
+            }
+            (Target::Inbox(_), true, false) => {}
         }
     }
 }

@@ -248,8 +248,9 @@ where
             let result = tokio::select! {
                 result = &mut running => result,
                 () = &mut shutdown => loop {
-                    // No more jobs handed straight over; those running finish below.
-                    parts.handoff.leave(&name);
+                    // No more jobs handed straight over; those running finish below, and
+                    // those still waiting for a slot go back to the queue.
+                    release(&parts, &name, parts.handoff.leave(&name)).await;
                     // `stop` fails until apalis has started the worker; keep asking.
                     if context.stop().is_ok() || context.is_shutting_down() {
                         info!(running = context.task_count(), "worker stopping");
@@ -261,7 +262,7 @@ where
                     }
                 },
             };
-            parts.handoff.leave(&name);
+            release(&parts, &name, parts.handoff.leave(&name)).await;
             direct.close();
             direct.wait().await;
             match result {
@@ -276,5 +277,23 @@ where
             }
         }
         .instrument(span)
+    }
+}
+
+/// Returns handed-over jobs that never started to the queue (attempt given back); one that
+/// cannot be returned is recovered as an orphan.
+async fn release(parts: &crate::store::Parts, worker: &str, jobs: Vec<crate::store::Leased>) {
+    for leased in jobs {
+        let release = crate::store::Ack::Release {
+            run_at: crate::job::now_ms(),
+            error: None,
+            unknown: false,
+        };
+        if let Err(e) = parts
+            .timed(parts.store.ack(&leased.id, worker, &release))
+            .await
+        {
+            warn!(job = %leased.id, error = %e, "could not return a job; it is recovered as an orphan");
+        }
     }
 }

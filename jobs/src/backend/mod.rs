@@ -540,8 +540,9 @@ impl Backend for JobBackend {
             self.phase = Phase::Running;
             self.pause = None;
             let fetching = self.fetching.take();
-            self.parts.handoff.leave(&self.worker);
+            let waiting = self.parts.handoff.leave(&self.worker);
             let mut left: Vec<JobId> = self.buffer.drain(..).map(|l| l.id).collect();
+            left.extend(waiting.into_iter().map(|l| l.id));
             if let Some(mut inbox) = self.inbox.take() {
                 inbox.close();
                 while let Ok(leased) = inbox.try_recv() {
