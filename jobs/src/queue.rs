@@ -127,7 +127,7 @@ impl Queue {
         let pushed = if let Store::Memory(store) = &parts.store {
             // In process there is no commit to share: store it at once, without a hop
             // through the writer task.
-            store.push(&new)
+            store.push(new)
         } else if parts.store.batches_itself() {
             parts
                 .timed(parts.store.push_owned(vec![new]))

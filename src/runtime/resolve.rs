@@ -99,9 +99,23 @@ impl InstallationResolver {
             return Some(Some(id));
         }
         match delivery.owner_path() {
-            Some(owner) => self.cached(owner).map(Some),
+            // Not cached, but listed so recently that `by_owner` would not list again.
+            Some(owner) => self
+                .cached(owner)
+                .map(Some)
+                .or_else(|| self.recently_listed().then_some(None)),
             None => Some(None),
         }
+    }
+
+    /// Whether the installations were listed less than [`MIN_REFRESH_INTERVAL`] ago and no
+    /// listing is in flight.
+    fn recently_listed(&self) -> bool {
+        let state = self.refresh.lock().unwrap_or_else(|e| e.into_inner());
+        state.running.is_none()
+            && state
+                .last
+                .is_some_and(|t| t.elapsed() < MIN_REFRESH_INTERVAL)
     }
 
     /// The installation on account `owner` (an organisation or user path).

@@ -83,11 +83,11 @@ impl Store {
         &self,
         jobs: &[NewJob],
     ) -> Result<Vec<Result<Pushed, Error>>, Error> {
-        Ok(jobs.iter().map(|job| self.push(job)).collect())
+        Ok(jobs.iter().map(|job| self.push(job.clone())).collect())
     }
 
     /// Stores one job (claimed by [`NewJob::lease_to`] when set) unless its key is taken.
-    pub(crate) fn push(&self, job: &NewJob) -> Result<Pushed, Error> {
+    pub(crate) fn push(&self, job: NewJob) -> Result<Pushed, Error> {
         let now = now_ms();
         let mut inner = self.lock();
         // Waiting and running jobs are bounded too: past the capacity a push is refused
@@ -113,14 +113,15 @@ impl Store {
                 (Status::Pending, 0, None)
             }
         };
+        let id = job.id.clone();
         inner.jobs.insert(
-            job.id.0.clone(),
+            job.id.0,
             Entry {
-                kind: job.kind.clone(),
-                key: job.key.clone(),
-                payload: job.payload.clone(),
-                body: job.body.clone(),
-                meta: job.meta.clone(),
+                kind: job.kind,
+                key: job.key,
+                payload: job.payload,
+                body: job.body,
+                meta: job.meta,
                 enqueued_at: job.enqueued_at,
                 status,
                 attempts,
@@ -131,7 +132,7 @@ impl Store {
                 done_at: None,
             },
         );
-        Ok(Pushed::Enqueued(job.id.clone()))
+        Ok(Pushed::Enqueued(id))
     }
 
     /// Claims `key` for `job` until `expires`, then forgets keys beyond the capacity (oldest

@@ -142,15 +142,18 @@ pub(crate) enum Store {
     Redis(redis::Store),
 }
 
+/// Runs `$e` on whichever store `$self` is. The backends' futures are boxed: callers'
+/// futures (pushes, a running job's task) then hold a pointer rather than the largest of
+/// them (sqlx's and redis' run to kilobytes), which they would copy at every move.
 macro_rules! each {
     ($self:ident, $s:ident => $e:expr) => {
         match $self {
             Store::Memory($s) => $e,
-            Store::Sqlite($s) => $e,
+            Store::Sqlite($s) => Box::pin(async move { $e }).await,
             #[cfg(feature = "postgres")]
-            Store::Postgres($s) => $e,
+            Store::Postgres($s) => Box::pin(async move { $e }).await,
             #[cfg(feature = "redis")]
-            Store::Redis($s) => $e,
+            Store::Redis($s) => Box::pin(async move { $e }).await,
         }
     };
 }
@@ -198,8 +201,8 @@ impl Store {
         jobs: Vec<NewJob>,
     ) -> Result<Vec<Result<Pushed, Error>>, Error> {
         match self {
-            Store::Sqlite(s) => s.push_owned(jobs).await,
-            _ => self.push_batch(&jobs).await,
+            Store::Sqlite(s) => Box::pin(s.push_owned(jobs)).await,
+            _ => Box::pin(self.push_batch(&jobs)).await,
         }
     }
 
@@ -251,7 +254,7 @@ impl Store {
     ) -> Result<Written, Error> {
         match self {
             #[cfg(feature = "postgres")]
-            Store::Postgres(s) => s.write_together(jobs, acks, claims).await,
+            Store::Postgres(s) => Box::pin(s.write_together(jobs, acks, claims)).await,
             _ => {
                 let _ = (jobs, acks, claims);
                 Err(Error::Backend("not a SQL store".into()))
@@ -266,9 +269,9 @@ impl Store {
         acks: &[(JobId, std::sync::Arc<str>, Ack)],
     ) -> Result<Vec<Result<bool, Error>>, Error> {
         match self {
-            Store::Sqlite(s) => s.ack_batch(acks).await,
+            Store::Sqlite(s) => Box::pin(s.ack_batch(acks)).await,
             #[cfg(feature = "postgres")]
-            Store::Postgres(s) => s.ack_batch(acks).await,
+            Store::Postgres(s) => Box::pin(s.ack_batch(acks)).await,
             _ => {
                 let mut out = Vec::with_capacity(acks.len());
                 for (id, worker, ack) in acks {
