@@ -97,7 +97,7 @@ impl QueueConfig {
             keep_failed: Duration::from_secs(30 * 24 * 3600),
             shutdown_timeout: Duration::from_secs(30),
             max_batch: 512,
-            memory_capacity: 100_000,
+            memory_capacity: 10_000,
         }
     }
 
@@ -115,7 +115,7 @@ impl QueueConfig {
     }
 
     /// For the `memory` queue: how many dedupe keys, how many failed jobs, and how many
-    /// waiting or running jobs it holds at most (default 100,000 each). Past that the oldest
+    /// waiting or running jobs it holds at most (default 10,000 each). Past that the oldest
     /// keys and failed jobs are forgotten and new pushes are refused with
     /// [`Error::Unavailable`](crate::Error::Unavailable), so memory stays flat however many
     /// jobs pass. Finished jobs are not kept (only counted).

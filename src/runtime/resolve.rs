@@ -68,14 +68,19 @@ impl InstallationResolver {
     }
 
     fn cached(&self, path: &str) -> Option<InstallationId> {
-        let path = path.to_lowercase();
+        let path: std::borrow::Cow<'_, str> = if path.chars().any(char::is_uppercase) {
+            path.to_lowercase().into()
+        } else {
+            path.into()
+        };
+        let path = path.as_ref();
         let known = self.by_path.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(id) = known.get(&path) {
+        if let Some(id) = known.get(path) {
             return Some(*id);
         }
         drop(known);
         let removed = self.removed.read().unwrap_or_else(|e| e.into_inner());
-        removed.get(&path).copied()
+        removed.get(path).copied()
     }
 
     /// The installation of `delivery`, or `None` when the app has none for its owner.
