@@ -16,8 +16,9 @@ use crate::error::Error;
 use crate::job::{FailedJob, JobId, Pushed, Stats, ms_to_time};
 use crate::store::{Ack, Leased, NewJob, decode_job, to_u32};
 
-/// The tables and indexes shared with the other SQL backend, created if missing.
-const SCHEMA: &str = include_str!("../sql/schema.sql");
+/// The tables and indexes, created if missing: those of the other SQL backend, with partial
+/// indexes (databases created by earlier versions keep their full ones, which work alike).
+const SCHEMA: &str = include_str!("schema.sql");
 
 /// SQLite's own tables: the jobs' raw bodies (written once, apart from the small rows whose
 /// status changes) and the count of finished jobs per queue (their rows are deleted at once).
