@@ -286,9 +286,9 @@ impl Reserved {
 
     /// Hands the stored, claimed job to the worker; gives it back if the worker stopped
     /// meanwhile (the caller then returns it to the queue).
-    pub(crate) fn hand_over(mut self, leased: Leased) -> Result<(), Leased> {
+    pub(crate) fn hand_over(mut self, leased: Leased) -> Result<(), Box<Leased>> {
         match &self.local.target {
-            Target::Inbox(inbox) => inbox.send(leased).map_err(|unsent| unsent.0)?,
+            Target::Inbox(inbox) => inbox.send(leased).map_err(|unsent| Box::new(unsent.0))?,
             Target::Direct { run, .. } if self.started => run(leased),
             Target::Direct { waiting, .. } => {
                 lock(waiting).push_back(leased);
