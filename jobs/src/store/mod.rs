@@ -254,7 +254,7 @@ impl Store {
     ) -> Result<Written, Error> {
         match self {
             #[cfg(feature = "postgres")]
-            Store::Postgres(s) => Box::pin(s.write_together(jobs, acks, claims)).await,
+            Store::Postgres(s) => Box::pin(s.write_batch(jobs, acks, claims)).await,
             _ => {
                 let _ = (jobs, acks, claims);
                 Err(Error::Backend("not a SQL store".into()))

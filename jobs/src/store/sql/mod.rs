@@ -14,7 +14,7 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row, 
 use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, JobId, Pushed, Stats, dur_ms, ms_to_time, now_ms};
-use crate::store::{Ack, NewJob, Written, to_u32};
+use crate::store::{NewJob, to_u32};
 
 mod lease;
 pub(crate) mod postgres;
@@ -240,35 +240,6 @@ where
                 .await?;
         }
         Ok(Pushed::Enqueued(job.id.clone()))
-    }
-
-    /// Pushes, then outcomes, then claims, all in one transaction: one commit (one fsync)
-    /// for everything the writer gathered. Any failure fails the lot; the writer then
-    /// stores each part on its own (and a bad job or outcome alone).
-    pub(crate) async fn write_together(
-        &self,
-        jobs: &[NewJob],
-        acks: &[(JobId, std::sync::Arc<str>, Ack)],
-        claims: &[(std::sync::Arc<str>, usize)],
-    ) -> Result<Written, Error> {
-        let now = self.now();
-        let mut tx = self.pool.begin_with(D::BEGIN).await?;
-        let mut written = Written::default();
-        for job in jobs {
-            written.pushed.push(self.push_in(&mut tx, job, now).await?);
-        }
-        for (id, worker, ack) in acks {
-            written
-                .acked
-                .push(self.ack_in(&mut tx, id, worker, ack).await?);
-        }
-        for (worker, limit) in claims {
-            written
-                .claimed
-                .push(self.fetch_in(&mut tx, worker, *limit).await?);
-        }
-        tx.commit().await?;
-        Ok(written)
     }
 
     pub(crate) async fn failed(&self, limit: usize) -> Result<Vec<FailedJob>, Error> {
