@@ -208,13 +208,21 @@ async fn supervise(task: Task, state: Arc<AtomicU8>, restarts: Arc<AtomicU64>) {
 async fn write_batches(task: Task) {
     let mut requests = task.requests.lock().await;
     let mut batch: Vec<Op> = Vec::with_capacity(task.max_batch);
+    // SQL batches commit side by side on connections of their own (up to SQL_IN_FLIGHT), so
+    // the next batch gathers while one waits on the server.
+    let mut in_flight = tokio::task::JoinSet::new();
     loop {
+        while in_flight.len() >= SQL_IN_FLIGHT {
+            in_flight.join_next().await;
+        }
         let received = tokio::select! {
             biased;
             () = task.crash.notified() => panic!("queue writer crashed on purpose (test hook)"),
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => continue,
             n = requests.recv_many(&mut batch, task.max_batch) => n,
         };
         if received == 0 {
+            while in_flight.join_next().await.is_some() {}
             return;
         }
         let (mut jobs, mut replies) = (Vec::new(), Vec::new());
@@ -229,21 +237,35 @@ async fn write_batches(task: Task) {
                 Op::Fetch(worker, limit, reply) => fetches.push((worker, limit, reply)),
             }
         }
-        if task.store.is_sql() && jobs.len() + acks.len() + fetches.len() > 1 {
-            match write_together(&task, jobs, replies, acks, fetches).await {
-                None => continue,
-                Some(rest) => (jobs, replies, acks, fetches) = rest,
-            }
+        let gathered = (jobs, replies, acks, fetches);
+        if task.store.is_sql() {
+            in_flight.spawn(store_gathered(task.clone(), gathered));
+        } else {
+            store_gathered(task.clone(), gathered).await;
         }
-        if !jobs.is_empty() {
-            push_batch(&task, jobs, replies).await;
+    }
+}
+
+/// How many SQL batches may be committing at once.
+const SQL_IN_FLIGHT: usize = 4;
+
+/// Stores one gathered batch: together in one SQL transaction when it can, else part by part.
+async fn store_gathered(task: Task, gathered: Gathered) {
+    let (mut jobs, mut replies, mut acks, mut fetches) = gathered;
+    if task.store.is_sql() && jobs.len() + acks.len() + fetches.len() > 1 {
+        match write_together(&task, jobs, replies, acks, fetches).await {
+            None => return,
+            Some(rest) => (jobs, replies, acks, fetches) = rest,
         }
-        if !acks.is_empty() {
-            ack_batch(&task, acks).await;
-        }
-        for (worker, limit, reply) in fetches {
-            fetch(&task, worker, limit, reply).await;
-        }
+    }
+    if !jobs.is_empty() {
+        push_batch(&task, jobs, replies).await;
+    }
+    if !acks.is_empty() {
+        ack_batch(&task, acks).await;
+    }
+    for (worker, limit, reply) in fetches {
+        fetch(&task, worker, limit, reply).await;
     }
 }
 

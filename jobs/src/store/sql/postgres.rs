@@ -114,7 +114,9 @@ impl SqlStore<Postgres> {
             }
         }
         if !first.is_empty() {
-            let keys: Vec<&str> = first.keys().copied().collect();
+            // In one order, so batches committing side by side take the keys' locks alike.
+            let mut keys: Vec<&str> = first.keys().copied().collect();
+            keys.sort_unstable();
             let ids: Vec<&str> = keys.iter().map(|k| jobs[first[k]].id.0.as_str()).collect();
             let expires: Vec<i64> = keys
                 .iter()
