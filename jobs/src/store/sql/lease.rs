@@ -134,21 +134,20 @@ where
         const OWNED: &str = "id = $1 AND lock_by = $2 AND status = 'running'";
         let done = match ack {
             Ack::Done => {
+                // A done job never runs again: its row and body go now; the queue counts it.
                 let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE atombot_jobs SET status = 'done', done_at = $3, lock_by = NULL,
-                     last_error = NULL WHERE {OWNED}"
+                    "DELETE FROM atombot_jobs WHERE {OWNED}"
                 )))
                 .bind(id.0.as_str())
                 .bind(worker)
-                .bind(now)
                 .execute(&mut **tx)
                 .await?;
-                // A done job never runs again: its body goes now, its row at retention.
                 if D::rows_affected(&r) > 0 {
                     sqlx::query("DELETE FROM atombot_bodies WHERE job_id = $1")
                         .bind(id.0.as_str())
                         .execute(&mut **tx)
                         .await?;
+                    self.count_done(tx, 1).await?;
                 }
                 r
             }
@@ -205,6 +204,24 @@ where
             }
         };
         Ok(D::rows_affected(&done) > 0)
+    }
+
+    /// Adds `n` finished (deleted) jobs to the queue's count, on one of its counter rows.
+    pub(crate) async fn count_done(
+        &self,
+        tx: &mut sqlx::Transaction<'_, D::Db>,
+        n: usize,
+    ) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO atombot_counters (queue, shard, done) VALUES ($1, $2, $3)
+             ON CONFLICT (queue, shard) DO UPDATE SET done = atombot_counters.done + excluded.done",
+        )
+        .bind(self.queue.as_str())
+        .bind(fastrand::i64(0..super::COUNTER_SHARDS))
+        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     pub(crate) async fn heartbeat(&self, worker: &str, config: &QueueConfig) -> Result<u64, Error> {

@@ -25,6 +25,9 @@ impl Dialect for Postgres {
     const SCHEMA_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7243012)");
     const BODIES: &'static str = "CREATE TABLE IF NOT EXISTS atombot_bodies
         (job_id TEXT PRIMARY KEY, body BYTEA NOT NULL)";
+    const COUNTERS: &'static str = "CREATE TABLE IF NOT EXISTS atombot_counters
+        (queue TEXT NOT NULL, shard BIGINT NOT NULL, done BIGINT NOT NULL DEFAULT 0,
+         PRIMARY KEY (queue, shard))";
     const HAS_BODIES: &'static str =
         "SELECT CASE WHEN to_regclass('atombot_bodies') IS NULL THEN 0 ELSE 1 END::BIGINT AS n";
 
@@ -73,7 +76,7 @@ impl SqlStore<Postgres> {
             .filter(|(.., ack)| matches!(ack, Ack::Done))
             .map(|(id, worker, _)| (id.0.as_str(), &**worker))
             .collect();
-        let finished = self.done_many(&mut tx, &done, now).await?;
+        let finished = self.done_many(&mut tx, &done).await?;
         for (id, worker, ack) in acks {
             let acked = match ack {
                 Ack::Done => finished.contains(id.0.as_str()),
@@ -231,25 +234,23 @@ impl SqlStore<Postgres> {
             .collect())
     }
 
-    /// Marks done the jobs of `acks` (id, worker) their worker still holds, and drops their
-    /// bodies, with two statements; the ids it marked.
+    /// Finishes the jobs of `acks` (id, worker) their worker still holds: deletes them and
+    /// their bodies and counts them, with three statements; the ids it finished.
     async fn done_many(
         &self,
         tx: &mut Transaction<'_, sqlx::Postgres>,
         acks: &[(&str, &str)],
-        now: i64,
     ) -> Result<HashSet<String>, Error> {
         if acks.is_empty() {
             return Ok(HashSet::new());
         }
+        // A done job's row goes at once; the queue counts it.
         let done: Vec<String> = sqlx::query(
-            "UPDATE atombot_jobs AS j
-             SET status = 'done', done_at = $1, lock_by = NULL, last_error = NULL
-             FROM UNNEST($2::text[], $3::text[]) AS t(id, worker)
+            "DELETE FROM atombot_jobs AS j
+             USING UNNEST($1::text[], $2::text[]) AS t(id, worker)
              WHERE j.id = t.id AND j.lock_by = t.worker AND j.status = 'running'
              RETURNING j.id",
         )
-        .bind(now)
         .bind(acks.iter().map(|(id, _)| *id).collect::<Vec<_>>())
         .bind(acks.iter().map(|(_, worker)| *worker).collect::<Vec<_>>())
         .fetch_all(&mut **tx)
@@ -262,6 +263,7 @@ impl SqlStore<Postgres> {
                 .bind(&done)
                 .execute(&mut **tx)
                 .await?;
+            self.count_done(tx, done.len()).await?;
         }
         Ok(done.into_iter().collect())
     }
