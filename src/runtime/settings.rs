@@ -85,7 +85,9 @@ pub struct RuntimeSettings {
     pub max_body_bytes: usize,
     /// The job queue: backend URL, attempts, backoff, orphan timeout, dedupe window.
     pub queue: atombot_jobs::QueueConfig,
-    /// Deliveries and jobs run at once.
+    /// Deliveries and jobs run at once, counting each until its outcome is committed
+    /// (default 128: outcomes commit in groups, so a durable queue keeps up with a rate of
+    /// about `concurrency / commit time`).
     pub concurrency: usize,
     /// Time running handlers get on shutdown.
     pub shutdown_timeout: Duration,
@@ -120,7 +122,7 @@ impl Default for RuntimeSettings {
             webhook_path: "/webhook".to_owned(),
             max_body_bytes: crate::webhook::DEFAULT_MAX_BODY_BYTES,
             queue: atombot_jobs::QueueConfig::new("sqlite://atombot.db"),
-            concurrency: 32,
+            concurrency: 128,
             shutdown_timeout: Duration::from_secs(30),
             allow_unsigned: false,
             header_timeout: Duration::from_secs(10),
