@@ -40,7 +40,7 @@ impl SqlStore<Postgres> {
     /// Connects to the Postgres database named by the config's URL.
     pub(crate) async fn connect(config: &QueueConfig) -> Result<Self, Error> {
         let pool = PgPoolOptions::new()
-            .max_connections(8)
+            .max_connections(16)
             .acquire_timeout(config.backend_timeout)
             .connect(&config.url)
             .await?;
