@@ -89,7 +89,7 @@ enum Target {
 
 /// How many handed-over jobs may wait per slot of a direct worker; past that, pushes are
 /// stored unclaimed for any worker to take.
-const QUEUED_PER_SLOT: usize = 8;
+const QUEUED_PER_SLOT: usize = 2;
 
 /// One worker of this process that takes handed-over jobs.
 struct Local {

@@ -72,7 +72,7 @@ impl Dispatch {
                 "could not resolve the delivery's installation: {error}"
             ))
         })?;
-        self.push_units(delivery, stored, installation)
+        self.push_units(delivery, stored.clone(), installation)
             .await
             .map(|_| ())
             .map_err(JobError::Retry)
@@ -84,7 +84,7 @@ impl Dispatch {
     pub(crate) async fn push_units(
         &self,
         delivery: &Delivery,
-        stored: &serde_json::Value,
+        stored: serde_json::Value,
         installation: Option<InstallationId>,
     ) -> Result<bool, String> {
         let handlers = self
@@ -96,8 +96,14 @@ impl Dispatch {
                 tracing::debug!(owner = ?delivery.owner_path(), "no installation; handlers get an app client");
             }
         }
-        let pushes = handlers.iter().map(|handler| {
-            let unit = handler_unit(delivery, handler.name(), stored.clone(), installation);
+        // The last unit takes the stored delivery, the others a copy.
+        let mut stored = Some(stored);
+        let pushes = handlers.iter().enumerate().map(|(i, handler)| {
+            let payload = match i + 1 == handlers.len() {
+                true => stored.take().unwrap_or_default(),
+                false => stored.clone().unwrap_or_default(),
+            };
+            let unit = handler_unit(delivery, handler.name(), payload, installation);
             self.queue.push_unique(unit)
         });
         let pushed = join_all(pushes).await;

@@ -64,6 +64,9 @@ pub(crate) struct StoredDelivery {
     /// are routed again from the body).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) route: Option<Route>,
+    /// When it was received; kept in the stored job for whoever inspects it, not read back
+    /// (the worker has no use for it, and skipping it saves parsing a timestamp per unit).
+    #[serde(skip_deserializing)]
     pub(crate) received_at: chrono::DateTime<Utc>,
 }
 
@@ -193,7 +196,7 @@ impl DeliveryQueue for JobDeliveryQueue {
             return Box::pin(async move {
                 let stored = stored.map_err(|e| EnqueueError::Unavailable(e.to_string()))?;
                 dispatch
-                    .push_units(delivery, &stored, installation)
+                    .push_units(delivery, stored, installation)
                     .await
                     .map_err(EnqueueError::Unavailable)
             });

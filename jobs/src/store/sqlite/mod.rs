@@ -153,6 +153,39 @@ impl Answer {
     }
 }
 
+/// What an unguarded write did, until its request's reply channel joins it.
+enum Done {
+    Pushed(Vec<Result<Pushed, Error>>),
+    Acked(Vec<Result<bool, Error>>),
+    Flag(bool),
+    Count(u64),
+    Unit,
+    Claimed(Vec<Leased>),
+}
+
+impl Done {
+    /// The answer to `request`, the request this was done for.
+    fn answer(self, request: Request) -> Answer {
+        match (self, request) {
+            (Done::Pushed(done), Request::Push(_, reply)) => Answer::Pushed(reply, done),
+            (Done::Acked(done), Request::AckBatch(_, reply)) => Answer::Acked(reply, done),
+            (Done::Flag(done), Request::Ack(.., reply) | Request::Retry(.., reply)) => {
+                Answer::Flag(reply, Ok(done))
+            }
+            (Done::Count(n), Request::Heartbeat(.., reply)) => Answer::Count(reply, Ok(n)),
+            (Done::Unit, Request::Deregister(_, reply)) => Answer::Unit(reply, Ok(())),
+            (Done::Claimed(jobs), Request::Fetch(worker, _, reply)) => {
+                Answer::Claimed(worker, reply, Ok(jobs))
+            }
+            (_, request) => {
+                let e = Error::Backend("a write's result was paired with another request".into());
+                request.fail(e.clone());
+                Answer::Unit(oneshot::channel().0, Err(e))
+            }
+        }
+    }
+}
+
 /// Runs `f` inside a savepoint: kept if it succeeds, rolled back alone if it fails. Once a
 /// failure has taken the whole transaction with it (SQLite rolls back on some errors, such
 /// as a full disk), `lost` holds the error and nothing more runs.
@@ -245,7 +278,10 @@ impl Thread {
         let now = self.now();
         let mut answers = Vec::with_capacity(batch.len());
         let mut keep = None;
-        let committed = self.write(batch, reads, now, &mut answers, &mut keep);
+        let committed = match self.write_unguarded(batch, reads, now, &mut answers, &mut keep) {
+            Some(committed) => committed,
+            None => self.write(batch, reads, now, &mut answers, &mut keep),
+        };
         if let Err(e) = &committed {
             warn!(requests = answers.len(), error = %e, "SQLite batch failed");
         }
@@ -264,6 +300,106 @@ impl Thread {
                 self.read(request);
             }
         }
+    }
+
+    /// [`write`](Self::write) without a savepoint per request, which costs a copy of every
+    /// page a request changes: the common case, where nothing fails. On the first failure
+    /// the transaction is rolled back and `None` returned, `batch` untouched, for `write` to
+    /// run it again request by request.
+    fn write_unguarded(
+        &self,
+        batch: &mut Vec<Request>,
+        reads: &mut Vec<Request>,
+        now: i64,
+        answers: &mut Vec<Answer>,
+        keep: &mut Option<Keep>,
+    ) -> Option<Result<(), Error>> {
+        // Which requests run, decided once: a caller may stop waiting meanwhile.
+        let runs: Vec<bool> = batch.iter().map(|r| !r.reads() && !r.abandoned()).collect();
+        if !runs.contains(&true) {
+            return None;
+        }
+        let writes = batch
+            .iter()
+            .zip(&runs)
+            .filter(|(_, runs)| **runs)
+            .map(|(r, _)| r);
+        let (conn, queue) = (&self.conn, self.queue.as_str());
+        if ops::exec(conn, "BEGIN IMMEDIATE").is_err() {
+            return None;
+        }
+        let mut done_count = 0;
+        let mut results = Vec::with_capacity(batch.len());
+        let mut beat = None;
+        let ran = (|| -> Result<(), Error> {
+            for request in writes {
+                let done = match request {
+                    Request::Push(jobs, _) => Done::Pushed(
+                        jobs.iter()
+                            .map(|job| ops::push(conn, queue, job, now).map(Ok))
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    Request::Ack(id, worker, ack, _) => {
+                        let acked = ops::ack(conn, queue, &id.0, worker, ack, now)?;
+                        done_count += u64::from(matches!(ack, Ack::Done) && acked);
+                        Done::Flag(acked)
+                    }
+                    Request::AckBatch(acks, _) => Done::Acked(
+                        acks.iter()
+                            .map(|(id, worker, ack)| {
+                                let acked = ops::ack(conn, queue, &id.0, worker, ack, now)?;
+                                done_count += u64::from(matches!(ack, Ack::Done) && acked);
+                                Ok(Ok(acked))
+                            })
+                            .collect::<Result<_, Error>>()?,
+                    ),
+                    Request::Fetch(worker, limit, _) => {
+                        Done::Claimed(ops::claim(conn, queue, worker, *limit, now)?)
+                    }
+                    Request::Heartbeat(worker, housekeeping, _) => {
+                        let n = ops::beat(conn, queue, worker, now, housekeeping.orphan_ms)?;
+                        beat = Some(housekeeping.clone());
+                        Done::Count(n)
+                    }
+                    Request::Deregister(worker, _) => {
+                        ops::deregister(conn, worker)?;
+                        Done::Unit
+                    }
+                    Request::Retry(id, ttl_ms, _) => {
+                        let expires = now.saturating_add(*ttl_ms);
+                        Done::Flag(ops::retry(conn, queue, &id.0, now, expires)?)
+                    }
+                    // Test hooks and reads take the guarded path.
+                    _ => return Err(Error::Backend("not an unguarded write".into())),
+                };
+                results.push(done);
+            }
+            if done_count > 0 {
+                ops::count_done(conn, queue, done_count)?;
+            }
+            Ok(())
+        })();
+        if ran.is_err() {
+            self.roll_back();
+            return None;
+        }
+        let committed = ops::exec(conn, "COMMIT");
+        match &committed {
+            Ok(()) => {
+                self.commits.fetch_add(1, Ordering::Relaxed);
+                *keep = beat;
+            }
+            Err(_) => self.roll_back(),
+        }
+        let mut results = results.into_iter();
+        for (request, runs) in batch.drain(..).zip(runs) {
+            if request.reads() {
+                reads.push(request);
+            } else if let (true, Some(done)) = (runs, results.next()) {
+                answers.push(done.answer(request));
+            }
+        }
+        Some(committed)
     }
 
     /// Runs the writes of `batch` in one transaction, moving its reads to `reads`; their
