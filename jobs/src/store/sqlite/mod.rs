@@ -608,6 +608,22 @@ impl SqliteStore {
             move || match ops::open(&target, busy) {
                 Err(e) => drop(opened.send(Err(e))),
                 Ok(conn) => {
+                    // A file's WAL is checkpointed by a thread of its own (on a connection
+                    // opened once this one has set the file up), which stops with this one.
+                    let (_stop, stopped) = std::sync::mpsc::channel::<()>();
+                    if let ops::Target::File { path, .. } = &target {
+                        let path = path.clone();
+                        let checkpointer = move || match ops::open_plain(&path, busy) {
+                            Ok(conn) => ops::checkpoints(&conn, &stopped),
+                            Err(e) => warn!(error = %e, "no SQLite checkpoint thread"),
+                        };
+                        if let Err(e) = std::thread::Builder::new()
+                            .name("atombot-sqlite-checkpoint".into())
+                            .spawn(checkpointer)
+                        {
+                            warn!(error = %e, "no SQLite checkpoint thread");
+                        }
+                    }
                     if opened.send(Ok(())).is_ok() {
                         let thread = Thread {
                             conn,

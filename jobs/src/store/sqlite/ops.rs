@@ -99,9 +99,9 @@ pub(super) fn open(target: &Target, busy: Duration) -> Result<Connection, Error>
     // Answers the mode it is in ("memory" for an in-memory database).
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
-    // Checkpoint every 10,000 WAL pages (~40 MB) rather than 1,000: jobs live briefly, so
-    // the same few pages are rewritten over and over, and a checkpoint copies each once.
-    // The WAL file is cut back to 64 MB after a checkpoint.
+    // A thread of its own checkpoints a file's WAL (see `checkpoints`), off the commits'
+    // path; this connection does so itself only past 10,000 pages (~40 MB), should that
+    // thread fall behind. The WAL file is cut back to 64 MB after a checkpoint.
     conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     // Each request runs in a savepoint: its rollback journal stays in memory, not in a
@@ -561,4 +561,29 @@ pub(super) fn ping(conn: &Connection) -> Result<(), Error> {
     conn.prepare_cached("SELECT 1")?
         .query_row([], |r| r.get::<_, i64>(0))?;
     Ok(())
+}
+
+/// A connection to the existing database file at `path` that changes nothing of its setup
+/// (for checkpoints).
+pub(super) fn open_plain(path: &std::path::Path, busy: Duration) -> Result<Connection, Error> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(busy)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+/// How often the checkpoint thread copies the WAL into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+
+/// Copies committed WAL frames into the database on a connection of its own every
+/// [`CHECKPOINT_EVERY`] (a passive checkpoint: it never blocks the writer), so commits
+/// rarely pay for one; ends when `stop` is dropped.
+pub(super) fn checkpoints(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>) {
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY)
+    {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!(error = %e, "SQLite checkpoint failed; the next one retries");
+        }
+    }
 }
