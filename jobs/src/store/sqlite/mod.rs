@@ -358,7 +358,7 @@ impl Thread {
                     }
                     Request::Heartbeat(worker, housekeeping, _) => {
                         let n = ops::beat(conn, queue, worker, now, housekeeping.orphan_ms)?;
-                        beat = Some(housekeeping.clone());
+                        beat = Some(*housekeeping);
                         Done::Count(n)
                     }
                     Request::Deregister(worker, _) => {
