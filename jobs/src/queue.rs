@@ -110,8 +110,9 @@ impl Queue {
             .then(|| parts.handoff.reserve())
             .flatten();
         let max_attempts = i64::from(config.max_attempts);
+        let new_id = JobId::generate();
         let new = NewJob {
-            id: JobId::generate(),
+            id: new_id.clone(),
             kind: job.kind.clone(),
             key: job.key.clone(),
             payload,
@@ -150,18 +151,14 @@ impl Queue {
                 let worker = reserved.worker();
                 if let Err(leased) = reserved.hand_over(leased) {
                     // The worker stopped between the reservation and now: back to the queue.
-                    let parts = parts.clone();
-                    tokio::spawn(async move {
-                        let release = Ack::Release {
-                            run_at: now_ms(),
-                            error: None,
-                            unknown: false,
-                        };
-                        if let Err(e) = parts.store.ack(&leased.id, &worker, &release).await {
-                            debug!(job = %leased.id, error = %e, "could not return a job whose worker stopped; it is recovered as an orphan");
-                        }
-                    });
+                    release(parts, leased.id, worker);
                 }
+            }
+            (Err(_), Some(reserved)) => {
+                // The push may still have been stored (a timeout), claimed by a worker that
+                // will never get it: return it to the queue, if it is there. Sent after the
+                // push, so a store that serves requests in order sees the push first.
+                release(parts, new_id, reserved.worker());
             }
             (Ok(Pushed::Enqueued(_)), None) if delay.is_zero() => parts.pushed.notify_one(),
             _ => {}
@@ -202,6 +199,23 @@ impl Queue {
     pub async fn crash_writer_for_tests(&self) {
         self.parts.writer.crash_for_tests().await;
     }
+}
+
+/// Returns job `id`, stored as claimed by `worker` of this process but never handed to it,
+/// to the queue (attempt given back) in the background; if that fails too, orphan recovery
+/// takes it once the worker is gone.
+fn release(parts: &Arc<Parts>, id: JobId, worker: Arc<str>) {
+    let parts = parts.clone();
+    tokio::spawn(async move {
+        let release = Ack::Release {
+            run_at: now_ms(),
+            error: None,
+            unknown: false,
+        };
+        if let Err(e) = parts.timed(parts.store.ack(&id, &worker, &release)).await {
+            debug!(job = %id, error = %e, "could not return a job never handed to its worker; it is recovered as an orphan");
+        }
+    });
 }
 
 #[cfg(test)]
