@@ -154,12 +154,29 @@ pub struct Stats {
     pub unknown: u64,
     /// Jobs a worker holds now.
     pub running: u64,
-    /// Finished jobs: on SQLite every job finished (their rows are deleted at once and
-    /// counted), elsewhere those still retained (see
+    /// Finished jobs: on SQLite, Postgres and in memory every job finished (their rows are
+    /// deleted at once and counted), on Redis those still retained (see
     /// [`QueueConfig::keep_done`](crate::QueueConfig::keep_done)).
     pub done: u64,
     /// Jobs kept as failed.
     pub failed: u64,
+}
+
+impl Stats {
+    /// Adds `n` jobs stored with SQL status `status` (unknown statuses are not counted).
+    pub(crate) fn count_status(&mut self, status: &str, n: u64) {
+        match status {
+            "pending" => self.pending += n,
+            "unknown" => {
+                self.pending += n;
+                self.unknown = n;
+            }
+            "running" => self.running = n,
+            "done" => self.done += n,
+            "failed" => self.failed = n,
+            _ => {}
+        }
+    }
 }
 
 pub(crate) fn now_ms() -> i64 {

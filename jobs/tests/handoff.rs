@@ -66,6 +66,21 @@ fn gated_worker(
     (stop, running)
 }
 
+/// Pushes until the one-slot worker runs a first job (it registers before it takes one,
+/// then a push goes straight to it), then two more, which wait claimed (two per slot).
+async fn fill_the_slot_and_queue_two(queue: &Queue, runs: &AtomicUsize) {
+    eventually("the worker takes a first job", async || {
+        if queue.stats().await.unwrap().pending == 0 && runs.load(Ordering::SeqCst) == 0 {
+            queue.push(Job::new("k", json!(0))).await.unwrap();
+        }
+        runs.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    for n in 1..3 {
+        queue.push(Job::new("k", json!(n))).await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_pushed_while_every_slot_is_busy_wait_claimed_and_each_runs_once() {
     for config in every_backend("handoff-wait") {
@@ -74,18 +89,7 @@ async fn jobs_pushed_while_every_slot_is_busy_wait_claimed_and_each_runs_once() 
         let (gate, runs) = (Arc::new(Semaphore::new(0)), Arc::new(AtomicUsize::new(0)));
         let (stop, running) =
             gated_worker(&queue, gate.clone(), runs.clone(), Duration::from_secs(5));
-        // The worker registers before it takes a job: then the first push goes straight to it.
-        eventually("the worker takes a first job", async || {
-            if queue.stats().await.unwrap().pending == 0 && runs.load(Ordering::SeqCst) == 0 {
-                queue.push(Job::new("k", json!(0))).await.unwrap();
-            }
-            runs.load(Ordering::SeqCst) == 1
-        })
-        .await;
-        // Its one slot is taken: these wait, claimed, in memory (two per slot).
-        for n in 1..3 {
-            queue.push(Job::new("k", json!(n))).await.unwrap();
-        }
+        fill_the_slot_and_queue_two(&queue, &runs).await;
         let stats = queue.stats().await.unwrap();
         assert_eq!(
             (stats.pending, stats.running),
@@ -124,16 +128,7 @@ async fn at_shutdown_handed_over_jobs_that_never_started_go_back_to_the_queue() 
             runs.clone(),
             Duration::from_millis(200),
         );
-        eventually("the worker takes a first job", async || {
-            if queue.stats().await.unwrap().pending == 0 && runs.load(Ordering::SeqCst) == 0 {
-                queue.push(Job::new("k", json!(0))).await.unwrap();
-            }
-            runs.load(Ordering::SeqCst) == 1
-        })
-        .await;
-        for n in 1..3 {
-            queue.push(Job::new("k", json!(n))).await.unwrap();
-        }
+        fill_the_slot_and_queue_two(&queue, &runs).await;
         // The running job outlives the shutdown timeout; the two waiting never start.
         drop(stop);
         running.await.unwrap();

@@ -293,6 +293,9 @@ impl Store {
         worker: &str,
         ids: &[JobId],
     ) -> Result<Vec<JobId>, Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         each!(self, s => s.still_leased(worker, ids).await)
     }
 

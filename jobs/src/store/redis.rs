@@ -259,9 +259,6 @@ impl Store {
         worker: &str,
         ids: &[JobId],
     ) -> Result<Vec<JobId>, Error> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
         let mut cmd = redis::cmd("HMGET");
         cmd.arg(format!("{}running", self.prefix));
         for id in ids {

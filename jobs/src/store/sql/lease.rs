@@ -309,9 +309,6 @@ where
         worker: &str,
         ids: &[JobId],
     ) -> Result<Vec<JobId>, Error> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
         let rows = sqlx::query(
             "SELECT id FROM atombot_jobs WHERE queue = $1 AND lock_by = $2 AND status = 'running'",
         )

@@ -332,18 +332,7 @@ where
         for row in rows {
             let status: String = row.try_get("status")?;
             let n: i64 = row.try_get("n")?;
-            let n = u64::try_from(n).unwrap_or(0);
-            match status.as_str() {
-                "pending" => stats.pending += n,
-                "unknown" => {
-                    stats.pending += n;
-                    stats.unknown = n;
-                }
-                "running" => stats.running = n,
-                "done" => stats.done += n,
-                "failed" => stats.failed = n,
-                _ => {}
-            }
+            stats.count_status(&status, u64::try_from(n).unwrap_or(0));
         }
         Ok(stats)
     }

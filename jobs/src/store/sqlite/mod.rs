@@ -734,9 +734,6 @@ impl SqliteStore {
         worker: &str,
         ids: &[JobId],
     ) -> Result<Vec<JobId>, Error> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
         self.call(|reply| Request::StillLeased(worker.to_owned(), ids.to_vec(), reply))
             .await
     }

@@ -536,17 +536,7 @@ pub(super) fn stats(conn: &Connection, queue: &str) -> Result<Stats, Error> {
     let mut rows = stmt.query((queue,))?;
     while let Some(row) = rows.next()? {
         let n = u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
-        match text(row, 0)? {
-            "pending" => stats.pending += n,
-            "unknown" => {
-                stats.pending += n;
-                stats.unknown = n;
-            }
-            "running" => stats.running = n,
-            "done" => stats.done += n,
-            "failed" => stats.failed = n,
-            _ => {}
-        }
+        stats.count_status(text(row, 0)?, n);
     }
     let counted: Option<i64> = conn
         .prepare_cached("SELECT done FROM atombot_counters WHERE queue = ?1")?
