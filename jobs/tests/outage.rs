@@ -110,3 +110,48 @@ async fn redis_outage_fails_fast_and_recovers() {
     );
     queue.ping().await.unwrap();
 }
+
+/// Redis forgets loaded scripts on a restart or `SCRIPT FLUSH`; the queue calls them by SHA,
+/// so it loads them again and the push, the run and its outcome all still go through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_forgotten_scripts_are_loaded_again() {
+    let Some(url) = redis_url() else { return };
+    let queue = Queue::connect(fast(QueueConfig::new(url.clone())).queue_name(unique("noscript")))
+        .await
+        .unwrap();
+    let flush = || async {
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let _: () = redis::cmd("SCRIPT")
+            .arg("FLUSH")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    };
+    flush().await;
+    queue.push(Job::new("pushed", json!({}))).await.unwrap();
+    flush().await;
+    let done = Arc::new(AtomicUsize::new(0));
+    let seen = done.clone();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(
+        queue
+            .worker(move |_job: Job, _ctx: JobContext| {
+                seen.fetch_add(1, Ordering::SeqCst);
+                async { Ok(()) }
+            })
+            .run(async move {
+                let _ = stopped.await;
+            }),
+    );
+    assert!(
+        eventually(Duration::from_secs(10), async || queue
+            .stats()
+            .await
+            .is_ok_and(|s| s.done == 1))
+        .await,
+        "{:?}",
+        queue.stats().await
+    );
+    assert_eq!(done.load(Ordering::SeqCst), 1);
+}

@@ -455,18 +455,19 @@ async fn record(
         let stored = if let Store::Memory(store) = &parts.store {
             // In process: nothing to wait for.
             Ok(store.ack_now(&lease.id, &lease.worker, ack))
-        } else if parts.store.is_sql() {
-            // Through the writer: outcomes finishing together share one commit.
+        } else if parts.store.batches_itself() {
+            // SQLite's thread commits outcomes finishing together at once.
+            parts
+                .timed(parts.store.ack(&lease.id, &lease.worker, ack))
+                .await
+        } else {
+            // Through the writer: outcomes finishing together share one commit (Postgres)
+            // or one round trip with the pushes of the moment (Redis).
             let (id, worker) = (lease.id.clone(), lease.worker.clone());
             let ack = parts
                 .writer
                 .ack(id, worker, ack.clone(), parts.config.backend_timeout);
             parts.timed(ack).await
-        } else {
-            // In process there is no commit to share; Redis answers each script at once.
-            parts
-                .timed(parts.store.ack(&lease.id, &lease.worker, ack))
-                .await
         };
         match stored {
             Ok(true) => return true,

@@ -124,6 +124,9 @@ pub(crate) enum Ack {
     },
 }
 
+/// What [`Store::push_and_ack`] stored: one result per job, one per outcome.
+pub(crate) type PushedAndAcked = (Vec<Result<Pushed, Error>>, Vec<Result<bool, Error>>);
+
 /// What [`Store::write_together`] stored, in the order it was asked.
 #[derive(Debug, Default)]
 pub(crate) struct Written {
@@ -262,6 +265,33 @@ impl Store {
         }
     }
 
+    /// Stores `jobs` and workers' outcomes `acks`: in one round trip on Redis (one
+    /// pipeline), else pushes then outcomes, each batch together. One result per job and
+    /// per outcome, or an error for all of them when the backend cannot be reached.
+    pub(crate) async fn push_and_ack(
+        &self,
+        jobs: Vec<NewJob>,
+        acks: &[(JobId, std::sync::Arc<str>, Ack)],
+    ) -> Result<PushedAndAcked, Error> {
+        match self {
+            #[cfg(feature = "redis")]
+            Store::Redis(s) => Box::pin(s.write_batch(&jobs, acks)).await,
+            _ => {
+                let pushed = if jobs.is_empty() {
+                    Vec::new()
+                } else {
+                    self.push_owned(jobs).await?
+                };
+                let acked = if acks.is_empty() {
+                    Vec::new()
+                } else {
+                    self.ack_batch(acks).await?
+                };
+                Ok((pushed, acked))
+            }
+        }
+    }
+
     /// Stores workers' outcomes together (one transaction in SQL); one result per outcome,
     /// or an error for all of them when the backend cannot be reached.
     pub(crate) async fn ack_batch(
@@ -272,6 +302,8 @@ impl Store {
             Store::Sqlite(s) => Box::pin(s.ack_batch(acks)).await,
             #[cfg(feature = "postgres")]
             Store::Postgres(s) => Box::pin(s.ack_batch(acks)).await,
+            #[cfg(feature = "redis")]
+            Store::Redis(s) => Ok(Box::pin(s.write_batch(&[], acks)).await?.1),
             _ => {
                 let mut out = Vec::with_capacity(acks.len());
                 for (id, worker, ack) in acks {

@@ -1,13 +1,18 @@
-//! Redis backend: every state change is one Lua script, so it is atomic; a batch of pushes is
-//! one `MULTI`/`EXEC` pipeline. Start Redis with `appendonly yes` for durability.
+//! Redis backend: every state change is one Lua script, so it is atomic, called by its SHA
+//! (`EVALSHA`; loaded at connect, and again when the server has forgotten it); a batch of
+//! pushes and outcomes is one pipeline, one round trip. Start Redis with `appendonly yes` for
+//! durability.
 //!
 //! Keys (prefix `atombot:{queue}:`): `job:<id>` hash, `ready` zset (score: run at, ms),
-//! `running` hash (id → worker), `failed` zset, `done` zset, `workers` zset (last seen),
+//! `running` hash (id → worker), `failed` zset, `done_count` counter (jobs finished; older
+//! versions kept a `done` zset, still counted and pruned), `workers` zset (last seen),
 //! `dedupe:<key>` string (job id, expires with the dedupe TTL), `unknown` set (ids of ready
 //! jobs last handed back as of an unknown kind).
 
-use redis::Value;
+use std::sync::LazyLock;
+
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Cmd, FromRedisValue, RedisResult, Script, ServerErrorKind, Value};
 
 use crate::config::QueueConfig;
 use crate::error::Error;
@@ -70,7 +75,7 @@ end
 local jk = p .. 'job:' .. id
 if action == 'done' then
   redis.call('DEL', jk)
-  redis.call('ZADD', p .. 'done', now, id)
+  redis.call('INCR', p .. 'done_count')
 elseif action == 'retry' or action == 'release' then
   if action == 'release' then
     if tonumber(redis.call('HGET', jk, 'attempts') or '0') > 0 then
@@ -160,6 +165,38 @@ end
 return 1
 "#;
 
+/// Every script, by its SHA; [`Store::load_scripts`] loads them all.
+static PUSH_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(PUSH));
+static FETCH_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(FETCH));
+static ACK_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ACK));
+static HEARTBEAT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(HEARTBEAT));
+static FAILED_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(FAILED));
+static RETRY_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(RETRY));
+
+fn scripts() -> [&'static Script; 6] {
+    [
+        &PUSH_SCRIPT,
+        &FETCH_SCRIPT,
+        &ACK_SCRIPT,
+        &HEARTBEAT_SCRIPT,
+        &FAILED_SCRIPT,
+        &RETRY_SCRIPT,
+    ]
+}
+
+/// Whether Redis answered that it does not know the script (restarted, or `SCRIPT FLUSH`):
+/// the command did nothing and can be sent again once the scripts are loaded.
+fn no_script<T>(result: &RedisResult<T>) -> bool {
+    result
+        .as_ref()
+        .is_err_and(|e| e.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript))
+}
+
+/// One pipelined command's answer as `T`.
+fn decode<T: FromRedisValue>(answer: RedisResult<Value>) -> Result<T, Error> {
+    Ok(redis::from_redis_value(answer?).map_err(redis::RedisError::from)?)
+}
+
 /// What the queue's durability needs from the Redis server, checked with `CONFIG GET` at
 /// start-up: a warning for each setting that loses acknowledged jobs.
 const DURABILITY: [(&str, &str, &str); 3] = [
@@ -240,12 +277,22 @@ impl Store {
         let conn = ConnectionManager::new_with_config(client.clone(), cm_config.clone()).await?;
         let beats = ConnectionManager::new_with_config(client, cm_config).await?;
         check_durability(&mut conn.clone()).await;
-        Ok(Store {
+        let store = Store {
             conn,
             beats,
             prefix: format!("atombot:{{{}}}:", config.queue),
             skew_ms: config.clock_skew_ms,
-        })
+        };
+        store.load_scripts().await?;
+        Ok(store)
+    }
+
+    /// Loads every script into Redis (`SCRIPT LOAD`), so `EVALSHA` finds it.
+    async fn load_scripts(&self) -> Result<(), Error> {
+        for script in scripts() {
+            script.load_async(&mut self.conn.clone()).await?;
+        }
+        Ok(())
     }
 
     /// This replica's idea of now, in milliseconds.
@@ -273,52 +320,140 @@ impl Store {
             .collect())
     }
 
-    fn script(&self, src: &str) -> redis::Cmd {
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(src).arg(0).arg(&self.prefix);
+    /// A call of `script` by its SHA, with this queue's prefix as first argument.
+    fn script(&self, script: &Script) -> Cmd {
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(script.get_hash()).arg(0).arg(&self.prefix);
         cmd
     }
 
-    /// Stores `jobs` in one `MULTI`; Redis runs every command of it even when one fails, so
-    /// each job gets its own result.
+    /// Runs one script call on `conn`, loading the scripts first if Redis forgot them.
+    async fn call<T: FromRedisValue>(
+        &self,
+        conn: &ConnectionManager,
+        cmd: &Cmd,
+    ) -> Result<T, Error> {
+        let answer = cmd.query_async(&mut conn.clone()).await;
+        if !no_script(&answer) {
+            return Ok(answer?);
+        }
+        self.load_scripts().await?;
+        Ok(cmd.query_async(&mut conn.clone()).await?)
+    }
+
+    /// Sends `cmds` in one pipeline (one round trip, not a transaction: each script is atomic
+    /// by itself) and returns each command's own answer; those Redis answered with
+    /// `NOSCRIPT` are sent again once the scripts are loaded.
+    async fn pipeline(
+        &self,
+        cmds: impl IntoIterator<Item = Cmd>,
+    ) -> Result<Vec<RedisResult<Value>>, Error> {
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for cmd in cmds {
+            pipe.add_command(cmd);
+        }
+        let mut answers: Vec<RedisResult<Value>> = pipe.query_async(&mut self.conn.clone()).await?;
+        let forgotten: Vec<usize> = (0..answers.len())
+            .filter(|&i| no_script(&answers[i]))
+            .collect();
+        if !forgotten.is_empty() {
+            self.load_scripts().await?;
+            let mut again = redis::pipe();
+            again.ignore_errors();
+            for (i, cmd) in pipe.cmd_iter().enumerate() {
+                if forgotten.contains(&i) {
+                    again.add_command(cmd.clone());
+                }
+            }
+            let retried: Vec<RedisResult<Value>> =
+                again.query_async(&mut self.conn.clone()).await?;
+            for (i, answer) in forgotten.into_iter().zip(retried) {
+                answers[i] = answer;
+            }
+        }
+        Ok(answers)
+    }
+
+    /// The script call that stores `job`.
+    fn push_cmd(&self, job: &NewJob) -> Cmd {
+        let mut cmd = self.script(&PUSH_SCRIPT);
+        cmd.arg(&job.id.0)
+            .arg(&job.kind)
+            .arg(&job.payload)
+            .arg(job.key.as_deref().unwrap_or(""))
+            .arg(&job.meta)
+            .arg(job.enqueued_at)
+            .arg(job.max_attempts)
+            .arg(job.run_at)
+            .arg(if job.unique && job.key.is_some() {
+                "1"
+            } else {
+                "0"
+            })
+            .arg((job.dedupe_expires_at - self.now()).max(1))
+            .arg(if job.key.is_some() { "1" } else { "0" })
+            .arg(if job.body.is_some() { "1" } else { "0" })
+            .arg(job.body.as_deref().unwrap_or_default())
+            .arg(job.lease_to.as_deref().unwrap_or(""));
+        cmd
+    }
+
+    /// The script call that records `worker`'s outcome for job `id`.
+    fn ack_cmd(&self, id: &JobId, worker: &str, ack: &Ack) -> Cmd {
+        let (action, run_at, error, unknown) = match ack {
+            Ack::Done => ("done", 0, "", false),
+            Ack::Retry { run_at, error } => ("retry", *run_at, error.as_str(), false),
+            Ack::Release {
+                run_at,
+                error,
+                unknown,
+            } => ("release", *run_at, error.as_deref().unwrap_or(""), *unknown),
+            Ack::Fail { error } => ("fail", 0, error.as_str(), false),
+        };
+        let mut cmd = self.script(&ACK_SCRIPT);
+        cmd.arg(&id.0)
+            .arg(worker)
+            .arg(action)
+            .arg(self.now())
+            .arg(run_at)
+            .arg(error)
+            .arg(if unknown { "1" } else { "0" });
+        cmd
+    }
+
+    /// Stores `jobs` in one pipeline; each job gets its own result.
     pub(crate) async fn push_batch(
         &self,
         jobs: &[NewJob],
     ) -> Result<Vec<Result<Pushed, Error>>, Error> {
-        let mut pipe = redis::pipe();
-        pipe.atomic().ignore_errors();
-        for job in jobs {
-            let mut cmd = self.script(PUSH);
-            cmd.arg(&job.id.0)
-                .arg(&job.kind)
-                .arg(&job.payload)
-                .arg(job.key.as_deref().unwrap_or(""))
-                .arg(&job.meta)
-                .arg(job.enqueued_at)
-                .arg(job.max_attempts)
-                .arg(job.run_at)
-                .arg(if job.unique && job.key.is_some() {
-                    "1"
-                } else {
-                    "0"
-                })
-                .arg((job.dedupe_expires_at - self.now()).max(1))
-                .arg(if job.key.is_some() { "1" } else { "0" })
-                .arg(if job.body.is_some() { "1" } else { "0" })
-                .arg(job.body.as_deref().unwrap_or_default())
-                .arg(job.lease_to.as_deref().unwrap_or(""));
-            pipe.add_command(cmd);
-        }
-        let results: Vec<redis::RedisResult<(i64, String)>> =
-            pipe.query_async(&mut self.conn.clone()).await?;
-        Ok(results
-            .into_iter()
-            .map(|result| match result {
-                Ok((1, id)) => Ok(Pushed::Enqueued(JobId(id))),
-                Ok((_, id)) => Ok(Pushed::Duplicate(JobId(id))),
-                Err(e) => Err(Error::from(e)),
+        Ok(self.write_batch(jobs, &[]).await?.0)
+    }
+
+    /// Stores `jobs` and workers' outcomes `acks` in one pipeline, one round trip; each gets
+    /// its own result (whether the worker still held the job, for an outcome).
+    pub(crate) async fn write_batch(
+        &self,
+        jobs: &[NewJob],
+        acks: &[(JobId, std::sync::Arc<str>, Ack)],
+    ) -> Result<(Vec<Result<Pushed, Error>>, Vec<Result<bool, Error>>), Error> {
+        let cmds = jobs.iter().map(|job| self.push_cmd(job)).chain(
+            acks.iter()
+                .map(|(id, worker, ack)| self.ack_cmd(id, worker, ack)),
+        );
+        let mut answers = self.pipeline(cmds).await?.into_iter();
+        let pushed = answers
+            .by_ref()
+            .take(jobs.len())
+            .map(|answer| match decode::<(i64, String)>(answer)? {
+                (1, id) => Ok(Pushed::Enqueued(JobId(id))),
+                (_, id) => Ok(Pushed::Duplicate(JobId(id))),
             })
-            .collect())
+            .collect();
+        let acked = answers
+            .map(|answer| Ok(decode::<i64>(answer)? == 1))
+            .collect();
+        Ok((pushed, acked))
     }
 
     pub(crate) async fn fetch(&self, worker: &str, limit: usize) -> Result<Vec<Leased>, Error> {
@@ -334,13 +469,9 @@ impl Store {
             i64,
             Option<Vec<u8>>,
         );
-        let rows: Vec<Row> = self
-            .script(FETCH)
-            .arg(worker)
-            .arg(self.now())
-            .arg(limit)
-            .query_async(&mut self.conn.clone())
-            .await?;
+        let mut cmd = self.script(&FETCH_SCRIPT);
+        cmd.arg(worker).arg(self.now()).arg(limit);
+        let rows: Vec<Row> = self.call(&self.conn, &cmd).await?;
         Ok(rows
             .into_iter()
             .map(
@@ -364,41 +495,21 @@ impl Store {
     }
 
     pub(crate) async fn ack(&self, id: &JobId, worker: &str, ack: &Ack) -> Result<bool, Error> {
-        let (action, run_at, error, unknown) = match ack {
-            Ack::Done => ("done", 0, "", false),
-            Ack::Retry { run_at, error } => ("retry", *run_at, error.as_str(), false),
-            Ack::Release {
-                run_at,
-                error,
-                unknown,
-            } => ("release", *run_at, error.as_deref().unwrap_or(""), *unknown),
-            Ack::Fail { error } => ("fail", 0, error.as_str(), false),
-        };
         let n: i64 = self
-            .script(ACK)
-            .arg(&id.0)
-            .arg(worker)
-            .arg(action)
-            .arg(self.now())
-            .arg(run_at)
-            .arg(error)
-            .arg(if unknown { "1" } else { "0" })
-            .query_async(&mut self.conn.clone())
+            .call(&self.conn, &self.ack_cmd(id, worker, ack))
             .await?;
         Ok(n == 1)
     }
 
     pub(crate) async fn heartbeat(&self, worker: &str, config: &QueueConfig) -> Result<u64, Error> {
         let now = self.now();
-        let n: i64 = self
-            .script(HEARTBEAT)
-            .arg(worker)
+        let mut cmd = self.script(&HEARTBEAT_SCRIPT);
+        cmd.arg(worker)
             .arg(now)
             .arg(dur_ms(config.orphan_timeout))
             .arg(now - dur_ms(config.keep_done))
-            .arg(now - dur_ms(config.keep_failed))
-            .query_async(&mut self.beats.clone())
-            .await?;
+            .arg(now - dur_ms(config.keep_failed));
+        let n: i64 = self.call(&self.beats, &cmd).await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -423,11 +534,9 @@ impl Store {
             i64,
             i64,
         );
-        let rows: Vec<Row> = self
-            .script(FAILED)
-            .arg(limit.max(1))
-            .query_async(&mut self.conn.clone())
-            .await?;
+        let mut cmd = self.script(&FAILED_SCRIPT);
+        cmd.arg(limit.max(1));
+        let rows: Vec<Row> = self.call(&self.conn, &cmd).await?;
         Ok(rows
             .into_iter()
             .map(
@@ -446,25 +555,26 @@ impl Store {
     }
 
     pub(crate) async fn retry(&self, id: &JobId, config: &QueueConfig) -> Result<bool, Error> {
-        let n: i64 = self
-            .script(RETRY)
-            .arg(&id.0)
+        let mut cmd = self.script(&RETRY_SCRIPT);
+        cmd.arg(&id.0)
             .arg(self.now())
-            .arg(dur_ms(config.dedupe_ttl).max(1))
-            .query_async(&mut self.conn.clone())
-            .await?;
+            .arg(dur_ms(config.dedupe_ttl).max(1));
+        let n: i64 = self.call(&self.conn, &cmd).await?;
         Ok(n == 1)
     }
 
     pub(crate) async fn stats(&self) -> Result<Stats, Error> {
         let p = &self.prefix;
-        let (pending, unknown, running, done, failed): (u64, u64, u64, u64, u64) = redis::pipe()
+        type Counts = (u64, u64, u64, Option<u64>, u64, u64);
+        let (pending, unknown, running, done, old_done, failed): Counts = redis::pipe()
             .cmd("ZCARD")
             .arg(format!("{p}ready"))
             .cmd("SCARD")
             .arg(format!("{p}unknown"))
             .cmd("HLEN")
             .arg(format!("{p}running"))
+            .cmd("GET")
+            .arg(format!("{p}done_count"))
             .cmd("ZCARD")
             .arg(format!("{p}done"))
             .cmd("ZCARD")
@@ -475,7 +585,7 @@ impl Store {
             pending,
             unknown,
             running,
-            done,
+            done: done.unwrap_or(0) + old_done,
             failed,
         })
     }

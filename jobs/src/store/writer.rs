@@ -208,11 +208,9 @@ async fn supervise(task: Task, state: Arc<AtomicU8>, restarts: Arc<AtomicU64>) {
 async fn write_batches(task: Task) {
     let mut requests = task.requests.lock().await;
     let mut batch: Vec<Op> = Vec::with_capacity(task.max_batch);
-    // SQL batches commit side by side on connections of their own (up to SQL_IN_FLIGHT), so
-    // the next batch gathers while one waits on the server.
     let mut in_flight = tokio::task::JoinSet::new();
     loop {
-        while in_flight.len() >= SQL_IN_FLIGHT {
+        while in_flight.len() >= IN_FLIGHT {
             in_flight.join_next().await;
         }
         let received = tokio::select! {
@@ -237,19 +235,17 @@ async fn write_batches(task: Task) {
                 Op::Fetch(worker, limit, reply) => fetches.push((worker, limit, reply)),
             }
         }
-        let gathered = (jobs, replies, acks, fetches);
-        if task.store.is_sql() {
-            in_flight.spawn(store_gathered(task.clone(), gathered));
-        } else {
-            store_gathered(task.clone(), gathered).await;
-        }
+        // Batches are stored side by side (up to IN_FLIGHT; Postgres on connections of its
+        // own, Redis pipelined on one), so the next batch gathers while one waits.
+        in_flight.spawn(store_gathered(task.clone(), (jobs, replies, acks, fetches)));
     }
 }
 
-/// How many SQL batches may be committing at once.
-const SQL_IN_FLIGHT: usize = 4;
+/// How many batches may be being stored at once.
+const IN_FLIGHT: usize = 4;
 
-/// Stores one gathered batch: together in one SQL transaction when it can, else part by part.
+/// Stores one gathered batch: together in one SQL transaction when it can, else pushes and
+/// outcomes together (one Redis pipeline) and claims after them.
 async fn store_gathered(task: Task, gathered: Gathered) {
     let (mut jobs, mut replies, mut acks, mut fetches) = gathered;
     if task.store.is_sql() && jobs.len() + acks.len() + fetches.len() > 1 {
@@ -258,11 +254,8 @@ async fn store_gathered(task: Task, gathered: Gathered) {
             Some(rest) => (jobs, replies, acks, fetches) = rest,
         }
     }
-    if !jobs.is_empty() {
-        push_batch(&task, jobs, replies).await;
-    }
-    if !acks.is_empty() {
-        ack_batch(&task, acks).await;
+    if !jobs.is_empty() || !acks.is_empty() {
+        push_and_ack(&task, jobs, replies, acks).await;
     }
     for (worker, limit, reply) in fetches {
         fetch(&task, worker, limit, reply).await;
@@ -291,14 +284,14 @@ async fn write_together(
         .map(|(id, worker, ack, _)| (id.clone(), worker.clone(), ack.clone()))
         .collect();
     let claims: Vec<_> = fetches.iter().map(|(w, n, _)| (w.clone(), *n)).collect();
-    let stored = AssertUnwindSafe(tokio::time::timeout(
-        task.timeout,
+    let stored = guarded(
+        task,
+        "batch",
         task.store.write_together(&jobs, &ack_ops, &claims),
-    ))
-    .catch_unwind()
+    )
     .await;
     let error = match stored {
-        Ok(Ok(Ok(written)))
+        Ok(written)
             if written.pushed.len() == jobs.len()
                 && written.acked.len() == acks.len()
                 && written.claimed.len() == fetches.len() =>
@@ -321,10 +314,8 @@ async fn write_together(
             }
             return None;
         }
-        Ok(Ok(Ok(_))) => Error::Backend("batch answered short".into()),
-        Ok(Ok(Err(e))) => e,
-        Ok(Err(_)) => Error::Unavailable("batch did not commit in time".into()),
-        Err(_) => Error::Backend("the queue writer panicked storing a batch".into()),
+        Ok(_) => Error::Backend("batch answered short".into()),
+        Err(e) => e,
     };
     if !error.is_unavailable() {
         warn!(error = %error, "batch failed; storing its parts one by one");
@@ -383,21 +374,18 @@ async fn hand_over(
     }
 }
 
-/// Runs one store operation for `n` callers under the writer's guards (its timeout, and a
-/// panic caught and turned into an error): one result per caller, or an error for all.
+/// Runs one store operation under the writer's guards: its timeout, and a panic caught and
+/// turned into an error.
 async fn guarded<T>(
     task: &Task,
     what: &str,
-    n: usize,
-    op: impl Future<Output = Result<Vec<Result<T, Error>>, Error>>,
-) -> Result<Vec<Result<T, Error>>, Error> {
+    op: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
     match AssertUnwindSafe(tokio::time::timeout(task.timeout, op))
         .catch_unwind()
         .await
     {
-        Ok(Ok(Ok(done))) if done.len() == n => Ok(done),
-        Ok(Ok(Ok(_))) => Err(Error::Backend(format!("{what} answered short"))),
-        Ok(Ok(Err(e))) => Err(e),
+        Ok(Ok(done)) => done,
         Ok(Err(_)) => Err(Error::Unavailable(format!("{what} did not commit in time"))),
         Err(_) => Err(Error::Backend(format!(
             "the queue writer panicked storing a {what}"
@@ -411,9 +399,19 @@ fn answer<T>(
     replies: Vec<oneshot::Sender<Result<T, Error>>>,
     result: Result<Vec<Result<T, Error>>, Error>,
 ) {
+    if replies.is_empty() {
+        return;
+    }
+    let result = result.and_then(|done| {
+        if done.len() == replies.len() {
+            Ok(done)
+        } else {
+            Err(Error::Backend(format!("{what} answered short")))
+        }
+    });
     match result {
         Ok(done) => {
-            debug!(n = replies.len(), "{what} committed");
+            debug!(n = replies.len(), "{what} stored");
             for (reply, done) in replies.into_iter().zip(done) {
                 let _ = reply.send(done);
             }
@@ -427,23 +425,26 @@ fn answer<T>(
     }
 }
 
-/// Stores one batch of outcomes in one transaction and answers each worker.
-async fn ack_batch(task: &Task, acks: Vec<(JobId, Arc<str>, Ack, AckReply)>) {
-    let (ops, replies): (Vec<_>, Vec<_>) = acks
+/// Stores one batch of pushes and workers' outcomes (one Redis pipeline; on Postgres,
+/// pushes and outcomes each in one transaction) and answers each caller with its own result.
+async fn push_and_ack(
+    task: &Task,
+    jobs: Vec<NewJob>,
+    replies: Vec<Reply>,
+    acks: Vec<(JobId, Arc<str>, Ack, AckReply)>,
+) {
+    let (ops, ack_replies): (Vec<_>, Vec<_>) = acks
         .into_iter()
         .map(|(id, worker, ack, reply)| ((id, worker, ack), reply))
         .unzip();
-    let what = "outcome batch";
-    let result = guarded(task, what, replies.len(), task.store.ack_batch(&ops)).await;
-    answer(what, replies, result);
-}
-
-/// Stores one batch of pushes and answers each caller with its own job's result.
-async fn push_batch(task: &Task, jobs: Vec<NewJob>, replies: Vec<Reply>) {
-    let what = "push batch";
-    let result = guarded(task, what, replies.len(), task.store.push_owned(jobs)).await;
-    if result.is_ok() {
+    let stored = guarded(task, "batch", task.store.push_and_ack(jobs, &ops)).await;
+    let (pushed, acked) = match stored {
+        Ok((pushed, acked)) => (Ok(pushed), Ok(acked)),
+        Err(e) => (Err(e.clone()), Err(e)),
+    };
+    if !replies.is_empty() && pushed.is_ok() {
         task.commits.fetch_add(1, Ordering::Relaxed);
     }
-    answer(what, replies, result);
+    answer("push batch", replies, pushed);
+    answer("outcome batch", ack_replies, acked);
 }
