@@ -227,7 +227,8 @@ impl QueueConfig {
         self
     }
 
-    /// How long finished jobs are retained before pruning (default 24 h).
+    /// How long finished jobs kept by older versions are retained before pruning (default
+    /// 24 h); this version deletes a job as it finishes and only counts it.
     #[must_use]
     pub fn keep_done(mut self, d: Duration) -> Self {
         self.keep_done = d;

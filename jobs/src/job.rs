@@ -154,9 +154,8 @@ pub struct Stats {
     pub unknown: u64,
     /// Jobs a worker holds now.
     pub running: u64,
-    /// Finished jobs: on SQLite, Postgres and in memory every job finished (their rows are
-    /// deleted at once and counted), on Redis those still retained (see
-    /// [`QueueConfig::keep_done`](crate::QueueConfig::keep_done)).
+    /// Finished jobs: every job finished on this queue (their rows are deleted at once and
+    /// counted).
     pub done: u64,
     /// Jobs kept as failed.
     pub failed: u64,
