@@ -244,11 +244,11 @@ async fn write_batches(task: Task) {
 /// How many batches may be being stored at once.
 const IN_FLIGHT: usize = 4;
 
-/// Stores one gathered batch: together in one SQL transaction when it can, else pushes and
-/// outcomes together (one Redis pipeline) and claims after them.
+/// Stores one gathered batch: together in SQL (one statement, or one transaction) when it
+/// can, else pushes and outcomes together (one Redis pipeline) and claims after them.
 async fn store_gathered(task: Task, gathered: Gathered) {
     let (mut jobs, mut replies, mut acks, mut fetches) = gathered;
-    if task.store.is_sql() && jobs.len() + acks.len() + fetches.len() > 1 {
+    if task.store.is_sql() {
         match write_together(&task, jobs, replies, acks, fetches).await {
             None => return,
             Some(rest) => (jobs, replies, acks, fetches) = rest,

@@ -285,15 +285,16 @@ where
         .execute(&self.pool)
         .await?;
         // Bodies first: the same rows pick them, and the jobs then go.
+        // The status is written out, not bound, so the planner sees that the partial index
+        // of ended jobs serves the query.
         for (status, keep) in [("done", config.keep_done), ("failed", config.keep_failed)] {
             for table in ["atombot_bodies WHERE job_id", "atombot_jobs WHERE id"] {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DELETE FROM {table} IN (
                        SELECT id FROM atombot_jobs
-                       WHERE queue = $1 AND status = $2 AND done_at < $3 LIMIT $4)"
+                       WHERE queue = $1 AND status = '{status}' AND done_at < $2 LIMIT $3)"
                 )))
                 .bind(self.queue.as_str())
-                .bind(status)
                 .bind(now - dur_ms(keep))
                 .bind(HOUSEKEEPING_BATCH)
                 .execute(&self.pool)

@@ -44,8 +44,9 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// Creates the table of jobs' raw bodies if missing. Bodies live apart from the jobs'
     /// rows, written once: a job's status changes then rewrite a small row, not its body.
     const BODIES: &'static str;
-    /// A query whose `n` is 1 when the bodies table exists, else 0.
-    const HAS_BODIES: &'static str;
+    /// A query whose `n` is 1 when this version's schema is in place (the index the
+    /// schema makes last exists), else 0.
+    const HAS_SCHEMA: &'static str;
     /// Creates the table of finished jobs' counts if missing: a done job's row is deleted at
     /// once and counted here, in one of [`COUNTER_SHARDS`] rows per queue so batches
     /// committing side by side seldom wait on one row's lock.
@@ -105,28 +106,29 @@ where
         beats: sqlx::Pool<D::Db>,
         config: &QueueConfig,
     ) -> Result<Self, Error> {
-        // The counters table is created last: once it is there, so is the rest, and the DDL
-        // (whose table locks could deadlock with other processes' pushes on Postgres) is
-        // skipped.
-        let ready = sqlx::query("SELECT 1 FROM atombot_counters LIMIT 0")
-            .execute(&pool)
-            .await
-            .is_ok();
-        if !ready {
+        // The schema's last index marks it complete: once it is there, so is the rest, and
+        // the DDL (whose table locks could deadlock with other processes' pushes on
+        // Postgres) is skipped. An older version's schema is brought up to date.
+        let has_schema = async |conn: &mut <D::Db as Database>::Connection| {
+            Ok::<_, Error>(
+                sqlx::query(D::HAS_SCHEMA)
+                    .fetch_one(conn)
+                    .await?
+                    .try_get::<i64, _>("n")?
+                    == 1,
+            )
+        };
+        if !has_schema(&mut *pool.acquire().await?).await? {
             let mut tx = pool.begin_with(D::BEGIN).await?;
             if let Some(lock) = D::SCHEMA_LOCK {
                 sqlx::query(lock).execute(&mut *tx).await?;
             }
-            // Another process may have created it while this one waited for the lock.
-            let made: i64 = sqlx::query(D::HAS_BODIES)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("n")?;
-            if made == 0 {
-                sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
+            // Another process may have made it while this one waited for the lock.
+            if !has_schema(&mut *tx).await? {
                 sqlx::query(D::BODIES).execute(&mut *tx).await?;
+                sqlx::query(D::COUNTERS).execute(&mut *tx).await?;
+                sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
             }
-            sqlx::query(D::COUNTERS).execute(&mut *tx).await?;
             tx.commit().await?;
         }
         Ok(SqlStore {

@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use sqlx::postgres::{PgPoolOptions, PgQueryResult};
-use sqlx::{Row, Transaction};
+use sqlx::Row;
+use sqlx::postgres::{PgConnection, PgPoolOptions, PgQueryResult};
 
 use super::{Dialect, SqlStore};
 use crate::config::QueueConfig;
@@ -28,8 +28,8 @@ impl Dialect for Postgres {
     const COUNTERS: &'static str = "CREATE TABLE IF NOT EXISTS atombot_counters
         (queue TEXT NOT NULL, shard BIGINT NOT NULL, done BIGINT NOT NULL DEFAULT 0,
          PRIMARY KEY (queue, shard))";
-    const HAS_BODIES: &'static str =
-        "SELECT CASE WHEN to_regclass('atombot_bodies') IS NULL THEN 0 ELSE 1 END::BIGINT AS n";
+    const HAS_SCHEMA: &'static str = "SELECT CASE WHEN to_regclass('atombot_jobs_running') IS NULL
+        THEN 0 ELSE 1 END::BIGINT AS n";
 
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()
@@ -54,11 +54,62 @@ impl SqlStore<Postgres> {
     }
 }
 
-/// Whole batches in a few statements: the writer's batch of pushes and outcomes costs a
-/// handful of round trips to the server whatever its size (arrays through `UNNEST`), not
-/// three per job.
+/// Pushes and done outcomes of a batch, many at a time, in one statement (data-modifying
+/// `WITH` clauses over arrays): claims the new dedupe keys, inserts the jobs whose key was
+/// free and their bodies, deletes the finished jobs and their bodies, counts them. Its
+/// answer: each dedupe key with the job that holds it, then each finished job with a NULL
+/// key. A key still held by an earlier job is "updated" to itself, so it is answered too.
+/// A job is finished by its id and worker alone (`lock_by` is set exactly while a job
+/// runs): a `status` test would let the planner walk the whole index of running jobs,
+/// dead entries included, instead of the primary key.
+const STORE_MANY: &str = "
+WITH claimed AS (
+  INSERT INTO atombot_dedupe (queue, job_key, job_id, expires_at)
+  SELECT $1, k, i, e FROM UNNEST($12::text[], $13::text[], $14::bigint[]) AS t(k, i, e)
+  ON CONFLICT (queue, job_key) DO UPDATE SET
+    job_id = CASE WHEN atombot_dedupe.expires_at <= $11
+                  THEN excluded.job_id ELSE atombot_dedupe.job_id END,
+    expires_at = CASE WHEN atombot_dedupe.expires_at <= $11
+                      THEN excluded.expires_at ELSE atombot_dedupe.expires_at END
+  RETURNING job_key, job_id
+), stored AS (
+  INSERT INTO atombot_jobs
+    (id, queue, kind, payload, job_key, meta, enqueued_at, status, attempts, max_attempts,
+     run_at, lock_by, lock_at)
+  SELECT id, $1, kind, payload, job_key, meta, enqueued_at,
+         CASE WHEN lock_by IS NULL THEN 'pending' ELSE 'running' END,
+         CASE WHEN lock_by IS NULL THEN 0 ELSE 1 END,
+         max_attempts, run_at, lock_by, CASE WHEN lock_by IS NULL THEN NULL ELSE $11 END
+  FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+              $8::bigint[], $9::bigint[], $10::text[], $15::bool[])
+    AS t(id, kind, payload, job_key, meta, enqueued_at, max_attempts, run_at, lock_by, uniq)
+  WHERE NOT uniq OR id IN (SELECT job_id FROM claimed)
+  RETURNING id
+), bodies AS (
+  INSERT INTO atombot_bodies (job_id, body)
+  SELECT id, body FROM UNNEST($16::text[], $17::bytea[]) AS t(id, body)
+  WHERE id IN (SELECT id FROM stored)
+), finished AS (
+  DELETE FROM atombot_jobs AS j
+  WHERE j.id = ANY($18::text[])
+    AND j.lock_by = ($19::text[])[array_position($18::text[], j.id)]
+  RETURNING j.id
+), unbodied AS (
+  DELETE FROM atombot_bodies WHERE job_id IN (SELECT id FROM finished)
+), counted AS (
+  INSERT INTO atombot_counters (queue, shard, done)
+  SELECT $1, $20, count(*) FROM finished HAVING count(*) > 0
+  ON CONFLICT (queue, shard) DO UPDATE SET done = atombot_counters.done + excluded.done
+)
+SELECT job_key, job_id FROM claimed
+UNION ALL SELECT NULL, id FROM finished";
+
+/// Whole batches in one statement: the writer's batch of pushes and done outcomes is one
+/// round trip to the server whatever its size (arrays through `UNNEST`), and needs no
+/// transaction of its own (a statement is atomic).
 impl SqlStore<Postgres> {
-    /// [`SqlStore::write_together`] with pushes and done outcomes stored many at a time.
+    /// [`SqlStore::write_together`] with pushes and done outcomes stored many at a time;
+    /// a batch of only those is one statement, else one transaction.
     pub(crate) async fn write_batch(
         &self,
         jobs: &[NewJob],
@@ -66,43 +117,56 @@ impl SqlStore<Postgres> {
         claims: &[(Arc<str>, usize)],
     ) -> Result<Written, Error> {
         let now = self.now();
-        let mut tx = self.pool.begin_with(Postgres::BEGIN).await?;
-        let mut written = Written {
-            pushed: self.push_many(&mut tx, jobs, now).await?,
-            ..Written::default()
-        };
         let done: Vec<(&str, &str)> = acks
             .iter()
             .filter(|(.., ack)| matches!(ack, Ack::Done))
             .map(|(id, worker, _)| (id.0.as_str(), &**worker))
             .collect();
-        let finished = self.done_many(&mut tx, &done).await?;
+        let simple = claims.is_empty() && done.len() == acks.len();
+        let mut tx = if simple {
+            None
+        } else {
+            Some(self.pool.begin_with(Postgres::BEGIN).await?)
+        };
+        let (pushed, finished) = match tx.as_mut() {
+            Some(tx) => self.store_many(tx, jobs, &done, now).await?,
+            None => {
+                let mut conn = self.pool.acquire().await?;
+                self.store_many(&mut conn, jobs, &done, now).await?
+            }
+        };
+        let mut written = Written {
+            pushed,
+            ..Written::default()
+        };
         for (id, worker, ack) in acks {
-            let acked = match ack {
-                Ack::Done => finished.contains(id.0.as_str()),
-                _ => self.ack_in(&mut tx, id, worker, ack).await?,
+            let acked = match (ack, tx.as_mut()) {
+                (Ack::Done, _) | (_, None) => finished.contains(id.0.as_str()),
+                (_, Some(tx)) => self.ack_in(tx, id, worker, ack).await?,
             };
             written.acked.push(acked);
         }
-        for (worker, limit) in claims {
-            written
-                .claimed
-                .push(self.fetch_in(&mut tx, worker, *limit).await?);
+        if let Some(mut tx) = tx {
+            for (worker, limit) in claims {
+                written
+                    .claimed
+                    .push(self.fetch_in(&mut tx, worker, *limit).await?);
+            }
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(written)
     }
 
-    /// Stores `jobs` inside `tx` with at most four statements: dedupe claims, the keys
-    /// already taken, the rows, the bodies. A key repeated within the batch is a duplicate
-    /// of its first job.
-    async fn push_many(
+    /// Stores `jobs` and finishes the jobs of `done` (id, worker) their worker still holds,
+    /// in one statement on `conn`: what each push did, and the ids finished. A key repeated
+    /// within the batch is a duplicate of its first job.
+    async fn store_many(
         &self,
-        tx: &mut Transaction<'_, sqlx::Postgres>,
+        conn: &mut PgConnection,
         jobs: &[NewJob],
+        done: &[(&str, &str)],
         now: i64,
-    ) -> Result<Vec<Pushed>, Error> {
-        let mut out: Vec<Option<Pushed>> = vec![None; jobs.len()];
+    ) -> Result<(Vec<Pushed>, HashSet<String>), Error> {
         // Unique jobs: the first of each key claims it; later ones follow the first.
         let mut first: HashMap<&str, usize> = HashMap::new();
         let mut follows: Vec<(usize, usize)> = Vec::new();
@@ -116,83 +180,16 @@ impl SqlStore<Postgres> {
                 }
             }
         }
-        if !first.is_empty() {
-            // In one order, so batches committing side by side take the keys' locks alike.
-            let mut keys: Vec<&str> = first.keys().copied().collect();
-            keys.sort_unstable();
-            let ids: Vec<&str> = keys.iter().map(|k| jobs[first[k]].id.0.as_str()).collect();
-            let expires: Vec<i64> = keys
-                .iter()
-                .map(|k| jobs[first[k]].dedupe_expires_at)
-                .collect();
-            let claimed: HashSet<String> = sqlx::query(
-                "INSERT INTO atombot_dedupe (queue, job_key, job_id, expires_at)
-                 SELECT $1, k, i, e FROM UNNEST($2::text[], $3::text[], $4::bigint[]) AS t(k, i, e)
-                 ON CONFLICT (queue, job_key) DO UPDATE
-                   SET job_id = excluded.job_id, expires_at = excluded.expires_at
-                   WHERE atombot_dedupe.expires_at <= $5
-                 RETURNING job_key",
-            )
-            .bind(self.queue.as_str())
-            .bind(&keys)
-            .bind(&ids)
-            .bind(&expires)
-            .bind(now)
-            .fetch_all(&mut **tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String, _>("job_key"))
-            .collect::<Result<_, _>>()?;
-            let taken: Vec<&str> = keys
-                .iter()
-                .copied()
-                .filter(|k| !claimed.contains(*k))
-                .collect();
-            if !taken.is_empty() {
-                let rows = sqlx::query(
-                    "SELECT job_key, job_id FROM atombot_dedupe
-                     WHERE queue = $1 AND job_key = ANY($2)",
-                )
-                .bind(self.queue.as_str())
-                .bind(&taken)
-                .fetch_all(&mut **tx)
-                .await?;
-                for row in rows {
-                    let key: String = row.try_get("job_key")?;
-                    if let Some(&i) = first.get(key.as_str()) {
-                        out[i] = Some(Pushed::Duplicate(JobId(row.try_get("job_id")?)));
-                    }
-                }
-            }
-            for (i, j) in follows {
-                let earlier = match &out[j] {
-                    Some(pushed) => pushed.id().clone(),
-                    None => jobs[j].id.clone(),
-                };
-                out[i] = Some(Pushed::Duplicate(earlier));
-            }
-        }
-        let new: Vec<&NewJob> = jobs
-            .iter()
-            .zip(&out)
-            .filter(|(_, pushed)| pushed.is_none())
-            .map(|(job, _)| job)
+        let followers: HashSet<usize> = follows.iter().map(|&(i, _)| i).collect();
+        let new: Vec<&NewJob> = (0..jobs.len())
+            .filter(|i| !followers.contains(i))
+            .map(|i| &jobs[i])
             .collect();
-        if !new.is_empty() {
-            sqlx::query(
-                "INSERT INTO atombot_jobs
-                   (id, queue, kind, payload, job_key, meta, enqueued_at, status, attempts,
-                    max_attempts, run_at, lock_by, lock_at)
-                 SELECT id, $1, kind, payload, job_key, meta, enqueued_at,
-                        CASE WHEN lock_by IS NULL THEN 'pending' ELSE 'running' END,
-                        CASE WHEN lock_by IS NULL THEN 0 ELSE 1 END,
-                        max_attempts, run_at, lock_by,
-                        CASE WHEN lock_by IS NULL THEN NULL ELSE $11 END
-                 FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                             $7::bigint[], $8::bigint[], $9::bigint[], $10::text[])
-                   AS t(id, kind, payload, job_key, meta, enqueued_at, max_attempts, run_at,
-                        lock_by)",
-            )
+        // In one order, so batches committing side by side take the keys' locks alike.
+        let mut keys: Vec<&str> = first.keys().copied().collect();
+        keys.sort_unstable();
+        let bodies: Vec<&NewJob> = new.iter().copied().filter(|j| j.body.is_some()).collect();
+        let rows = sqlx::query(STORE_MANY)
             .bind(self.queue.as_str())
             .bind(new.iter().map(|j| j.id.0.as_str()).collect::<Vec<_>>())
             .bind(new.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>())
@@ -208,63 +205,67 @@ impl SqlStore<Postgres> {
                     .collect::<Vec<_>>(),
             )
             .bind(now)
-            .execute(&mut **tx)
+            .bind(&keys)
+            .bind(
+                keys.iter()
+                    .map(|k| jobs[first[k]].id.0.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                keys.iter()
+                    .map(|k| jobs[first[k]].dedupe_expires_at)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                new.iter()
+                    .map(|j| j.unique && j.key.is_some())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(bodies.iter().map(|j| j.id.0.as_str()).collect::<Vec<_>>())
+            .bind(
+                bodies
+                    .iter()
+                    .map(|j| j.body.as_deref().unwrap_or_default())
+                    .collect::<Vec<&[u8]>>(),
+            )
+            .bind(done.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+            .bind(done.iter().map(|(_, worker)| *worker).collect::<Vec<_>>())
+            .bind(fastrand::i64(0..super::COUNTER_SHARDS))
+            .fetch_all(conn)
             .await?;
-            let bodies: Vec<&NewJob> = new.iter().copied().filter(|j| j.body.is_some()).collect();
-            if !bodies.is_empty() {
-                sqlx::query(
-                    "INSERT INTO atombot_bodies (job_id, body)
-                     SELECT * FROM UNNEST($1::text[], $2::bytea[])",
-                )
-                .bind(bodies.iter().map(|j| j.id.0.as_str()).collect::<Vec<_>>())
-                .bind(
-                    bodies
-                        .iter()
-                        .map(|j| j.body.as_deref().unwrap_or_default())
-                        .collect::<Vec<&[u8]>>(),
-                )
-                .execute(&mut **tx)
-                .await?;
+        let mut holders: HashMap<String, String> = HashMap::new();
+        let mut finished = HashSet::new();
+        for row in rows {
+            let id: String = row.try_get(1)?;
+            match row.try_get::<Option<String>, _>(0)? {
+                Some(key) => {
+                    holders.insert(key, id);
+                }
+                None => {
+                    finished.insert(id);
+                }
             }
         }
-        Ok(jobs
+        let mut out: Vec<Option<Pushed>> = vec![None; jobs.len()];
+        for (&key, &i) in &first {
+            let holder = holders
+                .remove(key)
+                .ok_or_else(|| Error::Backend("dedupe key not answered".into()))?;
+            out[i] = Some(if holder == jobs[i].id.0 {
+                Pushed::Enqueued(jobs[i].id.clone())
+            } else {
+                Pushed::Duplicate(JobId(holder))
+            });
+        }
+        for (i, j) in follows {
+            let earlier = out[j].as_ref().map_or(&jobs[j].id, Pushed::id).clone();
+            out[i] = Some(Pushed::Duplicate(earlier));
+        }
+        let pushed = jobs
             .iter()
             .zip(out)
             .map(|(job, pushed)| pushed.unwrap_or_else(|| Pushed::Enqueued(job.id.clone())))
-            .collect())
-    }
-
-    /// Finishes the jobs of `acks` (id, worker) their worker still holds: deletes them and
-    /// their bodies and counts them, with three statements; the ids it finished.
-    async fn done_many(
-        &self,
-        tx: &mut Transaction<'_, sqlx::Postgres>,
-        acks: &[(&str, &str)],
-    ) -> Result<HashSet<String>, Error> {
-        if acks.is_empty() {
-            return Ok(HashSet::new());
-        }
-        // A done job's row goes at once; the queue counts it.
-        let done: Vec<String> = sqlx::query(
-            "DELETE FROM atombot_jobs AS j
-             USING UNNEST($1::text[], $2::text[]) AS t(id, worker)
-             WHERE j.id = t.id AND j.lock_by = t.worker AND j.status = 'running'
-             RETURNING j.id",
-        )
-        .bind(acks.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-        .bind(acks.iter().map(|(_, worker)| *worker).collect::<Vec<_>>())
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|row| row.try_get::<String, _>("id"))
-        .collect::<Result<_, _>>()?;
-        if !done.is_empty() {
-            sqlx::query("DELETE FROM atombot_bodies WHERE job_id = ANY($1)")
-                .bind(&done)
-                .execute(&mut **tx)
-                .await?;
-            self.count_done(tx, done.len()).await?;
-        }
-        Ok(done.into_iter().collect())
+            .collect();
+        Ok((pushed, finished))
     }
 }
