@@ -37,7 +37,7 @@ async fn an_older_schema_is_brought_up_to_date() {
          CREATE INDEX IF NOT EXISTS atombot_jobs_ready ON atombot_jobs (queue, status, run_at);
          CREATE INDEX IF NOT EXISTS atombot_jobs_lock ON atombot_jobs (lock_by);
          CREATE INDEX IF NOT EXISTS atombot_jobs_finished ON atombot_jobs (queue, status, done_at);
-         ALTER TABLE atombot_bodies RESET (toast_tuple_target);",
+         ALTER TABLE atombot_bodies ALTER COLUMN body SET COMPRESSION default;",
     )
     .execute(&pool)
     .await
@@ -55,13 +55,15 @@ async fn an_older_schema_is_brought_up_to_date() {
             "atombot_jobs_waiting"
         ]
     );
-    let options: Option<Vec<String>> =
-        sqlx::query("SELECT reloptions FROM pg_class WHERE relname = 'atombot_bodies'")
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-            .get(0);
-    assert_eq!(options, Some(vec!["toast_tuple_target=8160".to_owned()]));
+    let compression: String = sqlx::query(
+        "SELECT attcompression::text FROM pg_attribute
+         WHERE attrelid = 'atombot_bodies'::regclass AND attname = 'body'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(compression, "l", "bodies are compressed with lz4");
 
     // And the queue works on it: a job with a body is stored, run and counted done.
     let runs = Arc::new(AtomicUsize::new(0));
