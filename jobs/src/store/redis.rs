@@ -28,15 +28,22 @@ if ARGV[10] == '1' then
   if existing then return {0, existing} end
   redis.call('SET', dk, id, 'PX', ARGV[11])
 end
-redis.call('HSET', p .. 'job:' .. id, 'kind', ARGV[3], 'payload', ARGV[4], 'key', ARGV[5],
-  'has_key', ARGV[12], 'meta', ARGV[6], 'enqueued_at', ARGV[7], 'attempts', 0,
-  'max_attempts', ARGV[8], 'status', 'pending')
-if ARGV[13] == '1' then redis.call('HSET', p .. 'job:' .. id, 'body', ARGV[14]) end
+local fields = {'kind', ARGV[3], 'payload', ARGV[4], 'key', ARGV[5], 'has_key', ARGV[12],
+  'meta', ARGV[6], 'enqueued_at', ARGV[7], 'max_attempts', ARGV[8]}
+if ARGV[13] == '1' then
+  table.insert(fields, 'body')
+  table.insert(fields, ARGV[14])
+end
 if ARGV[15] ~= '' then
   -- Claimed at once by a worker of the pushing process (NewJob::lease_to).
-  redis.call('HSET', p .. 'job:' .. id, 'attempts', 1, 'status', 'running', 'lock_by', ARGV[15])
+  for _, f in ipairs({'attempts', 1, 'status', 'running', 'lock_by', ARGV[15]}) do
+    table.insert(fields, f)
+  end
+  redis.call('HSET', p .. 'job:' .. id, unpack(fields))
   redis.call('HSET', p .. 'running', id, ARGV[15])
 else
+  for _, f in ipairs({'attempts', 0, 'status', 'pending'}) do table.insert(fields, f) end
+  redis.call('HSET', p .. 'job:' .. id, unpack(fields))
   redis.call('ZADD', p .. 'ready', ARGV[9], id)
 end
 return {1, id}
