@@ -4,11 +4,10 @@
 mod common;
 
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use atombot_jobs::{Job, JobContext, Queue, QueueConfig};
+use atombot_jobs::{Job, Queue, QueueConfig};
 use common::*;
 use serde_json::json;
 
@@ -62,19 +61,7 @@ async fn redis_outage_fails_fast_and_recovers() {
         .queue_name(unique("outage"))
         .backend_timeout(Duration::from_secs(1));
     let queue = Queue::connect(config).await.unwrap();
-    let done = Arc::new(AtomicUsize::new(0));
-    let seen = done.clone();
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(
-        queue
-            .worker(move |_job: Job, _ctx: JobContext| {
-                seen.fetch_add(1, Ordering::SeqCst);
-                async { Ok(()) }
-            })
-            .run(async move {
-                let _ = stopped.await;
-            }),
-    );
+    let (done, _stop) = counting_worker(&queue, |_| {});
     queue.push(Job::new("before", json!({}))).await.unwrap();
     assert!(
         eventually(Duration::from_secs(5), async || done.load(Ordering::SeqCst)
@@ -131,25 +118,9 @@ async fn redis_forgotten_scripts_are_loaded_again() {
     flush().await;
     queue.push(Job::new("pushed", json!({}))).await.unwrap();
     flush().await;
-    let done = Arc::new(AtomicUsize::new(0));
-    let seen = done.clone();
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(
-        queue
-            .worker(move |_job: Job, _ctx: JobContext| {
-                seen.fetch_add(1, Ordering::SeqCst);
-                async { Ok(()) }
-            })
-            .run(async move {
-                let _ = stopped.await;
-            }),
-    );
+    let (done, _stop) = counting_worker(&queue, |_| {});
     assert!(
-        eventually(Duration::from_secs(10), async || queue
-            .stats()
-            .await
-            .is_ok_and(|s| s.done == 1))
-        .await,
+        done_eventually(&queue, 1).await,
         "{:?}",
         queue.stats().await
     );

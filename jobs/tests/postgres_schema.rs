@@ -5,11 +5,9 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::Ordering;
 
-use atombot_jobs::{Job, JobContext, Queue, QueueConfig};
+use atombot_jobs::{Job, Queue, QueueConfig};
 use common::*;
 use serde_json::json;
 use sqlx::Row;
@@ -66,30 +64,15 @@ async fn an_older_schema_is_brought_up_to_date() {
     assert_eq!(compression, "l", "bodies are compressed with lz4");
 
     // And the queue works on it: a job with a body is stored, run and counted done.
-    let runs = Arc::new(AtomicUsize::new(0));
-    let seen = runs.clone();
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(
-        queue
-            .worker(move |job: Job, _ctx: JobContext| {
-                assert_eq!(job.body.as_ref().map(|b| b.len()), Some(9000));
-                seen.fetch_add(1, Ordering::SeqCst);
-                async { Ok(()) }
-            })
-            .run(async move {
-                let _ = stopped.await;
-            }),
-    );
+    let (runs, _stop) = counting_worker(&queue, |job| {
+        assert_eq!(job.body.as_ref().map(|b| b.len()), Some(9000));
+    });
     queue
         .push(Job::new("big", json!({})).with_body(vec![b'x'; 9000]))
         .await
         .unwrap();
     assert!(
-        eventually(Duration::from_secs(10), async || queue
-            .stats()
-            .await
-            .is_ok_and(|s| s.done == 1))
-        .await,
+        done_eventually(&queue, 1).await,
         "{:?}",
         queue.stats().await
     );

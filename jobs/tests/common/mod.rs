@@ -3,9 +3,11 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use atombot_jobs::QueueConfig;
+use atombot_jobs::{Job, JobContext, Queue, QueueConfig};
 
 /// A unique name for queues, files and workers of one test run.
 pub fn unique(prefix: &str) -> String {
@@ -94,6 +96,37 @@ pub async fn eventually(timeout: Duration, mut check: impl AsyncFnMut() -> bool)
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     check().await
+}
+
+/// Starts a worker on `queue` whose handler passes `check` on each job and counts it; the
+/// worker stops when the returned sender is dropped.
+pub fn counting_worker(
+    queue: &Queue,
+    check: impl Fn(&Job) + Send + Sync + 'static,
+) -> (Arc<AtomicUsize>, tokio::sync::oneshot::Sender<()>) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let seen = runs.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(
+        queue
+            .worker(move |job: Job, _ctx: JobContext| {
+                check(&job);
+                seen.fetch_add(1, Ordering::SeqCst);
+                async { Ok(()) }
+            })
+            .run(async move {
+                let _ = stopped.await;
+            }),
+    );
+    (runs, stop)
+}
+
+/// Whether `queue` counts `n` jobs done within 10 s.
+pub async fn done_eventually(queue: &Queue, n: u64) -> bool {
+    eventually(Duration::from_secs(10), async || {
+        queue.stats().await.is_ok_and(|s| s.done == n)
+    })
+    .await
 }
 
 /// A child process killed (SIGKILL) when dropped.

@@ -36,18 +36,34 @@ impl Dialect for Postgres {
     }
 }
 
+/// Steers the queue's sessions away from sequential scans. Its tables churn: every delivery
+/// inserts rows that are deleted milliseconds later, so between two autovacuum runs a table
+/// holds a few live rows among thousands of pages of dead ones. The planner, going by the
+/// live rows, would then read every page to find a few jobs by id (seen in `perf`: most of
+/// the server's time in `heap_page_prune_opt` and visibility checks), where the index
+/// reads a handful. Every query of the queue has an index; a scan of the whole table stays
+/// possible where none applies (stats), just last in line.
+async fn index_first(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql("SET enable_seqscan = off")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 impl SqlStore<Postgres> {
     /// Connects to the Postgres database named by the config's URL.
     pub(crate) async fn connect(config: &QueueConfig) -> Result<Self, Error> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(config.backend_timeout)
+            .after_connect(|conn, _| Box::pin(index_first(conn)))
             .connect(&config.url)
             .await?;
         // Heartbeats and lease checks on a connection of their own.
         let beats = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(config.backend_timeout)
+            .after_connect(|conn, _| Box::pin(index_first(conn)))
             .connect(&config.url)
             .await?;
         SqlStore::open(pool, beats, config).await
@@ -95,7 +111,7 @@ WITH claimed AS (
     AND j.lock_by = ($19::text[])[array_position($18::text[], j.id)]
   RETURNING j.id
 ), unbodied AS (
-  DELETE FROM atombot_bodies WHERE job_id IN (SELECT id FROM finished)
+  DELETE FROM atombot_bodies WHERE job_id = ANY(ARRAY(SELECT id FROM finished))
 ), counted AS (
   INSERT INTO atombot_counters (queue, shard, done)
   SELECT $1, $20, count(*) FROM finished HAVING count(*) > 0
