@@ -238,6 +238,17 @@ impl Store {
         }
     }
 
+    /// How many of the [`Writer`]'s batches may be being stored at once. Measured on two
+    /// cores: Postgres does best with 2 (more, smaller batches cost the server more than
+    /// they overlap), Redis with 4.
+    pub(crate) fn batches_in_flight(&self) -> usize {
+        match self {
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_) => 2,
+            _ => 4,
+        }
+    }
+
     /// Whether this is a SQL database batched by the [`Writer`] with
     /// [`write_together`](Self::write_together) (Postgres).
     pub(crate) fn is_sql(&self) -> bool {

@@ -210,7 +210,7 @@ async fn write_batches(task: Task) {
     let mut batch: Vec<Op> = Vec::with_capacity(task.max_batch);
     let mut in_flight = tokio::task::JoinSet::new();
     loop {
-        while in_flight.len() >= IN_FLIGHT {
+        while in_flight.len() >= task.store.batches_in_flight() {
             in_flight.join_next().await;
         }
         let received = tokio::select! {
@@ -235,14 +235,11 @@ async fn write_batches(task: Task) {
                 Op::Fetch(worker, limit, reply) => fetches.push((worker, limit, reply)),
             }
         }
-        // Batches are stored side by side (up to IN_FLIGHT; Postgres on connections of its
-        // own, Redis pipelined on one), so the next batch gathers while one waits.
+        // Batches are stored side by side (Postgres on connections of its own, Redis
+        // pipelined on one), so the next batch gathers while one waits.
         in_flight.spawn(store_gathered(task.clone(), (jobs, replies, acks, fetches)));
     }
 }
-
-/// How many batches may be being stored at once.
-const IN_FLIGHT: usize = 4;
 
 /// Stores one gathered batch: together in SQL (one statement, or one transaction) when it
 /// can, else pushes and outcomes together (one Redis pipeline) and claims after them.
