@@ -29,13 +29,8 @@ CREATE TABLE IF NOT EXISTS atombot_workers (
     last_seen BIGINT NOT NULL,
     started_at BIGINT NOT NULL
 );
--- Bodies compressed with lz4 rather than pglz: a fraction of the CPU, and a typical webhook
--- payload then fits in its row, with no TOAST rows to write and delete for every delivery.
--- Skipped where the server has no lz4 (before Postgres 14, or built without it).
-DO $$ BEGIN
-    EXECUTE 'ALTER TABLE atombot_bodies ALTER COLUMN body SET COMPRESSION lz4';
-EXCEPTION WHEN OTHERS THEN NULL;
-END $$;
+-- Upgrading an older schema while other processes push: atombot_jobs is locked before
+-- atombot_bodies, in the order pushes and outcomes take them, so the two never deadlock.
 -- Partial indexes: a job handed straight to a worker is inserted running and deleted when
 -- done, so it enters only the primary key and the index of running jobs. Earlier versions
 -- indexed every row three more times.
@@ -46,6 +41,13 @@ CREATE INDEX IF NOT EXISTS atombot_jobs_waiting ON atombot_jobs (queue, run_at)
     WHERE status IN ('pending', 'unknown');
 CREATE INDEX IF NOT EXISTS atombot_jobs_ended ON atombot_jobs (queue, status, done_at)
     WHERE status IN ('done', 'failed');
--- Created last: once it exists, so does everything above.
+-- Its presence marks this version's schema (all of this file commits at once).
 CREATE INDEX IF NOT EXISTS atombot_jobs_running ON atombot_jobs (queue, lock_by)
     WHERE status = 'running';
+-- Bodies compressed with lz4 rather than pglz: a fraction of the CPU, and a typical webhook
+-- payload then fits in its row, with no TOAST rows to write and delete for every delivery.
+-- Skipped where the server has no lz4 (before Postgres 14, or built without it).
+DO $$ BEGIN
+    EXECUTE 'ALTER TABLE atombot_bodies ALTER COLUMN body SET COMPRESSION lz4';
+EXCEPTION WHEN OTHERS THEN NULL;
+END $$;
