@@ -9,7 +9,7 @@ use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::handoff::Reserved;
 use crate::job::{FailedJob, Job, JobId, Pushed, Stats, dur_ms, now_ms, time_to_ms};
-use crate::store::{Ack, Leased, NewJob, Parts, Store};
+use crate::store::{Leased, NewJob, Parts, Store};
 
 /// A handle to one named queue; cheap to clone and share.
 ///
@@ -206,16 +206,7 @@ impl Queue {
 /// takes it once the worker is gone.
 fn release(parts: &Arc<Parts>, id: JobId, worker: Arc<str>) {
     let parts = parts.clone();
-    tokio::spawn(async move {
-        let release = Ack::Release {
-            run_at: now_ms(),
-            error: None,
-            unknown: false,
-        };
-        if let Err(e) = parts.timed(parts.store.ack(&id, &worker, &release)).await {
-            debug!(job = %id, error = %e, "could not return a job never handed to its worker; it is recovered as an orphan");
-        }
-    });
+    tokio::spawn(async move { parts.give_back(&worker, [id]).await });
 }
 
 #[cfg(test)]

@@ -250,7 +250,9 @@ where
                 () = &mut shutdown => loop {
                     // No more jobs handed straight over; those running finish below, and
                     // those still waiting for a slot go back to the queue.
-                    release(&parts, &name, parts.handoff.leave(&name)).await;
+                    parts
+                        .give_back(&name, parts.handoff.leave(&name).into_iter().map(|l| l.id))
+                        .await;
                     // `stop` fails until apalis has started the worker; keep asking.
                     if context.stop().is_ok() || context.is_shutting_down() {
                         info!(running = context.task_count(), "worker stopping");
@@ -262,7 +264,9 @@ where
                     }
                 },
             };
-            release(&parts, &name, parts.handoff.leave(&name)).await;
+            parts
+                .give_back(&name, parts.handoff.leave(&name).into_iter().map(|l| l.id))
+                .await;
             direct.close();
             direct.wait().await;
             match result {
@@ -277,23 +281,5 @@ where
             }
         }
         .instrument(span)
-    }
-}
-
-/// Returns handed-over jobs that never started to the queue (attempt given back); one that
-/// cannot be returned is recovered as an orphan.
-async fn release(parts: &crate::store::Parts, worker: &str, jobs: Vec<crate::store::Leased>) {
-    for leased in jobs {
-        let release = crate::store::Ack::Release {
-            run_at: crate::job::now_ms(),
-            error: None,
-            unknown: false,
-        };
-        if let Err(e) = parts
-            .timed(parts.store.ack(&leased.id, worker, &release))
-            .await
-        {
-            warn!(job = %leased.id, error = %e, "could not return a job; it is recovered as an orphan");
-        }
     }
 }

@@ -222,12 +222,7 @@ async fn settle<R>(
                 "shutdown timeout: returning unfinished job to the queue"
             );
             let e: BoxDynError = "job did not finish before the shutdown timeout".into();
-            let release = Ack::Release {
-                run_at: now_ms(),
-                error: None,
-                unknown: false,
-            };
-            (release, Err(e))
+            (Ack::give_back(now_ms()), Err(e))
         }
     };
     let deadline = std::pin::pin!(deadline(shared, shutdown_timeout));

@@ -47,8 +47,8 @@ use tracing::{Instrument, debug, info, warn};
 use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::handoff::Slots;
-use crate::job::{Job, JobId, OnRecorded, Recorded, now_ms};
-use crate::store::{Ack, Leased, Parts, Store};
+use crate::job::{Job, JobId, OnRecorded, Recorded};
+use crate::store::{Leased, Parts, Store};
 
 mod ack;
 
@@ -570,16 +570,7 @@ impl Backend for JobBackend {
                         "returning claimed jobs that did not start"
                     );
                 }
-                for id in left {
-                    let release = Ack::Release {
-                        run_at: now_ms(),
-                        error: None,
-                        unknown: false,
-                    };
-                    if let Err(e) = parts.timed(parts.store.ack(&id, &name, &release)).await {
-                        warn!(job = %id, error = %e, "could not return job; it is recovered as an orphan");
-                    }
-                }
+                parts.give_back(&name, left).await;
                 if let Err(e) = parts.timed(parts.store.deregister(&name)).await {
                     warn!(error = %e, "could not deregister worker");
                 }

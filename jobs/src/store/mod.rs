@@ -55,6 +55,17 @@ impl Parts {
         })
     }
 
+    /// Returns `ids`, claimed by `worker` but never started, to the queue now (attempt given
+    /// back); one that cannot be returned is recovered as an orphan once `worker` is gone.
+    pub(crate) async fn give_back(&self, worker: &str, ids: impl IntoIterator<Item = JobId>) {
+        let release = Ack::give_back(crate::job::now_ms());
+        for id in ids {
+            if let Err(e) = self.timed(self.store.ack(&id, worker, &release)).await {
+                tracing::warn!(job = %id, error = %e, "could not return a job that never started; it is recovered as an orphan");
+            }
+        }
+    }
+
     /// Runs one backend operation, failing with [`Error::Unavailable`] after the backend
     /// timeout.
     pub(crate) async fn timed<T>(
@@ -122,6 +133,18 @@ pub(crate) enum Ack {
         error: Option<String>,
         unknown: bool,
     },
+}
+
+impl Ack {
+    /// Back to the queue at `run_at`, untouched: no attempt used, no error kept (a job
+    /// claimed but never started).
+    pub(crate) fn give_back(run_at: i64) -> Ack {
+        Ack::Release {
+            run_at,
+            error: None,
+            unknown: false,
+        }
+    }
 }
 
 /// What [`Store::push_and_ack`] stored: one result per job, one per outcome.

@@ -358,11 +358,7 @@ async fn hand_over(
     reply: FetchReply,
 ) {
     if let Err(Ok(unwanted)) = reply.send(result) {
-        let release = Ack::Release {
-            run_at: now_ms(),
-            error: None,
-            unknown: false,
-        };
+        let release = Ack::give_back(now_ms());
         for leased in unwanted {
             if let Err(e) = task.store.ack(&leased.id, worker, &release).await {
                 warn!(job = %leased.id, error = %e, "could not return an unwanted claim; it is recovered as an orphan");

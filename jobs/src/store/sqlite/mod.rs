@@ -542,11 +542,7 @@ impl Thread {
     /// Returns to the queue (attempt given back) jobs claimed for workers that stopped
     /// waiting; those it cannot return are recovered as orphans.
     fn give_back(&self, unwanted: &[(String, Vec<JobId>)], now: i64) {
-        let release = Ack::Release {
-            run_at: now,
-            error: None,
-            unknown: false,
-        };
+        let release = Ack::give_back(now);
         let returned = ops::exec(&self.conn, "BEGIN IMMEDIATE").and_then(|()| {
             for (worker, ids) in unwanted {
                 for id in ids {

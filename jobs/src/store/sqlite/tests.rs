@@ -227,12 +227,7 @@ async fn a_job_can_be_stored_already_claimed() {
         .unwrap();
     assert_eq!(held, std::slice::from_ref(&id));
     // A released job gives its attempt back and is claimed like any other.
-    let release = Ack::Release {
-        run_at: 0,
-        error: None,
-        unknown: false,
-    };
-    assert!(store.ack(&id, "local", &release).await.unwrap());
+    assert!(store.ack(&id, "local", &Ack::give_back(0)).await.unwrap());
     let claimed = store.fetch("other", 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].attempts, 1);
