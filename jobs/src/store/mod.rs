@@ -14,6 +14,8 @@ use crate::job::{FailedJob, Job, JobId, Pushed, Stats, ms_to_time};
 
 mod memory;
 #[cfg(feature = "redis")]
+mod packed;
+#[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "postgres")]
 mod sql;

@@ -7,7 +7,9 @@
 //! `running` hash (id → worker), `failed` zset, `done_count` counter (jobs finished; older
 //! versions kept a `done` zset, still counted and pruned), `workers` zset (last seen),
 //! `dedupe:<key>` string (job id, expires with the dedupe TTL), `unknown` set (ids of ready
-//! jobs last handed back as of an unknown kind).
+//! jobs last handed back as of an unknown kind). A job's body is kept lz4-packed in its
+//! hash's `lz4body` field ([`packed`](super::packed)); jobs stored by older versions keep it
+//! as is in `body`, and are read as they are.
 
 use std::sync::LazyLock;
 
@@ -17,7 +19,7 @@ use redis::{Cmd, FromRedisValue, RedisResult, Script, ServerErrorKind, Value};
 use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, JobId, Pushed, Stats, dur_ms, ms_to_time, now_ms};
-use crate::store::{Ack, Leased, NewJob, decode_job, to_u32};
+use crate::store::{Ack, Leased, NewJob, decode_job, packed, to_u32};
 
 const PUSH: &str = r#"
 local p = ARGV[1]
@@ -31,7 +33,7 @@ end
 local fields = {'kind', ARGV[3], 'payload', ARGV[4], 'key', ARGV[5], 'has_key', ARGV[12],
   'meta', ARGV[6], 'enqueued_at', ARGV[7], 'max_attempts', ARGV[8]}
 if ARGV[13] == '1' then
-  table.insert(fields, 'body')
+  table.insert(fields, 'lz4body')
   table.insert(fields, ARGV[14])
 end
 if ARGV[15] ~= '' then
@@ -61,9 +63,9 @@ for _, id in ipairs(ids) do
     redis.call('HSET', jk, 'status', 'running', 'lock_by', worker)
     redis.call('HSET', p .. 'running', id, worker)
     local f = redis.call('HMGET', jk, 'kind', 'payload', 'key', 'has_key', 'meta',
-      'enqueued_at', 'max_attempts', 'body')
+      'enqueued_at', 'max_attempts', 'body', 'lz4body')
     table.insert(out, {id, f[1] or '', f[2] or 'null', f[3] or '', f[4] or '0', f[5] or '{}',
-      f[6] or '0', tostring(a), f[7] or '1', f[8]})
+      f[6] or '0', tostring(a), f[7] or '1', f[8], f[9]})
   end
 end
 return out
@@ -401,7 +403,7 @@ impl Store {
             .arg((job.dedupe_expires_at - self.now()).max(1))
             .arg(if job.key.is_some() { "1" } else { "0" })
             .arg(if job.body.is_some() { "1" } else { "0" })
-            .arg(job.body.as_deref().unwrap_or_default())
+            .arg(job.body.as_deref().map(packed::pack).unwrap_or_default())
             .arg(job.lease_to.as_deref().unwrap_or(""));
         cmd
     }
@@ -475,6 +477,7 @@ impl Store {
             i64,
             i64,
             Option<Vec<u8>>,
+            Option<Vec<u8>>,
         );
         let mut cmd = self.script(&FETCH_SCRIPT);
         cmd.arg(worker).arg(self.now()).arg(limit);
@@ -482,17 +485,27 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(id, kind, payload, key, has_key, meta, enqueued_at, attempts, max, body)| {
+                |(id, kind, payload, key, has_key, meta, enqueued_at, attempts, max, raw, lz4)| {
+                    let body = match lz4 {
+                        Some(stored) => {
+                            let body = packed::unpack(&stored);
+                            if body.is_none() {
+                                tracing::warn!(job = %id, "the job's stored body is corrupt; it runs without one");
+                            }
+                            body
+                        }
+                        None => raw.map(Into::into),
+                    };
                     Leased {
-                        id: JobId(id),
                         job: decode_job(
                             kind,
                             &payload,
-                            body.map(Into::into),
+                            body,
                             (has_key == "1").then_some(key),
                             &meta,
                             enqueued_at,
                         ),
+                        id: JobId(id),
                         attempts: to_u32(attempts),
                         max_attempts: to_u32(max),
                     }
