@@ -281,6 +281,7 @@ async fn write_together(
         .map(|(id, worker, ack, _)| (id.clone(), worker.clone(), ack.clone()))
         .collect();
     let claims: Vec<_> = fetches.iter().map(|(w, n, _)| (w.clone(), *n)).collect();
+    let started = Instant::now();
     let stored = guarded(
         task,
         "batch",
@@ -298,6 +299,7 @@ async fn write_together(
                 jobs = jobs.len(),
                 outcomes = acks.len(),
                 claims = fetches.len(),
+                took_us = started.elapsed().as_micros() as u64,
                 "batch committed"
             );
             for (reply, pushed) in replies.into_iter().zip(written.pushed) {

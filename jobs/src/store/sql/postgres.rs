@@ -36,17 +36,28 @@ impl Dialect for Postgres {
     }
 }
 
-/// Steers the queue's sessions away from sequential scans. Its tables churn: every delivery
-/// inserts rows that are deleted milliseconds later, so between two autovacuum runs a table
-/// holds a few live rows among thousands of pages of dead ones. The planner, going by the
-/// live rows, would then read every page to find a few jobs by id (seen in `perf`: most of
-/// the server's time in `heap_page_prune_opt` and visibility checks), where the index
-/// reads a handful. Every query of the queue has an index; a scan of the whole table stays
-/// possible where none applies (stats), just last in line.
-async fn index_first(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql("SET enable_seqscan = off")
-        .execute(conn)
-        .await?;
+/// Settings of the queue's sessions, for its short statements on churning tables:
+///
+/// - `enable_seqscan = off`: every delivery inserts rows that are deleted milliseconds
+///   later, so between two autovacuum runs a table holds a few live rows among thousands of
+///   pages of dead ones. The planner, going by the live rows, would then read every page to
+///   find a few jobs by id (seen in `perf`: most of the server's time in
+///   `heap_page_prune_opt` and visibility checks), where the index reads a handful. Every
+///   query of the queue has an index; a scan of the whole table stays possible where none
+///   applies, just last in line.
+/// - `jit = off`: a scan kept last in line is priced so high that it crossed the JIT
+///   thresholds, and compiling it took a hundred milliseconds or more, once a second
+///   (the metrics' depth sample) while deliveries waited. These statements never gain
+///   from JIT.
+/// - `plan_cache_mode = force_generic_plan`: the batch statement was planned again on
+///   every run (its custom plan looked cheaper than the generic one), about a tenth of the
+///   server's time under load; its plan does not depend on the arrays bound to it.
+async fn session_settings(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(
+        "SET enable_seqscan = off; SET jit = off; SET plan_cache_mode = force_generic_plan",
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -56,14 +67,14 @@ impl SqlStore<Postgres> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(config.backend_timeout)
-            .after_connect(|conn, _| Box::pin(index_first(conn)))
+            .after_connect(|conn, _| Box::pin(session_settings(conn)))
             .connect(&config.url)
             .await?;
         // Heartbeats and lease checks on a connection of their own.
         let beats = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(config.backend_timeout)
-            .after_connect(|conn, _| Box::pin(index_first(conn)))
+            .after_connect(|conn, _| Box::pin(session_settings(conn)))
             .connect(&config.url)
             .await?;
         SqlStore::open(pool, beats, config).await
@@ -283,5 +294,43 @@ impl SqlStore<Postgres> {
             .map(|(job, pushed)| pushed.unwrap_or_else(|| Pushed::Enqueued(job.id.clone())))
             .collect();
         Ok((pushed, finished))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The depth sample must not read the whole jobs table: on a churning table that was
+    /// a scan of every dead page, once a second, while deliveries waited.
+    #[tokio::test]
+    async fn stats_read_indexes_not_the_table() {
+        let Some(url) = std::env::var("ATOMBOT_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            eprintln!("skipped: ATOMBOT_TEST_POSTGRES_URL not set");
+            return;
+        };
+        // Connecting brings the schema up to date.
+        let store = SqlStore::<Postgres>::connect(&QueueConfig::new(url))
+            .await
+            .unwrap();
+        let mut conn = store.pool.acquire().await.unwrap();
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN {}",
+            super::super::STATS
+        )))
+        .bind("stats-plan")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        let plan = plan.join("\n");
+        assert!(!plan.contains("Seq Scan"), "{plan}");
+        let jit: String = sqlx::query_scalar("SHOW jit")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(jit, "off");
     }
 }
