@@ -8,6 +8,8 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
 
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row, Type};
 
@@ -64,6 +66,9 @@ pub(crate) struct SqlStore<D: Dialect> {
     queue: String,
     /// This replica's clock offset (tests only); lease times use the database's clock.
     skew_ms: i64,
+    /// When a batch last failed (ms since the epoch): pooled connections are checked before
+    /// use for a while after it (see `postgres::RECENTLY_USED`).
+    failed_at: Arc<AtomicI64>,
     dialect: PhantomData<fn() -> D>,
 }
 
@@ -85,6 +90,7 @@ impl<D: Dialect> Clone for SqlStore<D> {
             beats: self.beats.clone(),
             queue: self.queue.clone(),
             skew_ms: self.skew_ms,
+            failed_at: self.failed_at.clone(),
             dialect: PhantomData,
         }
     }
@@ -115,6 +121,7 @@ where
     async fn open(
         pool: sqlx::Pool<D::Db>,
         beats: sqlx::Pool<D::Db>,
+        failed_at: Arc<AtomicI64>,
         config: &QueueConfig,
     ) -> Result<Self, Error> {
         // The schema's last index marks it complete: once it is there, so is the rest, and
@@ -147,6 +154,7 @@ where
             beats,
             queue: config.queue.clone(),
             skew_ms: config.clock_skew_ms,
+            failed_at,
             dialect: PhantomData,
         })
     }

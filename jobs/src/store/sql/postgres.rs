@@ -2,14 +2,16 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
-use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgPoolOptions, PgQueryResult};
+use sqlx::{Connection, Row};
 
 use super::{Dialect, SqlStore};
 use crate::config::QueueConfig;
 use crate::error::Error;
-use crate::job::{JobId, Pushed};
+use crate::job::{JobId, Pushed, dur_ms, now_ms};
 use crate::store::{Ack, NewJob, Written};
 
 /// Postgres: claims lock their rows and skip rows other workers hold.
@@ -61,12 +63,37 @@ async fn session_settings(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// How recently a pooled connection must have been used to skip the check before use.
+const RECENTLY_USED: Duration = Duration::from_secs(1);
+/// How long after a failed batch every pooled connection is checked before use.
+const CHECK_AFTER_FAILURE: Duration = Duration::from_secs(10);
+
 impl SqlStore<Postgres> {
     /// Connects to the Postgres database named by the config's URL.
     pub(crate) async fn connect(config: &QueueConfig) -> Result<Self, Error> {
+        let failed_at = Arc::new(AtomicI64::new(i64::MIN));
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(config.backend_timeout)
+            // A connection used within the last second is not pinged before each batch (a
+            // round trip on the way of every delivery), as HikariCP skips its check within
+            // half a second of the last use. After a failed batch every connection is
+            // pinged for a while, so the ones a restart broke are replaced, not each
+            // failing a batch of its own.
+            .test_before_acquire(false)
+            .before_acquire({
+                let failed_at = failed_at.clone();
+                move |conn, meta| {
+                    let check = meta.idle_for >= RECENTLY_USED
+                        || now_ms().saturating_sub(failed_at.load(Ordering::Relaxed))
+                            < dur_ms(CHECK_AFTER_FAILURE);
+                    Box::pin(async move {
+                        if check {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                }
+            })
             .after_connect(|conn, _| Box::pin(session_settings(conn)))
             .connect(&config.url)
             .await?;
@@ -77,7 +104,7 @@ impl SqlStore<Postgres> {
             .after_connect(|conn, _| Box::pin(session_settings(conn)))
             .connect(&config.url)
             .await?;
-        SqlStore::open(pool, beats, config).await
+        SqlStore::open(pool, beats, failed_at, config).await
     }
 }
 
@@ -138,6 +165,19 @@ impl SqlStore<Postgres> {
     /// [`SqlStore::write_together`] with pushes and done outcomes stored many at a time;
     /// a batch of only those is one statement, else one transaction.
     pub(crate) async fn write_batch(
+        &self,
+        jobs: &[NewJob],
+        acks: &[(JobId, Arc<str>, Ack)],
+        claims: &[(Arc<str>, usize)],
+    ) -> Result<Written, Error> {
+        let written = self.write_batch_once(jobs, acks, claims).await;
+        if written.is_err() {
+            self.failed_at.store(now_ms(), Ordering::Relaxed);
+        }
+        written
+    }
+
+    async fn write_batch_once(
         &self,
         jobs: &[NewJob],
         acks: &[(JobId, Arc<str>, Ack)],
