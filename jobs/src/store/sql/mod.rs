@@ -67,7 +67,7 @@ pub(crate) struct SqlStore<D: Dialect> {
     /// This replica's clock offset (tests only); lease times use the database's clock.
     skew_ms: i64,
     /// When a batch last failed (ms since the epoch): pooled connections are checked before
-    /// use for a while after it (see `postgres::RECENTLY_USED`).
+    /// use for a while after it (`postgres::CHECK_AFTER_FAILURE`).
     failed_at: Arc<AtomicI64>,
     dialect: PhantomData<fn() -> D>,
 }

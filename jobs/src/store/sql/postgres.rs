@@ -74,6 +74,7 @@ impl SqlStore<Postgres> {
         let failed_at = Arc::new(AtomicI64::new(i64::MIN));
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .acquire_timeout(config.backend_timeout)
             // A connection used within the last second is not pinged before each batch (a
             // round trip on the way of every delivery), as HikariCP skips its check within
             // half a second of the last use. After a failed batch every connection is
