@@ -231,8 +231,10 @@ async fn a_failed_listing_shows_unavailable_not_an_error_page() {
     let (status, html) = page(&bot, Some(ADMIN)).await;
     assert_eq!(status, 200, "{html}");
     assert_eq!(field(&html, "installations"), "unavailable");
+    // The simulator's address (in the install link) may itself contain "403".
+    let text = html.replace(&sim.addr().to_string(), "");
     assert!(
-        !html.contains("403"),
+        !text.contains("403"),
         "no platform error on the page: {html}"
     );
     sim.clear_faults();

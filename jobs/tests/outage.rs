@@ -100,6 +100,7 @@ async fn redis_outage_fails_fast_and_recovers() {
 
 /// Redis forgets loaded scripts on a restart or `SCRIPT FLUSH`; the queue calls them by SHA,
 /// so it loads them again and the push, the run and its outcome all still go through.
+#[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_forgotten_scripts_are_loaded_again() {
     let Some(url) = redis_url() else { return };
