@@ -1,7 +1,7 @@
 //! [`Context`]: what a handler receives — the delivery, its installation, and an API
 //! client already authenticated as that installation.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -63,13 +63,36 @@ pub struct Context {
 struct Inner {
     delivery: Arc<Delivery>,
     installation: Option<InstallationId>,
-    client: Client,
+    client: ClientSlot,
     jobs: Jobs,
     unit: Option<Unit>,
     state: StateMap,
     /// Repository configuration files, shared by the bot's contexts (a context built with
     /// [`Context::new`] gets a cache of its own on first use).
     repo_config: std::sync::OnceLock<RepoConfigCache>,
+}
+
+/// A context's client: given, or built on first use (many handlers never call the API, and
+/// building a client clones its whole middleware stack).
+#[derive(Debug)]
+enum ClientSlot {
+    Given(Client),
+    Lazy {
+        make: MakeClient,
+        built: OnceLock<Client>,
+    },
+}
+
+/// Builds the client acting as an installation (or as the app for `None`).
+#[derive(Clone)]
+pub(crate) struct MakeClient(
+    pub(crate) Arc<dyn Fn(Option<InstallationId>) -> Client + Send + Sync>,
+);
+
+impl std::fmt::Debug for MakeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MakeClient")
+    }
 }
 
 /// Which durable unit a context runs: one handler of one delivery, on one attempt.
@@ -94,50 +117,38 @@ impl Context {
             inner: Arc::new(Inner {
                 delivery,
                 installation,
-                client,
+                client: ClientSlot::Given(client),
                 jobs,
                 unit: None,
                 state: StateMap::default(),
-                repo_config: std::sync::OnceLock::new(),
+                repo_config: OnceLock::new(),
             }),
         }
     }
 
-    /// The same context, running as `unit` with the bot's `state`.
-    pub(crate) fn with_unit(self, unit: Unit, state: StateMap) -> Self {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
-            delivery: shared.delivery.clone(),
-            installation: shared.installation,
-            client: shared.client.clone(),
-            jobs: shared.jobs.clone(),
-            unit: None,
-            state: StateMap::default(),
-            repo_config: shared.repo_config.clone(),
-        });
+    /// The context of a running `unit` of `delivery`: its client built on first use by
+    /// `make_client`, with the bot's `state` and repository configuration `cache`.
+    pub(crate) fn for_unit(
+        delivery: Arc<Delivery>,
+        installation: Option<InstallationId>,
+        make_client: MakeClient,
+        jobs: Jobs,
+        unit: Unit,
+        state: StateMap,
+        cache: RepoConfigCache,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
+                delivery,
+                installation,
+                client: ClientSlot::Lazy {
+                    make: make_client,
+                    built: OnceLock::new(),
+                },
+                jobs,
                 unit: Some(unit),
                 state,
-                ..inner
-            }),
-        }
-    }
-
-    /// The same context, reading repository configuration through the bot's `cache`.
-    pub(crate) fn with_repo_config(self, cache: RepoConfigCache) -> Self {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
-            delivery: shared.delivery.clone(),
-            installation: shared.installation,
-            client: shared.client.clone(),
-            jobs: shared.jobs.clone(),
-            unit: shared.unit.clone(),
-            state: shared.state.clone(),
-            repo_config: shared.repo_config.clone(),
-        });
-        Self {
-            inner: Arc::new(Inner {
                 repo_config: cache.into(),
-                ..inner
             }),
         }
     }
@@ -246,7 +257,12 @@ impl Context {
     /// The API client, authenticated with the installation's `ats_` token (or as the app
     /// when there is no installation).
     pub fn client(&self) -> &Client {
-        &self.inner.client
+        match &self.inner.client {
+            ClientSlot::Given(client) => client,
+            ClientSlot::Lazy { make, built } => {
+                built.get_or_init(|| (make.0)(self.inner.installation))
+            }
+        }
     }
 
     /// The repository the delivery is about.

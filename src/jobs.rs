@@ -263,7 +263,9 @@ where
 
 /// A registered handler, its job type erased.
 pub(crate) type ErasedHandler = Arc<
-    dyn Fn(JobContext, serde_json::Value) -> std::result::Result<JobFuture, String> + Send + Sync,
+    dyn Fn(JobContext, &atombot_jobs::Payload) -> std::result::Result<JobFuture, String>
+        + Send
+        + Sync,
 >;
 
 /// User job handlers by name.
@@ -284,7 +286,8 @@ impl JobHandlers {
     pub(crate) fn add<T: Job, H: JobHandler<T>>(&mut self, handler: H) {
         let handler = Arc::new(handler);
         let erased: ErasedHandler = Arc::new(move |ctx, payload| {
-            let job: T = serde_json::from_value(payload)
+            let job: T = payload
+                .args()
                 .map_err(|e| format!("the job does not decode as {}: {e}", T::NAME))?;
             Ok(handler.call(ctx, job))
         });

@@ -4,9 +4,137 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use std::sync::{Arc, OnceLock};
+
 use bytes::Bytes;
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de::DeserializeOwned};
 use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// A job's arguments, kept as the JSON text they are stored as: serialized once when the
+/// job is made, decoded only by whoever reads them ([`Payload::args`], or as a
+/// [`Value`] through `Deref`, parsed on first use), and shared, not copied, between the
+/// queue and a worker of the same process.
+///
+/// ```
+/// use atombot_jobs::Payload;
+/// let payload = Payload::new(&serde_json::json!({ "issue": 7 })).unwrap();
+/// assert_eq!(payload.json(), r#"{"issue":7}"#);
+/// assert_eq!(payload["issue"], 7);
+/// ```
+#[derive(Clone)]
+pub struct Payload(Arc<Stored>);
+
+/// Always JSON text: written by serde_json or checked.
+struct Stored {
+    text: String,
+    value: OnceLock<Value>,
+}
+
+impl Payload {
+    /// `text` must be JSON.
+    fn from_checked(text: String) -> Self {
+        Payload(Arc::new(Stored {
+            text,
+            value: OnceLock::new(),
+        }))
+    }
+
+    /// `args` serialized to JSON; fails when they do not serialize (a map with non-string
+    /// keys, say).
+    pub fn new(args: &impl Serialize) -> Result<Self, serde_json::Error> {
+        // Sized for a typical job: one allocation, no growing.
+        let mut text = Vec::with_capacity(512);
+        serde_json::to_writer(&mut text, args)?;
+        String::from_utf8(text)
+            .map(Payload::from_checked)
+            .map_err(serde::ser::Error::custom)
+    }
+
+    /// A payload from JSON text, checked to be JSON.
+    pub fn from_json(text: impl Into<String>) -> Result<Self, serde_json::Error> {
+        let text = text.into();
+        serde_json::from_str::<serde::de::IgnoredAny>(&text)?;
+        Ok(Payload::from_checked(text))
+    }
+
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        &self.0.text
+    }
+
+    /// Decodes the payload into `T`.
+    pub fn args<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.json())
+    }
+
+    /// A payload read back from a store: `null` when the stored text is not JSON (a corrupt
+    /// column), so that the job fails in its handler rather than in the queue.
+    pub(crate) fn stored(text: String) -> Self {
+        Payload::from_json(text).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for Payload {
+    type Target = Value;
+
+    /// The payload as a JSON value, parsed on first use.
+    fn deref(&self) -> &Value {
+        self.0
+            .value
+            .get_or_init(|| serde_json::from_str(self.json()).unwrap_or(Value::Null))
+    }
+}
+
+impl Default for Payload {
+    /// `null`.
+    fn default() -> Self {
+        Payload::from_checked("null".to_owned())
+    }
+}
+
+impl From<Value> for Payload {
+    fn from(value: Value) -> Self {
+        // A `Value` always serializes (its map keys are strings); keep it parsed.
+        let payload = Payload::new(&value).unwrap_or_default();
+        let _ = payload.0.value.set(value);
+        payload
+    }
+}
+
+impl PartialEq for Payload {
+    /// Equal JSON values (`{"a":1,"b":2}` equals `{"b":2,"a":1}`).
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json() || **self == **other
+    }
+}
+
+impl PartialEq<Value> for Payload {
+    fn eq(&self, other: &Value) -> bool {
+        **self == *other
+    }
+}
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.json())
+    }
+}
+
+impl Serialize for Payload {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw: &RawValue =
+            serde_json::from_str(self.json()).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(deserializer)
+            .map(|raw| Payload::from_checked(Box::<str>::from(raw).into_string()))
+    }
+}
 
 /// A generic envelope job: one named queue carries jobs of many kinds.
 ///
@@ -16,7 +144,7 @@ pub struct Job {
     /// What the job is, for example `"delivery"` or `"sync-repo"`; workers route on it.
     pub kind: String,
     /// The job's arguments.
-    pub payload: Value,
+    pub payload: Payload,
     /// Raw bytes kept with the job exactly as given and never parsed by the queue (a BLOB in
     /// SQL, a hash field in Redis, shared in memory): for a large opaque input such as a
     /// webhook body, which would cost an escape and an unescape as a JSON string. Not part
@@ -35,10 +163,10 @@ pub struct Job {
 
 impl Job {
     /// A job of `kind` with a JSON payload.
-    pub fn new(kind: impl Into<String>, payload: Value) -> Self {
+    pub fn new(kind: impl Into<String>, payload: impl Into<Payload>) -> Self {
         Job {
             kind: kind.into(),
-            payload,
+            payload: payload.into(),
             body: None,
             key: None,
             meta: BTreeMap::new(),
@@ -50,8 +178,7 @@ impl Job {
     ///
     /// Fails with [`Error::InvalidJob`](crate::Error::InvalidJob) if `args` does not serialize.
     pub fn from_args(kind: impl Into<String>, args: &impl Serialize) -> Result<Self, crate::Error> {
-        let payload =
-            serde_json::to_value(args).map_err(|e| crate::Error::InvalidJob(e.to_string()))?;
+        let payload = Payload::new(args).map_err(|e| crate::Error::InvalidJob(e.to_string()))?;
         Ok(Job::new(kind, payload))
     }
 
@@ -78,7 +205,7 @@ impl Job {
 
     /// Decodes the payload; a mismatch converts into [`JobError::Abort`](crate::JobError::Abort).
     pub fn args<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        T::deserialize(&self.payload)
+        self.payload.args()
     }
 }
 
@@ -249,3 +376,52 @@ impl RecordedOutcome {
 
 /// A callback told of every recorded outcome.
 pub(crate) type OnRecorded = std::sync::Arc<dyn Fn(&Recorded) + Send + Sync>;
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_payload_keeps_its_text_and_reads_as_a_value() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Args {
+            issue: u64,
+            title: String,
+        }
+        let args = Args {
+            issue: 7,
+            title: "a \"quoted\" title".into(),
+        };
+        let payload = Payload::new(&args).unwrap();
+        assert_eq!(
+            payload.json(),
+            r#"{"issue":7,"title":"a \"quoted\" title"}"#
+        );
+        assert_eq!(payload.args::<Args>().unwrap(), args);
+        assert_eq!(payload["issue"], 7);
+        assert_eq!(
+            payload,
+            json!({ "title": "a \"quoted\" title", "issue": 7 })
+        );
+        // Equal values with keys in another order are equal payloads.
+        assert_eq!(
+            payload,
+            Payload::from_json(r#"{"title":"a \"quoted\" title","issue":7}"#).unwrap()
+        );
+        assert!(Payload::from_json("{not json").is_err());
+        assert!(Payload::default().is_null());
+        // A clone shares the text.
+        assert!(std::ptr::eq(payload.json(), payload.clone().json()));
+    }
+
+    #[test]
+    fn a_job_serializes_with_its_payload_inline() {
+        let job = Job::new("greet", json!({ "issue": 7 })).with_key("greet-7");
+        let text = serde_json::to_string(&job).unwrap();
+        assert!(text.contains(r#""payload":{"issue":7}"#), "{text}");
+        let back: Job = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, job);
+    }
+}

@@ -77,7 +77,7 @@ pub use config::QueueConfig;
 #[doc(inline)]
 pub use error::{Error, JobError, panic_message};
 #[doc(inline)]
-pub use job::{FailedJob, Job, JobId, Pushed, Recorded, RecordedOutcome, Stats};
+pub use job::{FailedJob, Job, JobId, Payload, Pushed, Recorded, RecordedOutcome, Stats};
 #[doc(inline)]
 pub use queue::Queue;
 #[doc(inline)]

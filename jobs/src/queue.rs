@@ -101,8 +101,6 @@ impl Queue {
         let config = &parts.config;
         let now = now_ms();
         job.enqueued_at = std::time::SystemTime::now();
-        let payload =
-            serde_json::to_string(&job.payload).map_err(|e| Error::InvalidJob(e.to_string()))?;
         let meta =
             serde_json::to_string(&job.meta).map_err(|e| Error::InvalidJob(e.to_string()))?;
         // A job due now goes straight to an idle worker of this process, if there is one.
@@ -115,7 +113,7 @@ impl Queue {
             id: new_id.clone(),
             kind: job.kind.clone(),
             key: job.key.clone(),
-            payload,
+            payload: job.payload.clone(),
             body: job.body.clone(),
             meta,
             enqueued_at: time_to_ms(job.enqueued_at),

@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
-use atombot_jobs::JobError;
+use atombot_jobs::{JobError, Payload};
 use futures_util::FutureExt;
 use futures_util::future::join_all;
 
@@ -16,17 +16,19 @@ use super::resolve::InstallationResolver;
 use super::steer::steer;
 use crate::app::App;
 use crate::client::Client;
-use crate::context::{Context, Unit};
+use crate::context::{Context, MakeClient, Unit};
 use crate::jobs::{DELIVERY, INSTALLATION, JobHandlers, Jobs, Queue, QueuedJob};
 use crate::models::InstallationId;
 use crate::observe::{Observed, Observer};
 use crate::state::StateMap;
-use crate::webhook::{Delivery, Router};
+use crate::webhook::{Delivery, NamedHandler, Router};
 
 /// Everything a worker needs to handle a delivery.
 #[derive(Debug)]
 pub(crate) struct Dispatch {
-    pub(crate) app: App,
+    /// [`client_for`](Self::client_for), shared with the contexts that build their client
+    /// on first use.
+    pub(crate) make_client: MakeClient,
     pub(crate) router: Router<Context>,
     pub(crate) resolver: Arc<InstallationResolver>,
     /// Removed installations and per-installation activity.
@@ -45,10 +47,7 @@ pub(crate) struct Dispatch {
 impl Dispatch {
     /// A client acting as `installation`, or as the app when there is none.
     pub(crate) fn client_for(&self, installation: Option<InstallationId>) -> Client {
-        match installation {
-            Some(id) => self.app.installation_client(id),
-            None => self.app.client().clone(),
-        }
+        (self.make_client.0)(installation)
     }
 
     /// Resolves the installation of `delivery` (stored as `stored`), then queues its units
@@ -57,7 +56,7 @@ impl Dispatch {
     pub(crate) async fn fan_out(
         &self,
         delivery: &Delivery,
-        stored: &serde_json::Value,
+        stored: &Payload,
     ) -> Result<(), JobError> {
         if self
             .router
@@ -84,7 +83,7 @@ impl Dispatch {
     pub(crate) async fn push_units(
         &self,
         delivery: &Delivery,
-        stored: serde_json::Value,
+        stored: Payload,
         installation: Option<InstallationId>,
     ) -> Result<bool, String> {
         let handlers = self
@@ -96,17 +95,15 @@ impl Dispatch {
                 tracing::debug!(owner = ?delivery.owner_path(), "no installation; handlers get an app client");
             }
         }
-        // The last unit takes the stored delivery, the others a copy.
-        let mut stored = Some(stored);
-        let pushes = handlers.iter().enumerate().map(|(i, handler)| {
-            let payload = match i + 1 == handlers.len() {
-                true => stored.take().unwrap_or_default(),
-                false => stored.clone().unwrap_or_default(),
-            };
-            let unit = handler_unit(delivery, handler.name(), payload, installation);
+        // The units share the stored delivery's text.
+        let push = |handler: &NamedHandler<Context>| {
+            let unit = handler_unit(delivery, handler.name(), stored.clone(), installation);
             self.queue.push_unique(unit)
-        });
-        let pushed = join_all(pushes).await;
+        };
+        let pushed = match handlers.as_slice() {
+            [one] => vec![push(one).await],
+            _ => join_all(handlers.iter().map(push)).await,
+        };
         let failed: Vec<String> = pushed
             .iter()
             .filter_map(|pushed| pushed.as_ref().err().map(ToString::to_string))
@@ -192,14 +189,15 @@ impl Dispatch {
         let jobs = self.jobs_for(installation, Some(delivery.id().to_owned()));
         // A push that changed configuration files: the handlers read the new contents.
         self.repo_config.apply_push(&delivery).await;
-        let ctx = Context::new(
+        let ctx = Context::for_unit(
             Arc::new(delivery),
             installation,
-            self.client_for(installation),
+            self.make_client.clone(),
             jobs,
-        )
-        .with_unit(unit, self.state.clone())
-        .with_repo_config(self.repo_config.clone());
+            unit,
+            self.state.clone(),
+            self.repo_config.clone(),
+        );
         let start = Instant::now();
         // Catch a panic where it happens, in this task: nothing is left running detached.
         let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(ctx))) {
@@ -226,6 +224,14 @@ impl Dispatch {
         self.metrics.handler_finished(name, seconds, failure);
         result
     }
+}
+
+/// Builds `app`'s client acting as an installation, or as the app when there is none.
+pub(crate) fn clients_of(app: App) -> MakeClient {
+    MakeClient(Arc::new(move |installation| match installation {
+        Some(id) => app.installation_client(id),
+        None => app.client().clone(),
+    }))
 }
 
 /// The delivery stored in `job` (a delivery job or a handler unit); one that does not

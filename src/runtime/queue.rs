@@ -11,6 +11,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use atombot_jobs::Payload;
 use bytes::Bytes;
 use chrono::Utc;
 use futures_util::future::BoxFuture;
@@ -95,7 +96,7 @@ impl StoredDelivery {
 pub(crate) fn handler_unit(
     delivery: &Delivery,
     name: &str,
-    stored: serde_json::Value,
+    stored: Payload,
     installation: Option<InstallationId>,
 ) -> Job {
     let mut unit = Job::new(format!("{HANDLER_KIND_PREFIX}{name}"), stored)
@@ -192,7 +193,7 @@ impl JobDeliveryQueue {
 impl DeliveryQueue for JobDeliveryQueue {
     fn enqueue<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<bool, EnqueueError>> {
         if let Some((dispatch, installation)) = self.direct(delivery) {
-            let stored = serde_json::to_value(Self::stored(delivery));
+            let stored = Payload::new(&Self::stored(delivery));
             return Box::pin(async move {
                 let stored = stored.map_err(|e| EnqueueError::Unavailable(e.to_string()))?;
                 dispatch

@@ -84,7 +84,7 @@ impl Bot {
         let dispatch = Arc::new(dispatch::Dispatch {
             resolver,
             lifecycle: lifecycle.clone(),
-            app,
+            make_client: dispatch::clients_of(app),
             router: self.router.clone(),
             metrics: metrics.clone(),
             queue: queue.clone(),

@@ -73,7 +73,7 @@ pub(crate) async fn run_job(
     let span =
         tracing::info_span!("job", kind = %job.kind, id = %ctx.id(), attempt = ctx.attempt());
     let refused = dispatch.lifecycle.refuse(installation, None);
-    let result = match refused.map(|()| handler(job_ctx, job.payload)) {
+    let result = match refused.map(|()| handler(job_ctx, &job.payload)) {
         Err(refused) => Err(refused),
         Ok(Err(error)) => Err(JobError::Abort(error)),
         Ok(Ok(run)) => run.instrument(span.clone()).await.map_err(|error| {

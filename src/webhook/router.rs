@@ -40,7 +40,7 @@ type Erased<C> = dyn Fn(C) -> HandlerFuture + Send + Sync;
 
 /// A handler with a name (for logs and metrics). Cheap to clone.
 pub struct NamedHandler<C> {
-    name: Cow<'static, str>,
+    name: Arc<str>,
     handler: Arc<Erased<C>>,
 }
 
@@ -48,7 +48,7 @@ impl<C: 'static> NamedHandler<C> {
     /// Wraps `handler` under `name`.
     pub fn new<M>(name: impl Into<Cow<'static, str>>, handler: impl Handler<C, M>) -> Self {
         Self {
-            name: name.into(),
+            name: Arc::from(name.into()),
             handler: Arc::new(move |cx| handler.call(cx)),
         }
     }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use crate::config::QueueConfig;
 use crate::error::Error;
-use crate::job::{FailedJob, JobId, Pushed, Stats, dur_ms, ms_to_time, now_ms};
+use crate::job::{FailedJob, JobId, Payload, Pushed, Stats, dur_ms, ms_to_time, now_ms};
 use crate::store::{Ack, Leased, NewJob, decode_job, to_u32};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ enum Status {
 struct Entry {
     kind: String,
     key: Option<String>,
-    payload: String,
+    payload: Payload,
     body: Option<Bytes>,
     meta: String,
     enqueued_at: i64,
@@ -186,7 +186,7 @@ impl Store {
                 id: JobId(slot.1.clone()),
                 job: decode_job(
                     entry.kind.clone(),
-                    &entry.payload,
+                    entry.payload.clone(),
                     entry.body.clone(),
                     entry.key.clone(),
                     &entry.meta,
@@ -361,7 +361,7 @@ impl Store {
                     key: e.key.clone(),
                     attempts: to_u32(e.attempts),
                     last_error: e.last_error.clone(),
-                    payload: serde_json::from_str(&e.payload).unwrap_or_default(),
+                    payload: (*e.payload).clone(),
                     enqueued_at: ms_to_time(e.enqueued_at),
                     failed_at: e.done_at.map(ms_to_time),
                 })
@@ -436,7 +436,7 @@ mod tests {
             id: JobId::generate(),
             kind: "k".into(),
             key: Some(key.into()),
-            payload: "{}".into(),
+            payload: Payload::from(serde_json::json!({})),
             body: None,
             meta: "{}".into(),
             enqueued_at: now,

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::config::QueueConfig;
 use crate::error::Error;
-use crate::job::{FailedJob, Job, JobId, Pushed, Stats, ms_to_time};
+use crate::job::{FailedJob, Job, JobId, Payload, Pushed, Stats, ms_to_time};
 
 mod memory;
 #[cfg(feature = "redis")]
@@ -94,7 +94,7 @@ pub(crate) struct NewJob {
     pub(crate) id: JobId,
     pub(crate) kind: String,
     pub(crate) key: Option<String>,
-    pub(crate) payload: String,
+    pub(crate) payload: Payload,
     /// Raw bytes stored beside the payload ([`Job::body`]).
     pub(crate) body: Option<Bytes>,
     pub(crate) meta: String,
@@ -389,16 +389,16 @@ impl Store {
     }
 }
 
-/// Rebuilds a job from stored columns; a corrupt column becomes `null` rather than a panic.
+/// Rebuilds a job from stored columns; corrupt metadata becomes empty rather than a panic
+/// (see [`Payload::stored`] for the payload).
 pub(crate) fn decode_job(
     kind: String,
-    payload: &str,
+    payload: Payload,
     body: Option<Bytes>,
     key: Option<String>,
     meta: &str,
     enqueued_at: i64,
 ) -> Job {
-    let payload = serde_json::from_str(payload).unwrap_or(Value::Null);
     let meta: BTreeMap<String, Value> = serde_json::from_str(meta).unwrap_or_default();
     Job {
         kind,

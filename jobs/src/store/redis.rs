@@ -18,7 +18,7 @@ use redis::{Cmd, FromRedisValue, RedisResult, Script, ServerErrorKind, Value};
 
 use crate::config::QueueConfig;
 use crate::error::Error;
-use crate::job::{FailedJob, JobId, Pushed, Stats, dur_ms, ms_to_time, now_ms};
+use crate::job::{FailedJob, JobId, Payload, Pushed, Stats, dur_ms, ms_to_time, now_ms};
 use crate::store::{Ack, Leased, NewJob, decode_job, packed, to_u32};
 
 const PUSH: &str = r#"
@@ -389,7 +389,7 @@ impl Store {
         let mut cmd = self.script(&PUSH_SCRIPT);
         cmd.arg(&job.id.0)
             .arg(&job.kind)
-            .arg(&job.payload)
+            .arg(job.payload.json())
             .arg(job.key.as_deref().unwrap_or(""))
             .arg(&job.meta)
             .arg(job.enqueued_at)
@@ -499,7 +499,7 @@ impl Store {
                     Leased {
                         job: decode_job(
                             kind,
-                            &payload,
+                            Payload::stored(payload),
                             body,
                             (has_key == "1").then_some(key),
                             &meta,

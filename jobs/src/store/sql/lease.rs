@@ -5,7 +5,7 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row, 
 use super::{Dialect, HOUSEKEEPING_BATCH, SqlStore};
 use crate::config::QueueConfig;
 use crate::error::Error;
-use crate::job::{JobId, dur_ms};
+use crate::job::{JobId, Payload, dur_ms};
 use crate::store::{Ack, Leased, decode_job, to_u32};
 
 impl<D: Dialect> SqlStore<D>
@@ -70,7 +70,7 @@ where
                 id: JobId(id),
                 job: decode_job(
                     row.try_get("kind")?,
-                    &payload,
+                    Payload::stored(payload),
                     body.map(Into::into),
                     row.try_get("job_key")?,
                     &meta,

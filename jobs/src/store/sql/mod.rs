@@ -249,7 +249,7 @@ where
         .bind(job.id.0.as_str())
         .bind(self.queue.as_str())
         .bind(job.kind.as_str())
-        .bind(job.payload.as_str())
+        .bind(job.payload.json())
         .bind(job.key.as_deref())
         .bind(job.meta.as_str())
         .bind(job.enqueued_at)

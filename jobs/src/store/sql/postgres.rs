@@ -261,7 +261,7 @@ impl SqlStore<Postgres> {
             .bind(self.queue.as_str())
             .bind(new.iter().map(|j| j.id.0.as_str()).collect::<Vec<_>>())
             .bind(new.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>())
-            .bind(new.iter().map(|j| j.payload.as_str()).collect::<Vec<_>>())
+            .bind(new.iter().map(|j| j.payload.json()).collect::<Vec<_>>())
             .bind(new.iter().map(|j| j.key.as_deref()).collect::<Vec<_>>())
             .bind(new.iter().map(|j| j.meta.as_str()).collect::<Vec<_>>())
             .bind(new.iter().map(|j| j.enqueued_at).collect::<Vec<_>>())

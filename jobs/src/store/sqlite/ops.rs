@@ -13,7 +13,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 
 use crate::error::Error;
-use crate::job::{FailedJob, JobId, Pushed, Stats, ms_to_time};
+use crate::job::{FailedJob, JobId, Payload, Pushed, Stats, ms_to_time};
 use crate::store::{Ack, Leased, NewJob, decode_job, to_u32};
 
 /// The tables and indexes, created if missing: those of the other SQL backend, with partial
@@ -197,7 +197,7 @@ pub(super) fn push(
             id,
             queue,
             job.kind.as_str(),
-            job.payload.as_str(),
+            job.payload.json(),
             job.key.as_deref(),
             job.meta.as_str(),
             job.enqueued_at,
@@ -250,7 +250,7 @@ pub(super) fn claim(
             id: JobId(row.get(0)?),
             job: decode_job(
                 row.get(1)?,
-                text(row, 2)?,
+                Payload::stored(text(row, 2)?.to_owned()),
                 body,
                 row.get(3)?,
                 text(row, 4)?,
