@@ -182,7 +182,7 @@ impl Dispatch {
         let installation = installation_of(job);
         self.lifecycle.refuse(installation, Some(&delivery))?;
         let unit = Unit {
-            key: format!("{}:{name}", delivery.id()),
+            key: [delivery.id(), ":", name].concat(),
             handler: name.to_owned(),
             attempt,
         };

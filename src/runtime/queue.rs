@@ -65,9 +65,14 @@ pub(crate) struct StoredDelivery {
     /// are routed again from the body).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) route: Option<Route>,
-    /// When it was received; kept in the stored job for whoever inspects it, not read back
-    /// (the worker has no use for it, and skipping it saves parsing a timestamp per unit).
-    #[serde(skip_deserializing)]
+    /// When it was received, in milliseconds since the epoch; kept in the stored job for
+    /// whoever inspects it, not read back (the worker has no use for it, and skipping it
+    /// saves parsing a timestamp per unit; a number rather than RFC 3339 text saves
+    /// formatting one).
+    #[serde(
+        skip_deserializing,
+        serialize_with = "chrono::serde::ts_milliseconds::serialize"
+    )]
     pub(crate) received_at: chrono::DateTime<Utc>,
 }
 
@@ -99,9 +104,10 @@ pub(crate) fn handler_unit(
     stored: Payload,
     installation: Option<InstallationId>,
 ) -> Job {
-    let mut unit = Job::new(format!("{HANDLER_KIND_PREFIX}{name}"), stored)
+    // `concat`, not `format!`: this runs for every unit of every delivery.
+    let mut unit = Job::new([HANDLER_KIND_PREFIX, name].concat(), stored)
         .with_body(delivery.body().clone())
-        .with_key(format!("handler:{}:{name}", delivery.id()))
+        .with_key(["handler:", delivery.id(), ":", name].concat())
         .with_meta("event", delivery.event())
         .with_meta("delivery", delivery.id());
     if let Some(id) = installation {

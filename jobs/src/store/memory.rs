@@ -34,7 +34,7 @@ struct Entry {
     attempts: i64,
     max_attempts: i64,
     run_at: i64,
-    lock_by: Option<String>,
+    lock_by: Option<Arc<str>>,
     last_error: Option<String>,
     done_at: Option<i64>,
 }
@@ -107,7 +107,7 @@ impl Store {
             self.claim(&mut inner, key, &job.id.0, job.dedupe_expires_at, now);
         }
         let (status, attempts, lock_by) = match &job.lease_to {
-            Some(worker) => (Status::Running, 1, Some(worker.to_string())),
+            Some(worker) => (Status::Running, 1, Some(worker.clone())),
             None => {
                 inner.ready.insert((job.run_at, job.id.0.clone()));
                 (Status::Pending, 0, None)
@@ -180,7 +180,7 @@ impl Store {
                 continue;
             };
             entry.status = Status::Running;
-            entry.lock_by = Some(worker.to_owned());
+            entry.lock_by = Some(worker.into());
             entry.attempts += 1;
             out.push(Leased {
                 id: JobId(slot.1.clone()),
@@ -216,8 +216,12 @@ impl Store {
         entry.lock_by = None;
         match ack {
             Ack::Done => {
-                inner.jobs.remove(&id.0);
+                let entry = inner.jobs.remove(&id.0);
                 inner.done += 1;
+                // Freed after the lock is let go.
+                drop(inner);
+                drop(entry);
+                return true;
             }
             Ack::Retry { run_at, error } => {
                 entry.status = Status::Pending;
@@ -296,7 +300,9 @@ impl Store {
             .iter()
             .filter(|(_, e)| {
                 e.status == Status::Running
-                    && e.lock_by.as_ref().is_some_and(|w| !alive.contains(w))
+                    && e.lock_by
+                        .as_deref()
+                        .is_some_and(|w| !alive.iter().any(|a| a == w))
             })
             .map(|(id, _)| id.clone())
             .collect();
@@ -306,7 +312,7 @@ impl Store {
             };
             entry.last_error = Some(format!(
                 "worker {} died while running the job",
-                entry.lock_by.take().unwrap_or_default()
+                entry.lock_by.take().as_deref().unwrap_or_default()
             ));
             entry.run_at = now;
             if entry.attempts >= entry.max_attempts {
