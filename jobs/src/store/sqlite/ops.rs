@@ -96,8 +96,7 @@ pub(super) fn open(target: &Target, busy: Duration) -> Result<Connection, Error>
     };
     conn.busy_timeout(busy)?;
     conn.set_prepared_statement_cache_capacity(64);
-    // Answers the mode it is in ("memory" for an in-memory database).
-    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    wal_mode(&conn, busy)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     // A thread of its own checkpoints a file's WAL (see `checkpoints`), off the commits'
     // path; this connection does so itself only past 10,000 pages (~40 MB), should that
@@ -129,6 +128,26 @@ pub(super) fn open(target: &Target, busy: Duration) -> Result<Connection, Error>
         }
     }
     Ok(conn)
+}
+
+/// Puts the database in WAL mode. SQLite answers "database is locked" at once, without
+/// waiting on the busy timeout, while another process switches a new file's mode; this
+/// tries again until `busy` has passed.
+fn wal_mode(conn: &Connection, busy: Duration) -> Result<(), Error> {
+    let deadline = std::time::Instant::now() + busy;
+    loop {
+        // Answers the mode it is in ("memory" for an in-memory database).
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_mode) => return Ok(()),
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(fastrand::u64(1..10)));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Runs a cached statement that returns no rows; how many rows it changed.

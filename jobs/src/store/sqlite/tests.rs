@@ -339,3 +339,31 @@ async fn payload_text_comes_back_as_stored_and_a_corrupt_one_as_null() {
     assert!(leased[0].job.payload.is_null());
     assert!(leased[0].job.args::<u32>().is_err());
 }
+
+/// Several processes starting at once on a new file (a worker and a pusher, two replicas)
+/// all open it: none fails with "database is locked" while another sets it up.
+#[test]
+fn connections_opening_a_new_file_at_once_all_succeed() {
+    for round in 0..30 {
+        let (_, file) = config(&format!("open-race-{round}"));
+        let target = ops::Target::File {
+            path: file.clone(),
+            create: true,
+        };
+        let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+        let opened: Vec<_> = (0..6)
+            .map(|_| {
+                let (target, start) = (target.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    ops::open(&target, Duration::from_secs(5)).map(drop)
+                })
+            })
+            .collect();
+        for thread in opened {
+            let result = thread.join().unwrap();
+            assert!(result.is_ok(), "round {round}: {result:?}");
+        }
+        assert_eq!(count(&file, "atombot_jobs"), 0);
+    }
+}
