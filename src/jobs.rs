@@ -139,6 +139,15 @@ impl Jobs {
         self
     }
 
+    /// The same queue, queueing on behalf of `installation`: its jobs get that
+    /// installation's client (a nightly sweep queues one job per installation this way).
+    pub fn for_installation(&self, installation: impl Into<InstallationId>) -> Jobs {
+        Jobs {
+            installation: Some(installation.into()),
+            ..self.clone()
+        }
+    }
+
     fn queued<T: Job>(&self, id: &JobId) {
         if let Some(observer) = &self.observer {
             observer.report(Observed::JobQueued {

@@ -96,6 +96,16 @@ impl Queue {
         self.submit(job, Duration::ZERO, true).await
     }
 
+    /// Like [`push_unique`](Self::push_unique), for a job that no worker takes before
+    /// `delay` has passed; its key stays taken for the dedupe TTL counted from then, so a
+    /// job queued far ahead (a schedule's next tick) is never pushed twice.
+    pub async fn push_unique_after(&self, delay: Duration, job: Job) -> Result<Pushed, Error> {
+        if job.key.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::MissingKey);
+        }
+        self.submit(job, delay, true).await
+    }
+
     async fn submit(&self, mut job: Job, delay: Duration, unique: bool) -> Result<Pushed, Error> {
         let parts = &self.parts;
         let config = &parts.config;
@@ -120,7 +130,9 @@ impl Queue {
             run_at: now.saturating_add(dur_ms(delay)),
             max_attempts,
             unique,
-            dedupe_expires_at: now.saturating_add(dur_ms(config.dedupe_ttl)),
+            dedupe_expires_at: now
+                .saturating_add(dur_ms(delay))
+                .saturating_add(dur_ms(config.dedupe_ttl)),
             lease_to: reserved.as_ref().map(Reserved::worker),
         };
         let pushed = if let Store::Memory(store) = &parts.store {

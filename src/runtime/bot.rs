@@ -8,6 +8,7 @@ use crate::config::AppConfig;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::jobs::{JobHandler, JobHandlers};
+use crate::schedule::{Schedule, Schedules, TickHandler};
 use crate::state::StateMap;
 use crate::webhook::{Handler, Router, WebhookSettings};
 
@@ -45,6 +46,8 @@ pub struct Bot {
     pub(crate) secrets: Option<Vec<secrecy::SecretString>>,
     pub(crate) router: Router<Context>,
     pub(crate) jobs: JobHandlers,
+    /// Scheduled handlers ([`Bot::every`]).
+    pub(crate) schedules: Schedules,
     pub(crate) state: StateMap,
     /// User sign-in routes, if enabled with [`Bot::oauth`].
     pub(crate) oauth: Option<crate::oauth::OAuth>,
@@ -63,6 +66,7 @@ impl std::fmt::Debug for Bot {
             .field("settings", &self.settings)
             .field("router", &self.router)
             .field("jobs", &self.jobs)
+            .field("schedules", &self.schedules)
             .field("state", &self.state)
             .field("commands", &self.commands)
             .finish_non_exhaustive()
@@ -87,6 +91,7 @@ impl Bot {
             secrets: None,
             router: Router::new(),
             jobs: JobHandlers::default(),
+            schedules: Schedules::default(),
             state: StateMap::default(),
             oauth: None,
             routes: None,
@@ -283,6 +288,30 @@ impl Bot {
         self
     }
 
+    /// Runs `handler` on a schedule: a cron pattern in UTC (`"0 3 * * *"`, five fields or
+    /// six with seconds) or an interval (`Duration::from_secs(60)`), **once per tick across
+    /// all replicas** sharing the queue; see [`schedule`](crate::schedule). The schedule is
+    /// named after itself (`"0 3 * * *#1"`, `"every 60s#1"`); give it a name that survives a
+    /// change of its timing with [`every_named`](Self::every_named). A pattern that does not
+    /// parse fails at start-up.
+    pub fn every(mut self, schedule: impl Into<Schedule>, handler: impl TickHandler) -> Self {
+        self.schedules.add(None, schedule.into(), handler);
+        self
+    }
+
+    /// Like [`every`](Self::every), under `name` (unique in the bot, stable across deploys:
+    /// queued ticks are keyed by it).
+    pub fn every_named(
+        mut self,
+        name: &str,
+        schedule: impl Into<Schedule>,
+        handler: impl TickHandler,
+    ) -> Self {
+        self.schedules
+            .add(Some(name.to_owned()), schedule.into(), handler);
+        self
+    }
+
     /// Runs `handler` for the slash command `command` (`"label"`, or a
     /// [`Command`](crate::commands::Command) with a [`Role`](crate::commands::Role) and a
     /// `/help` line) in issue comments, pull-request comments and GitLab-shaped notes:
@@ -337,6 +366,7 @@ impl Bot {
         self.router.check().map_err(Error::Definition)?;
         self.commands.check()?;
         self.jobs.check_names().map_err(Error::Definition)?;
+        self.schedules.check().map_err(Error::Definition)?;
         let webhook = self.webhook();
         if webhook.secrets.is_empty() && !webhook.allow_unsigned {
             return Err(Error::config(

@@ -26,6 +26,10 @@ use crate::webhook::{Delivery, NamedHandler, Router};
 /// Everything a worker needs to handle a delivery.
 #[derive(Debug)]
 pub(crate) struct Dispatch {
+    /// The app, for scheduled handlers.
+    pub(crate) app: App,
+    /// Scheduled handlers by name.
+    pub(crate) schedules: Arc<crate::schedule::Schedules>,
     /// [`client_for`](Self::client_for), shared with the contexts that build their client
     /// on first use.
     pub(crate) make_client: MakeClient,

@@ -30,6 +30,7 @@ mod queue;
 mod receiver;
 mod resolve;
 mod running;
+mod scheduler;
 mod serve;
 mod settings;
 mod signal;

@@ -20,7 +20,7 @@ use super::resolve::InstallationResolver;
 use super::running::RunningBot;
 use super::settings::env;
 use super::signal::{init_logging, shutdown_signal};
-use super::{dispatch, queue, receiver, serve, worker};
+use super::{dispatch, queue, receiver, scheduler, serve, worker};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::jobs::Queue;
@@ -81,7 +81,10 @@ impl Bot {
             metrics.clone(),
             queue.clone(),
         ));
+        let schedules = Arc::new(self.schedules);
         let dispatch = Arc::new(dispatch::Dispatch {
+            app: app.clone(),
+            schedules: schedules.clone(),
             resolver,
             lifecycle: lifecycle.clone(),
             make_client: dispatch::clients_of(app),
@@ -121,6 +124,13 @@ impl Bot {
                 tracing::error!(%error, "the job worker stopped with an error");
             }
         });
+        if !schedules.entries.is_empty() {
+            tokio::spawn(scheduler::queue_ticks(
+                schedules,
+                queue.clone(),
+                stopped.clone(),
+            ));
+        }
         tokio::spawn(sample_depth(deliveries.clone(), stopped));
         let receiver = Arc::new(receiver::Receiver {
             settings: webhook,

@@ -9,6 +9,7 @@ use tracing::Instrument;
 
 use super::dispatch::{Dispatch, installation_of, restore};
 use super::queue::{DELIVERY_KIND, HANDLER_KIND_PREFIX};
+use super::scheduler::{TICK_KIND_PREFIX, run_tick};
 use super::steer::steer;
 use crate::jobs::{DELIVERY, JobContext, QueuedJob};
 use crate::observe::Observed;
@@ -50,6 +51,10 @@ pub(crate) async fn run_job(
             .await;
         dispatch.lifecycle.finished(installation_of(&job), &result);
         return result;
+    }
+
+    if let Some(name) = job.kind.strip_prefix(TICK_KIND_PREFIX) {
+        return run_tick(&dispatch, name, &job, &ctx).await;
     }
 
     let Some(handler) = dispatch.jobs.get(&job.kind).cloned() else {
