@@ -1,0 +1,34 @@
+//! The multi-replica example: two replicas on one queue run each delivery and each tick
+//! once (the example checks itself and exits non-zero otherwise).
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn two_replicas_run_each_delivery_and_tick_once() {
+    let out = Command::new(common::example("multi-replica"))
+        .env_remove("ATOMBOT_QUEUE")
+        .output()
+        .expect("the multi-replica example is built by `cargo test`");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("10 issues, each handled once: true"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("each run once: true"), "{stdout}");
+    let redelivered = stdout
+        .lines()
+        .find(|l| l.contains("issue 1 redelivered to b"))
+        .unwrap_or_default();
+    assert!(
+        redelivered.contains("202") && redelivered.contains("duplicate"),
+        "{stdout}"
+    );
+}
