@@ -1,12 +1,15 @@
-//! The `atombot` command: inspect an AtomGit App from the shell, run the local simulator, or
-//! send a signed webhook delivery to a bot.
+//! The `atombot` command: inspect an AtomGit App from the shell, run the local simulator,
+//! send a signed webhook delivery to a bot, or relay the platform's deliveries to a laptop
+//! (`atombot relay` on a public host, `atombot forward` next to the bot).
 //!
 //! Reads the same `ATOMGIT_*` environment as a bot. Tokens and the webhook secret are never
 //! printed unless `--show-token` is given (tokens only).
 
 mod app;
+mod forward;
 mod jobs;
 mod oauth;
+mod relay;
 mod send;
 mod sim;
 
@@ -53,6 +56,12 @@ enum Command {
     /// Sign a user in with OAuth (`atombot oauth login`).
     #[command(name = "oauth")]
     OAuth(oauth::OAuthArgs),
+    /// Keep webhook deliveries on a public host and stream them to `atombot forward`
+    /// (a self-hosted smee.io): the platform posts to `/deliveries/<channel>`.
+    Relay(relay::RelayArgs),
+    /// Stream a relay channel's deliveries to a local bot: same headers, exact bodies, in
+    /// order, resuming after a dropped connection.
+    Forward(forward::ForwardArgs),
 }
 
 #[tokio::main]
@@ -80,6 +89,8 @@ async fn run() -> anyhow::Result<()> {
         Command::Send(args) => send::run(args).await,
         Command::Jobs(args) => jobs::run(args).await,
         Command::OAuth(args) => oauth::run(args).await,
+        Command::Relay(args) => relay::run(args).await,
+        Command::Forward(args) => forward::run(args).await,
         command => {
             let app = App::new(AppConfig::from_env()?)?;
             app::run(app, command).await
