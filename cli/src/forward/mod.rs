@@ -7,7 +7,7 @@
 //! dies can arrive twice.
 
 mod deliver;
-mod sse;
+pub(crate) mod sse;
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
