@@ -56,11 +56,15 @@ enum Command {
     /// Sign a user in with OAuth (`atombot oauth login`).
     #[command(name = "oauth")]
     OAuth(oauth::OAuthArgs),
-    /// Keep webhook deliveries on a public host and stream them to `atombot forward`
-    /// (a self-hosted smee.io): the platform posts to `/deliveries/<channel>`.
+    /// Keep webhook deliveries on a public host for `atombot forward` (a self-hosted smee.io).
+    ///
+    /// The platform posts to `/deliveries/<channel>`; forwarders holding the token stream
+    /// them from the same URL (server-sent events) and resume where they stopped.
     Relay(relay::RelayArgs),
-    /// Stream a relay channel's deliveries to a local bot: same headers, exact bodies, in
-    /// order, resuming after a dropped connection.
+    /// Stream a relay channel's deliveries to a local bot.
+    ///
+    /// Same headers, exact bodies (signatures still verify), in order; reconnects and resumes
+    /// after the last delivery handled, retries while the bot is down or answers 5xx.
     Forward(forward::ForwardArgs),
 }
 

@@ -146,7 +146,7 @@ fn body(i: usize) -> Vec<u8> {
 /// Delivery `i`'s event and options: AtomGit and GitCode headers in turn.
 fn shape(i: usize) -> (&'static str, DeliveryOptions, &'static str) {
     let id = format!("d-{i:03}");
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let options = DeliveryOptions::new().delivery_id(id);
         ("push", options, "X-Hub-Signature-256")
     } else {
@@ -284,4 +284,96 @@ async fn deliveries_reach_the_bot_in_order_across_a_dropped_stream_and_a_killed_
     for text in [&stdout, &stderr, &relay_stderr] {
         assert!(!text.contains(TOKEN) && !text.contains(SECRET));
     }
+}
+
+#[tokio::test]
+async fn the_bot_answering_5xx_is_retried_4xx_is_not() {
+    let receiver = WebhookReceiver::start(SECRET).await.unwrap();
+    let mut children = Children::default();
+    let (relay_log, out, err, state) = (
+        tmp("relay-retry-relay.log"),
+        tmp("relay-retry-forward.out"),
+        tmp("relay-retry-forward.err"),
+        tmp("relay-retry-forward.state"),
+    );
+    for file in [&out, &err, &state] {
+        let _ = std::fs::remove_file(file);
+    }
+    let (relay, relay_url) = start_relay(&relay_log);
+    children.0.push(relay);
+    let channel = format!("{relay_url}/deliveries/retry");
+    children.0.push(start_forwarder(
+        &channel,
+        &receiver.url(),
+        &state,
+        &out,
+        &err,
+    ));
+    wait_until("the forwarder connects", || state.exists()).await;
+    let sender = WebhookSender::new(&channel, SECRET);
+    let send = |i: usize| {
+        let (event, options, _) = shape(i);
+        let sender = &sender;
+        async move { sender.send_with(event, body(i), &options).await.unwrap() }
+    };
+
+    receiver.set_status(503);
+    send(2).await;
+    wait_until("a second attempt", || receiver.request_count() >= 2).await;
+    receiver.set_status(422);
+    send(4).await;
+    send(6).await;
+    wait_until("d-006 is refused", || {
+        std::fs::read_to_string(&state).is_ok_and(|s| s.trim() == "3")
+    })
+    .await;
+    drop(children);
+
+    let ids: Vec<String> = receiver
+        .deliveries()
+        .iter()
+        .map(|d| d.id().to_owned())
+        .collect();
+    let stdout = std::fs::read_to_string(&out).unwrap();
+    // d-002 until the 422 answer, then d-004 and d-006 once each.
+    let (retried, rest) = ids.split_at(ids.len() - 2);
+    assert!(retried.len() >= 2, "{ids:?}");
+    assert!(retried.iter().all(|id| id == "d-002"), "{ids:?}");
+    assert_eq!(rest, ["d-004", "d-006"], "{ids:?}");
+    assert!(
+        stdout.contains("refused #1 push (delivery d-002) → 422"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("refused #3 push (delivery d-006) → 422"),
+        "{stdout}"
+    );
+    let stderr = std::fs::read_to_string(&err).unwrap();
+    assert!(stderr.contains("the bot answered 503"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_wrong_token_or_a_short_one_is_a_clear_error_that_hides_it() {
+    let (relay, relay_url) = start_relay(&tmp("relay-token-relay.log"));
+    let _children = Children(vec![relay]);
+    let forward = Command::new(env!("CARGO_BIN_EXE_atombot"))
+        .args(["forward", "--from", &format!("{relay_url}/deliveries/x")])
+        .args(["--to", "http://127.0.0.1:9/"])
+        .env("ATOMBOT_RELAY_TOKEN", "not-the-relay-token")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&forward.stderr);
+    assert!(!forward.status.success());
+    assert!(stderr.contains("refused the token (401"), "{stderr}");
+    assert!(!stderr.contains("not-the-relay-token"), "{stderr}");
+
+    let relay = Command::new(env!("CARGO_BIN_EXE_atombot"))
+        .args(["relay", "--listen", "127.0.0.1:0"])
+        .env("ATOMBOT_RELAY_TOKEN", "tiny-secret")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&relay.stderr);
+    assert!(!relay.status.success());
+    assert!(stderr.contains("at least 16 characters"), "{stderr}");
+    assert!(!stderr.contains("tiny-secret"), "{stderr}");
 }

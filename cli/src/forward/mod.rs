@@ -18,8 +18,8 @@ use clap::Args;
 use reqwest::{StatusCode, Url, header};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::relay::TOKEN_ENV;
 use crate::relay::wire::{self, WireDelivery};
+use crate::relay::{self, TOKEN_ENV};
 
 use self::deliver::Bot;
 use self::sse::{SseEvent, SseParser};
@@ -39,7 +39,7 @@ pub(crate) struct ForwardArgs {
     #[arg(long, value_name = "URL")]
     to: Url,
     /// The relay's token.
-    #[arg(long, env = TOKEN_ENV, hide_env_values = true, value_parser = parse_token)]
+    #[arg(long, env = TOKEN_ENV, hide_env_values = true, value_parser = relay::secret)]
     token: SecretString,
     /// File holding the last delivered sequence number; a restarted forwarder resumes after it.
     #[arg(long, value_name = "FILE")]
@@ -50,13 +50,6 @@ pub(crate) struct ForwardArgs {
     /// Attempts per delivery while the bot is unreachable or answers 5xx.
     #[arg(long, value_name = "N", default_value = "12")]
     max_attempts: NonZeroU32,
-}
-
-fn parse_token(value: &str) -> Result<SecretString, String> {
-    if value.is_empty() || value.chars().any(|c| !c.is_ascii_graphic()) {
-        return Err("the relay token must be visible ASCII (no spaces)".to_owned());
-    }
-    Ok(SecretString::from(value.to_owned()))
 }
 
 fn http_url(url: &Url, flag: &str) -> anyhow::Result<()> {
@@ -71,6 +64,7 @@ fn http_url(url: &Url, flag: &str) -> anyhow::Result<()> {
 pub(crate) async fn run(args: ForwardArgs) -> anyhow::Result<()> {
     http_url(&args.from, "--from")?;
     http_url(&args.to, "--to")?;
+    relay::check_token(&args.token, 1)?;
     let after = match (&args.state, args.replay) {
         (_, true) => Some(0),
         (Some(path), false) => read_state(path)?,

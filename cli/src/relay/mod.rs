@@ -43,7 +43,7 @@ pub(crate) struct RelayArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3400")]
     listen: SocketAddr,
     /// Token forwarders send as `Authorization: Bearer …` (at least 16 characters).
-    #[arg(long, env = TOKEN_ENV, hide_env_values = true, value_parser = parse_token)]
+    #[arg(long, env = TOKEN_ENV, hide_env_values = true, value_parser = secret)]
     token: SecretString,
     /// Deliveries kept per channel (the oldest are dropped first).
     #[arg(long, value_name = "N", default_value = "1000")]
@@ -72,16 +72,24 @@ pub(crate) struct RelaySettings {
     pub(crate) keep_alive: Duration,
 }
 
-fn parse_token(value: &str) -> Result<SecretString, String> {
-    if value.chars().count() < MIN_TOKEN_LEN {
-        return Err(format!(
-            "the relay token must be at least {MIN_TOKEN_LEN} characters"
-        ));
-    }
-    if value.chars().any(|c| !c.is_ascii_graphic()) {
-        return Err("the relay token must be visible ASCII (no spaces)".to_owned());
-    }
+/// Wraps the token at once; checked by [`check_token`], whose errors never show it (clap's
+/// would).
+pub(crate) fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(value.to_owned()))
+}
+
+/// The token is visible ASCII (it goes in a header) and at least `min_len` long.
+pub(crate) fn check_token(token: &SecretString, min_len: usize) -> anyhow::Result<()> {
+    let token = token.expose_secret();
+    anyhow::ensure!(
+        !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic()),
+        "the relay token (--token / {TOKEN_ENV}) must be visible ASCII without spaces"
+    );
+    anyhow::ensure!(
+        token.len() >= min_len,
+        "the relay token (--token / {TOKEN_ENV}) must be at least {min_len} characters"
+    );
+    Ok(())
 }
 
 /// Parses `90s`, `30m`, `2h`, `1d` (a bare number is seconds).
@@ -146,6 +154,7 @@ pub(crate) async fn serve(
 
 /// Runs the relay until Ctrl-C.
 pub(crate) async fn run(args: RelayArgs) -> anyhow::Result<()> {
+    check_token(&args.token, MIN_TOKEN_LEN)?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

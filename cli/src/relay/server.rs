@@ -51,27 +51,63 @@ fn valid_channel(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-fn refuse(status: StatusCode, message: &str) -> Response {
-    (status, format!("{message}\n")).into_response()
+/// Why the relay refuses a request; each reason has its status and text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    /// 404: not a valid channel name.
+    Channel,
+    /// 503: no room for another channel.
+    TooManyChannels,
+    /// 401: no or the wrong `Authorization: Bearer` token.
+    Token,
+    /// 400: `Last-Event-ID` is not a sequence number.
+    LastEventId,
 }
 
-fn check_channel(name: &str) -> Result<(), Response> {
-    if valid_channel(name) {
-        Ok(())
-    } else {
-        Err(refuse(
-            StatusCode::NOT_FOUND,
-            "a channel name is 1 to 64 letters, digits, `.`, `_` or `-`",
-        ))
+impl From<TooManyChannels> for Refused {
+    fn from(_: TooManyChannels) -> Self {
+        tracing::warn!("channel limit reached; refusing a new channel");
+        Self::TooManyChannels
     }
 }
 
-fn too_many_channels(_: TooManyChannels) -> Response {
-    tracing::warn!("channel limit reached; refusing a new channel");
-    refuse(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "the relay's channel limit is reached",
-    )
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        let (status, text) = match self {
+            Self::Channel => (
+                StatusCode::NOT_FOUND,
+                "a channel name is 1 to 64 letters, digits, `.`, `_` or `-`",
+            ),
+            Self::TooManyChannels => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the relay's channel limit is reached",
+            ),
+            Self::Token => (
+                StatusCode::UNAUTHORIZED,
+                "missing or wrong relay token (send Authorization: Bearer <token>)",
+            ),
+            Self::LastEventId => (
+                StatusCode::BAD_REQUEST,
+                "Last-Event-ID must be a delivery sequence number",
+            ),
+        };
+        let mut response = (status, format!("{text}\n")).into_response();
+        if self == Self::Token {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+fn check_channel(name: &str) -> Result<(), Refused> {
+    if valid_channel(name) {
+        Ok(())
+    } else {
+        Err(Refused::Channel)
+    }
 }
 
 /// `POST /deliveries/{channel}`: keep the body byte for byte with the headers that matter,
@@ -81,14 +117,9 @@ async fn keep(
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    if let Err(refused) = check_channel(&name) {
-        return refused;
-    }
-    let channel = match shared.store.channel(&name) {
-        Ok(channel) => channel,
-        Err(e) => return too_many_channels(e),
-    };
+) -> Result<Response, Refused> {
+    check_channel(&name)?;
+    let channel = shared.store.channel(&name)?;
     let kept: Vec<(String, String)> = headers
         .iter()
         .filter(|(name, _)| wire::keeps_header(name.as_str()))
@@ -107,7 +138,7 @@ async fn keep(
             .expect("strings and numbers always serialize")
     });
     tracing::debug!(channel = %name, seq, bytes = body.len(), "delivery kept");
-    (StatusCode::ACCEPTED, format!("kept as #{seq} on {name}\n")).into_response()
+    Ok((StatusCode::ACCEPTED, format!("kept as #{seq} on {name}\n")).into_response())
 }
 
 /// Whether `headers` carry `Authorization: Bearer <the token>`.
@@ -128,40 +159,27 @@ async fn stream(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, Refused> {
     if !authorized(&headers, &shared.token_digest) {
         tracing::warn!(channel = %name, "refused a stream request without the right token");
-        return (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            "missing or wrong relay token (send Authorization: Bearer <token>)\n",
-        )
-            .into_response();
+        return Err(Refused::Token);
     }
-    if let Err(refused) = check_channel(&name) {
-        return refused;
-    }
-    let last_event_id = match headers
-        .get("last-event-id")
-        .map(|v| v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()))
-    {
+    check_channel(&name)?;
+    let last_event_id = match headers.get("last-event-id") {
         None => None,
-        Some(Some(id)) => Some(id),
-        Some(None) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "Last-Event-ID must be a delivery sequence number",
-            );
-        }
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or(Refused::LastEventId)?,
+        ),
     };
-    let channel = match shared.store.channel(&name) {
-        Ok(channel) => channel,
-        Err(e) => return too_many_channels(e),
-    };
+    let channel = shared.store.channel(&name)?;
     let events = events(channel, name, last_event_id, shared.shutdown.clone());
-    Sse::new(events)
+    Ok(Sse::new(events)
         .keep_alive(KeepAlive::new().interval(shared.keep_alive))
-        .into_response()
+        .into_response())
 }
 
 /// The first events of a stream: `ready` with where it starts, and a warning if the asked-for
