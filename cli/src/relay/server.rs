@@ -131,7 +131,7 @@ async fn keep(
             }
         })
         .collect();
-    // Encode outside the channel's lock; only the sequence number is added inside it.
+    // Base64 outside the channel's lock; inside it only the JSON gets its sequence number.
     let encoded = WireDelivery::new(0, kept, &body);
     let seq = channel.push(|seq| {
         serde_json::to_string(&WireDelivery { seq, ..encoded })
