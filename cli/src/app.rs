@@ -56,7 +56,12 @@ pub(crate) async fn run(app: App, command: Command) -> anyhow::Result<()> {
                 println!("{}", repo.full_name);
             }
         }
-        Command::Sim(_) | Command::Send(_) | Command::Jobs(_) | Command::OAuth(_) => {
+        Command::Sim(_)
+        | Command::Send(_)
+        | Command::Jobs(_)
+        | Command::OAuth(_)
+        | Command::Relay(_)
+        | Command::Forward(_) => {
             anyhow::bail!("this command does not act as the app")
         }
     }

@@ -1,12 +1,15 @@
-//! The `atombot` command: inspect an AtomGit App from the shell, run the local simulator, or
-//! send a signed webhook delivery to a bot.
+//! The `atombot` command: inspect an AtomGit App from the shell, run the local simulator,
+//! send a signed webhook delivery to a bot, or relay the platform's deliveries to a laptop
+//! (`atombot relay` on a public host, `atombot forward` next to the bot).
 //!
 //! Reads the same `ATOMGIT_*` environment as a bot. Tokens and the webhook secret are never
 //! printed unless `--show-token` is given (tokens only).
 
 mod app;
+mod forward;
 mod jobs;
 mod oauth;
+mod relay;
 mod send;
 mod sim;
 
@@ -53,6 +56,16 @@ enum Command {
     /// Sign a user in with OAuth (`atombot oauth login`).
     #[command(name = "oauth")]
     OAuth(oauth::OAuthArgs),
+    /// Keep webhook deliveries on a public host for `atombot forward` (a self-hosted smee.io).
+    ///
+    /// The platform posts to `/deliveries/<channel>`; forwarders holding the token stream
+    /// them from the same URL (server-sent events) and resume where they stopped.
+    Relay(relay::RelayArgs),
+    /// Stream a relay channel's deliveries to a local bot.
+    ///
+    /// Same headers, exact bodies (signatures still verify), in order; reconnects and resumes
+    /// after the last delivery handled, retries while the bot is down or answers 5xx.
+    Forward(forward::ForwardArgs),
 }
 
 #[tokio::main]
@@ -80,6 +93,8 @@ async fn run() -> anyhow::Result<()> {
         Command::Send(args) => send::run(args).await,
         Command::Jobs(args) => jobs::run(args).await,
         Command::OAuth(args) => oauth::run(args).await,
+        Command::Relay(args) => relay::run(args).await,
+        Command::Forward(args) => forward::run(args).await,
         command => {
             let app = App::new(AppConfig::from_env()?)?;
             app::run(app, command).await
