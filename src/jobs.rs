@@ -66,7 +66,9 @@ use crate::webhook::BoxError;
 /// A queued unit as the queue stores it (kind, payload, key, metadata).
 pub use atombot_jobs::Job as QueuedJob;
 #[doc(inline)]
-pub use atombot_jobs::{FailedJob, JobId, Pushed, Queue, QueueConfig, Stats};
+pub use atombot_jobs::{
+    FailedJob, JobId, Pushed, Queue, QueueConfig, Recorded, RecordedOutcome, Stats,
+};
 
 /// The job queue's own error, the source of [`Error::Queue`] (reach it with
 /// [`Error::find_source`]).

@@ -70,6 +70,7 @@ pub mod client;
 pub mod commands;
 pub mod config;
 mod context;
+pub mod deliveries;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

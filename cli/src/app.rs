@@ -61,6 +61,7 @@ pub(crate) async fn run(app: App, command: Command) -> anyhow::Result<()> {
         | Command::Jobs(_)
         | Command::OAuth(_)
         | Command::Relay(_)
+        | Command::Deliveries(_)
         | Command::Forward(_) => {
             anyhow::bail!("this command does not act as the app")
         }

@@ -6,6 +6,7 @@
 //! printed unless `--show-token` is given (tokens only).
 
 mod app;
+mod deliveries;
 mod forward;
 mod jobs;
 mod oauth;
@@ -61,6 +62,8 @@ enum Command {
     /// The platform posts to `/deliveries/<channel>`; forwarders holding the token stream
     /// them from the same URL (server-sent events) and resume where they stopped.
     Relay(relay::RelayArgs),
+    /// The delivery log ($ATOMBOT_QUEUE): list, show, replay, export.
+    Deliveries(deliveries::DeliveriesArgs),
     /// Stream a relay channel's deliveries to a local bot.
     ///
     /// Same headers, exact bodies (signatures still verify), in order; reconnects and resumes
@@ -92,6 +95,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Sim(args) => sim::run(args).await,
         Command::Send(args) => send::run(args).await,
         Command::Jobs(args) => jobs::run(args).await,
+        Command::Deliveries(args) => deliveries::run(args).await,
         Command::OAuth(args) => oauth::run(args).await,
         Command::Relay(args) => relay::run(args).await,
         Command::Forward(args) => forward::run(args).await,

@@ -250,6 +250,11 @@ impl QueueConfig {
         self
     }
 
+    /// The backend's URL as given: it may hold a password, so never log or show it.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// The queue name.
     pub fn name(&self) -> &str {
         &self.queue

@@ -140,6 +140,7 @@ impl Bot {
                 max_in_flight,
                 replay_guard,
                 log_format,
+                delivery_log,
             ]
         );
         self

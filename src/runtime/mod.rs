@@ -48,5 +48,6 @@ pub use self::{
     settings::{LogFormat, RuntimeSettings, env},
     signal::{init_logging, shutdown_signal},
 };
+pub(crate) use queue::replay_job;
 #[cfg(feature = "testing")]
 pub(crate) use wiring::{Built, Overrides};

@@ -116,6 +116,21 @@ pub(crate) fn handler_unit(
     unit
 }
 
+/// A delivery job for `body` under delivery id `id` (a replay of the delivery log): routed
+/// again from the body when a worker takes it, its handlers keyed by the new id.
+pub(crate) fn replay_job(id: &str, header_event: Option<&str>, body: Bytes) -> crate::Result<Job> {
+    let stored = StoredDelivery {
+        id: id.to_owned(),
+        header_event: header_event.map(str::to_owned),
+        body: None,
+        route: None,
+        received_at: Utc::now(),
+    };
+    Ok(Job::from_args(DELIVERY_KIND, &stored)?
+        .with_body(body)
+        .with_key(format!("delivery:{id}")))
+}
+
 /// The durable [`DeliveryQueue`] on the bot's [`Queue`].
 #[derive(Debug, Clone)]
 pub(crate) struct JobDeliveryQueue {

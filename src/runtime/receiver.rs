@@ -36,6 +36,8 @@ pub(crate) struct Receiver {
     pub(crate) body_timeout: std::time::Duration,
     /// Applies installation lifecycle deliveries to the token cache and resolver.
     pub(crate) lifecycle: Arc<super::lifecycle::Lifecycle>,
+    /// The delivery log's writer, when the log is on.
+    pub(crate) log: Option<crate::deliveries::LogWriter>,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -137,6 +139,11 @@ pub(crate) async fn receive(State(receiver): State<Arc<Receiver>>, request: Requ
             return (StatusCode::BAD_REQUEST, "could not read the request body").into_response();
         }
     };
+    // The headers worth keeping in the delivery log, read before they go to the parser.
+    let kept = receiver
+        .log
+        .as_ref()
+        .map(|_| crate::deliveries::kept_headers(&parts.headers));
     let parsed = if bytes.len() > BLOCKING_ABOVE_BYTES {
         let (headers, state) = (parts.headers, receiver.clone());
         tokio::task::spawn_blocking(move || parse_delivery(&headers, bytes, &state.settings)).await
@@ -171,6 +178,20 @@ pub(crate) async fn receive(State(receiver): State<Arc<Receiver>>, request: Requ
     }
     match receiver.queue.enqueue(&delivery).await {
         Ok(new) => {
+            if let (true, Some(log), Some(headers)) = (new, &receiver.log, kept) {
+                log.record(crate::deliveries::Record {
+                    id: delivery.id().to_owned(),
+                    event: delivery.event().to_owned(),
+                    action: delivery.action().map(str::to_owned),
+                    installation: delivery.installation_id().map(|i| i.0),
+                    repository: delivery.repository_full_name().map(str::to_owned),
+                    received_at: chrono::Utc::now(),
+                    headers,
+                    replay_of: None,
+                    outcomes: Vec::new(),
+                    body: delivery.body().clone(),
+                });
+            }
             let outcome = if new { "accepted" } else { "duplicate" };
             tracing::info!(delivery = %id, event, ?action, outcome, "delivery stored");
             receiver.metrics.delivery(&event, outcome);

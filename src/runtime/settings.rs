@@ -60,6 +60,13 @@ pub mod env {
     pub const ALLOW_UNSIGNED: &str = "ATOMBOT_ALLOW_UNSIGNED";
     /// `human` (default) or `json`.
     pub const LOG_FORMAT: &str = "ATOMBOT_LOG_FORMAT";
+    /// `false` stops recording accepted deliveries in the delivery log (default `true`).
+    pub const DELIVERY_LOG: &str = "ATOMBOT_DELIVERY_LOG";
+    /// Seconds a delivery is kept in the delivery log (default 7 days).
+    pub const DELIVERY_LOG_RETENTION: &str = "ATOMBOT_DELIVERY_LOG_RETENTION";
+    /// Deliveries kept in the delivery log at most, oldest dropped first (default 100000;
+    /// 1000 with `ATOMBOT_QUEUE=memory`).
+    pub const DELIVERY_LOG_MAX: &str = "ATOMBOT_DELIVERY_LOG_MAX";
 }
 
 /// Log output format.
@@ -113,6 +120,8 @@ pub struct RuntimeSettings {
     pub replay_guard: bool,
     /// Log format.
     pub log_format: LogFormat,
+    /// The delivery log: on or off, retention, size bound.
+    pub delivery_log: crate::deliveries::LogSettings,
 }
 
 impl Default for RuntimeSettings {
@@ -132,6 +141,7 @@ impl Default for RuntimeSettings {
             max_in_flight: 256,
             replay_guard: false,
             log_format: LogFormat::Human,
+            delivery_log: crate::deliveries::LogSettings::default(),
         }
     }
 }
@@ -245,6 +255,15 @@ impl RuntimeSettings {
         }
         if let Some(v) = get(env::REPLAY_GUARD) {
             s.replay_guard = parse(env::REPLAY_GUARD, &v, "true or false")?;
+        }
+        if let Some(v) = get(env::DELIVERY_LOG) {
+            s.delivery_log.enabled = parse(env::DELIVERY_LOG, &v, "true or false")?;
+        }
+        if let Some(v) = get(env::DELIVERY_LOG_RETENTION) {
+            s.delivery_log.retention = seconds(env::DELIVERY_LOG_RETENTION, &v)?;
+        }
+        if let Some(v) = get(env::DELIVERY_LOG_MAX) {
+            s.delivery_log.max_records = count(env::DELIVERY_LOG_MAX, &v)? as u64;
         }
         if let Some(v) = get(env::LOG_FORMAT) {
             s.log_format = match v.trim() {

@@ -22,6 +22,7 @@ use super::settings::env;
 use super::signal::{init_logging, shutdown_signal};
 use super::{dispatch, queue, receiver, scheduler, serve, worker};
 use crate::app::App;
+use crate::deliveries::{DeliveryLog, LogWriter};
 use crate::error::{Error, Result};
 use crate::jobs::Queue;
 use crate::observe::{Observed, Observer};
@@ -61,6 +62,17 @@ impl Bot {
         )
         .await
         .map_err(|e| Error::config(env::QUEUE, format!("cannot open the job queue: {e}")))?;
+        let log = if self.settings.delivery_log.enabled {
+            let config = self
+                .settings
+                .queue
+                .clone()
+                .queue_name(queue.config().name());
+            let log = DeliveryLog::connect(&config, self.settings.delivery_log.clone()).await?;
+            Some(LogWriter::spawn(log))
+        } else {
+            None
+        };
         let deliveries =
             queue::JobDeliveryQueue::new(queue.clone()).replay_guard(self.settings.replay_guard);
         let metrics = Metrics::new(
@@ -105,11 +117,19 @@ impl Bot {
                 // not the whole (several kilobytes) future.
                 Box::pin(worker::run_job(dispatch.clone(), job, ctx))
             });
-            let worker = match overrides.observer {
-                Some(observer) => worker.on_recorded(move |recorded| {
-                    observer.report(Observed::Recorded(recorded.clone()));
-                }),
-                None => worker,
+            let observer = overrides.observer.clone();
+            let recorded_log = log.clone();
+            let worker = if observer.is_some() || recorded_log.is_some() {
+                worker.on_recorded(move |recorded| {
+                    if let Some(log) = &recorded_log {
+                        log.recorded(recorded);
+                    }
+                    if let Some(observer) = &observer {
+                        observer.report(Observed::Recorded(recorded.clone()));
+                    }
+                })
+            } else {
+                worker
             };
             worker
                 .name_prefix("atombot")
@@ -140,6 +160,7 @@ impl Bot {
             seen: AtomicUsize::new(0),
             body_timeout: self.settings.body_timeout,
             lifecycle,
+            log,
         });
         let ops = Ops {
             queue: queue.clone(),

@@ -1,0 +1,150 @@
+//! The log's background writer: records and outcomes arrive on a channel and are stored in
+//! batches, off the acknowledgement's path; old records are pruned every minute.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+
+use super::{DeliveryLog, HandlerOutcome, Record, Status};
+use crate::jobs::{Recorded, RecordedOutcome};
+
+/// Records and outcomes waiting to be written at most; more are dropped (and counted).
+const CHANNEL: usize = 16_384;
+
+/// Items written per batch at most.
+const BATCH: usize = 512;
+
+/// How often old records are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+enum Op {
+    Record(Box<Record>),
+    Outcome(String, HandlerOutcome),
+}
+
+/// Hands records and outcomes to the writer task. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct LogWriter {
+    tx: mpsc::Sender<Op>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for LogWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogWriter")
+            .field("dropped", &self.dropped.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogWriter {
+    /// Starts the writer task for `log`; it ends once every `LogWriter` is dropped, after
+    /// writing what it was given.
+    pub(crate) fn spawn(log: DeliveryLog) -> LogWriter {
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        tokio::spawn(write(log, rx));
+        LogWriter {
+            tx,
+            dropped: Arc::default(),
+        }
+    }
+
+    fn send(&self, op: Op) {
+        if self.tx.try_send(op).is_err() {
+            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
+                tracing::warn!(
+                    dropped = n,
+                    "the delivery log falls behind; records dropped (deliveries are not)"
+                );
+            }
+        }
+    }
+
+    /// Logs an accepted delivery.
+    pub(crate) fn record(&self, record: Record) {
+        self.send(Op::Record(Box::new(record)));
+    }
+
+    /// Logs what the queue recorded for a handler unit (other jobs are not deliveries').
+    pub(crate) fn recorded(&self, recorded: &Recorded) {
+        let Some((delivery, handler)) = unit_of(recorded) else {
+            return;
+        };
+        let (status, error) = match &recorded.outcome {
+            RecordedOutcome::Done => (Status::Succeeded, None),
+            RecordedOutcome::Retry { error } => (Status::Retrying, Some(error.clone())),
+            RecordedOutcome::Released { error: Some(error) } => {
+                (Status::Retrying, Some(error.clone()))
+            }
+            RecordedOutcome::Failed { error } => (Status::Failed, Some(error.clone())),
+            // Handed back unrun (shutdown, or a handler this process does not know).
+            _ => return,
+        };
+        self.send(Op::Outcome(
+            delivery.to_owned(),
+            HandlerOutcome {
+                handler: handler.to_owned(),
+                status,
+                attempt: recorded.attempt,
+                error,
+                at: Utc::now(),
+            },
+        ));
+    }
+}
+
+/// The delivery id and handler name of a handler unit (kind `handler:{name}`, key
+/// `handler:{delivery}:{name}`).
+fn unit_of(recorded: &Recorded) -> Option<(&str, &str)> {
+    let handler = recorded.kind.strip_prefix("handler:")?;
+    let delivery = recorded
+        .key
+        .as_deref()?
+        .strip_prefix("handler:")?
+        .strip_suffix(handler)?
+        .strip_suffix(':')?;
+    Some((delivery, handler))
+}
+
+async fn write(log: DeliveryLog, mut rx: mpsc::Receiver<Op>) {
+    let mut ops = Vec::with_capacity(BATCH);
+    let mut next_prune = tokio::time::Instant::now();
+    loop {
+        let received = tokio::select! {
+            n = rx.recv_many(&mut ops, BATCH) => Some(n),
+            () = tokio::time::sleep_until(next_prune) => None,
+        };
+        match received {
+            Some(0) => return,
+            Some(_) => {
+                let mut records = Vec::new();
+                let mut outcomes = Vec::new();
+                for op in ops.drain(..) {
+                    match op {
+                        Op::Record(record) => records.push(*record),
+                        Op::Outcome(delivery, outcome) => outcomes.push((delivery, outcome)),
+                    }
+                }
+                // Records first: an outcome's delivery is then listed with it.
+                if let Err(error) = log.insert(&records).await {
+                    tracing::warn!(%error, n = records.len(), "could not write to the delivery log");
+                }
+                if let Err(error) = log.set_outcomes(&outcomes).await {
+                    tracing::warn!(%error, n = outcomes.len(), "could not write handler outcomes to the delivery log");
+                }
+            }
+            None => {
+                next_prune = tokio::time::Instant::now() + PRUNE_EVERY;
+                match log.prune().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(pruned = n, "delivery log pruned"),
+                    Err(error) => tracing::warn!(%error, "could not prune the delivery log"),
+                }
+            }
+        }
+    }
+}
