@@ -80,6 +80,7 @@ pub mod oauth;
 mod observe;
 pub mod repo_config;
 pub mod runtime;
+pub mod settings;
 mod state;
 mod steer;
 #[cfg(feature = "testing")]
