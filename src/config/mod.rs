@@ -34,7 +34,7 @@ pub const DEFAULT_WEB_URL: &str = "https://atomgit.com";
 pub const DEFAULT_API_VERSION: &str = "2023-02-21";
 
 /// Environment variable names, one per setting: the names of their
-/// [`settings`](crate::settings) entries, where defaults and meanings are.
+/// [`settings`] entries, where defaults and meanings are.
 pub mod env {
     use crate::settings;
 

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::settings::{self, Setting};
 
 /// Environment variable names of the OAuth settings: the names of their
-/// [`settings`](crate::settings) entries, where defaults and meanings are.
+/// [`settings`] entries, where defaults and meanings are.
 pub mod env {
     use crate::settings;
 
@@ -81,7 +81,7 @@ impl Default for OAuthSettings {
 
 impl OAuthSettings {
     /// Reads the `ATOMBOT_OAUTH_*` variables (see [`env`](mod@env)); unset ones take their
-    /// defaults from [`settings`](crate::settings), the same as [`Default`].
+    /// defaults from [`settings`], the same as [`Default`].
     ///
     /// Fails with [`Error::Config`] naming a variable that is not a number or a URL.
     pub fn from_env() -> Result<Self> {

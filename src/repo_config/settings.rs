@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::settings::{self, Setting};
 
 /// Environment variable names of [`RepoConfigSettings`]: the names of their
-/// [`settings`](crate::settings) entries, where defaults and meanings are.
+/// [`settings`] entries, where defaults and meanings are.
 pub mod env {
     use crate::settings;
 
@@ -59,7 +59,7 @@ impl RepoConfigSettings {
     }
 
     /// Reads [`env::CONFIG_REPO`] and [`env::CONFIG_TTL`]; unset ones take their defaults
-    /// from [`settings`](crate::settings), the same as [`Default`].
+    /// from [`settings`], the same as [`Default`].
     ///
     /// Fails with [`Error::Config`] naming a variable whose value is invalid.
     pub fn from_env() -> Result<Self> {

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::settings::{self, Setting};
 
 /// Environment variable names of the runtime settings: the names of their
-/// [`settings`](crate::settings) entries, where defaults and meanings are.
+/// [`settings`] entries, where defaults and meanings are.
 pub mod env {
     use crate::settings;
 
@@ -156,7 +156,7 @@ fn count(name: &'static str, value: &str) -> Result<usize> {
 
 impl RuntimeSettings {
     /// Reads the `ATOMBOT_*` variables (see [`env`](mod@env)); unset ones take their
-    /// defaults from [`settings`](crate::settings), the same as [`Default`].
+    /// defaults from [`settings`], the same as [`Default`].
     ///
     /// Fails with [`Error::Config`] naming a variable whose value does not parse.
     pub fn from_env() -> Result<Self> {
