@@ -82,6 +82,7 @@ mod observe;
 pub mod repo_config;
 pub mod runtime;
 pub mod schedule;
+pub mod settings;
 mod state;
 mod steer;
 #[cfg(feature = "testing")]

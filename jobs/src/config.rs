@@ -107,11 +107,10 @@ impl QueueConfig {
         self
     }
 
-    /// Settings from the `ATOMBOT_QUEUE` environment variable, else `sqlite://atombot.db`.
+    /// Settings from the `ATOMBOT_QUEUE` environment variable, else its default
+    /// ([`settings::QUEUE`](crate::settings::QUEUE)).
     pub fn from_env() -> Self {
-        QueueConfig::new(
-            std::env::var("ATOMBOT_QUEUE").unwrap_or_else(|_| "sqlite://atombot.db".into()),
-        )
+        QueueConfig::new(crate::settings::QUEUE.read_env().unwrap_or_default())
     }
 
     /// For the `memory` queue: how many dedupe keys, how many failed jobs, and how many

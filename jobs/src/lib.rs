@@ -62,6 +62,7 @@ mod error;
 mod handoff;
 mod job;
 mod queue;
+pub mod settings;
 mod store;
 mod wiring;
 mod worker;

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::settings::{self, Setting};
 use paths::ApiPaths;
 
 mod builder;
@@ -25,47 +26,49 @@ pub use builder::AppConfigBuilder;
 #[doc(inline)]
 pub use key::PrivateKey;
 
-/// Default OpenAPI host.
+/// Default OpenAPI host ([`settings::API_URL`]).
 pub const DEFAULT_API_URL: &str = "https://api.atomgit.com";
-/// Default web host (authorize page, install page).
+/// Default web host (authorize page, install page; [`settings::WEB_URL`]).
 pub const DEFAULT_WEB_URL: &str = "https://atomgit.com";
-/// Default value of the `X-Api-Version` header.
+/// Default value of the `X-Api-Version` header ([`settings::API_VERSION`]).
 pub const DEFAULT_API_VERSION: &str = "2023-02-21";
 
-/// Environment variable names, one per setting.
+/// Environment variable names, one per setting: the names of their
+/// [`settings`] entries, where defaults and meanings are.
 pub mod env {
-    /// App id (a number).
-    pub const APP_ID: &str = "ATOMGIT_APP_ID";
-    /// Path of the app's PEM private key.
-    pub const PRIVATE_KEY_PATH: &str = "ATOMGIT_PRIVATE_KEY_PATH";
-    /// The app's PEM private key as text.
-    pub const PRIVATE_KEY: &str = "ATOMGIT_PRIVATE_KEY";
-    /// Webhook secret (signing key or password).
-    pub const WEBHOOK_SECRET: &str = "ATOMGIT_WEBHOOK_SECRET";
-    /// OAuth client id.
-    pub const CLIENT_ID: &str = "ATOMGIT_CLIENT_ID";
-    /// OAuth client secret.
-    pub const CLIENT_SECRET: &str = "ATOMGIT_CLIENT_SECRET";
-    /// OpenAPI base URL (may carry a path prefix such as `/api/v5`).
-    pub const API_URL: &str = "ATOMGIT_API_URL";
-    /// Web base URL (default `https://atomgit.com`; the install link is built from it).
-    pub const WEB_URL: &str = "ATOMGIT_WEB_URL";
-    /// The app's slug, as in `{web_url}/apps/{slug}/installations/new` (the install link).
-    pub const APP_SLUG: &str = "ATOMGIT_APP_SLUG";
-    /// A bearer token that shows per-installation data on the install page (`GET /`).
-    pub const ADMIN_TOKEN: &str = "ATOMBOT_ADMIN_TOKEN";
-    /// `X-Api-Version` header value.
-    pub const API_VERSION: &str = "ATOMGIT_API_VERSION";
-    /// Login of the app's own user (so `Context::is_bot` recognises it).
-    pub const BOT_LOGIN: &str = "ATOMGIT_BOT_LOGIN";
-    /// The bot's public base URL, as browsers and the platform reach it (the OAuth
-    /// callback and the install page are built from it).
-    pub const PUBLIC_URL: &str = "ATOMBOT_PUBLIC_URL";
+    use crate::settings;
+
+    /// [`settings::APP_ID`].
+    pub const APP_ID: &str = settings::APP_ID.name;
+    /// [`settings::PRIVATE_KEY_PATH`].
+    pub const PRIVATE_KEY_PATH: &str = settings::PRIVATE_KEY_PATH.name;
+    /// [`settings::PRIVATE_KEY`].
+    pub const PRIVATE_KEY: &str = settings::PRIVATE_KEY.name;
+    /// [`settings::WEBHOOK_SECRET`].
+    pub const WEBHOOK_SECRET: &str = settings::WEBHOOK_SECRET.name;
+    /// [`settings::CLIENT_ID`].
+    pub const CLIENT_ID: &str = settings::CLIENT_ID.name;
+    /// [`settings::CLIENT_SECRET`].
+    pub const CLIENT_SECRET: &str = settings::CLIENT_SECRET.name;
+    /// [`settings::API_URL`].
+    pub const API_URL: &str = settings::API_URL.name;
+    /// [`settings::WEB_URL`].
+    pub const WEB_URL: &str = settings::WEB_URL.name;
+    /// [`settings::APP_SLUG`].
+    pub const APP_SLUG: &str = settings::APP_SLUG.name;
+    /// [`settings::ADMIN_TOKEN`].
+    pub const ADMIN_TOKEN: &str = settings::ADMIN_TOKEN.name;
+    /// [`settings::API_VERSION`].
+    pub const API_VERSION: &str = settings::API_VERSION.name;
+    /// [`settings::BOT_LOGIN`].
+    pub const BOT_LOGIN: &str = settings::BOT_LOGIN.name;
+    /// [`settings::PUBLIC_URL`].
+    pub const PUBLIC_URL: &str = settings::PUBLIC_URL.name;
 }
 
 /// The OAuth callback URL setting that named the bot's public address before
 /// [`env::PUBLIC_URL`]; still read when that is unset.
-const LEGACY_REDIRECT_URL: &str = "ATOMBOT_OAUTH_REDIRECT_URL";
+const LEGACY_REDIRECT_URL: &str = crate::settings::OAUTH_REDIRECT_URL.name;
 /// The callback path that [`LEGACY_REDIRECT_URL`] ends in.
 const CALLBACK_SUFFIX: &str = "oauth/callback";
 
@@ -102,13 +105,17 @@ impl AppConfig {
 
     /// Like [`from_env`](Self::from_env), reading variables through `lookup` (handy in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        // Each value is the variable's, else its registry entry's default (if it has one).
+        let get = |s: &Setting| s.read(&lookup);
         let mut b = AppConfig::builder();
-        match get(env::APP_ID) {
+        match get(&settings::APP_ID) {
             Some(id) => b = b.app_id_str(&id),
             None => return Err(Error::config(env::APP_ID, "not set")),
         }
-        b = match (get(env::PRIVATE_KEY_PATH), get(env::PRIVATE_KEY)) {
+        b = match (
+            get(&settings::PRIVATE_KEY_PATH),
+            get(&settings::PRIVATE_KEY),
+        ) {
             (Some(path), _) => b.private_key_path(path),
             (None, Some(pem)) => b.private_key_pem(pem),
             (None, None) => {
@@ -122,35 +129,38 @@ impl AppConfig {
                 ));
             }
         };
-        if let Some(secret) = get(env::WEBHOOK_SECRET) {
+        if let Some(secret) = get(&settings::WEBHOOK_SECRET) {
             b = b.webhook_secret(secret);
         }
-        if let Some(id) = get(env::CLIENT_ID) {
+        if let Some(id) = get(&settings::CLIENT_ID) {
             b = b.client_id(id);
         }
-        if let Some(secret) = get(env::CLIENT_SECRET) {
+        if let Some(secret) = get(&settings::CLIENT_SECRET) {
             b = b.client_secret(secret);
         }
-        if let Some(url) = get(env::API_URL) {
+        if let Some(url) = get(&settings::API_URL) {
             b = b.api_url(url);
         }
-        if let Some(url) = get(env::WEB_URL) {
+        if let Some(url) = get(&settings::WEB_URL) {
             b = b.web_url(url);
         }
-        if let Some(v) = get(env::API_VERSION) {
+        if let Some(v) = get(&settings::API_VERSION) {
             b = b.api_version(v);
         }
-        if let Some(login) = get(env::BOT_LOGIN) {
+        if let Some(login) = get(&settings::BOT_LOGIN) {
             b = b.bot_login(login);
         }
-        if let Some(slug) = get(env::APP_SLUG) {
+        if let Some(slug) = get(&settings::APP_SLUG) {
             b = b.app_slug(slug);
         }
-        if let Some(token) = get(env::ADMIN_TOKEN) {
+        if let Some(token) = get(&settings::ADMIN_TOKEN) {
             b = b.admin_token(token);
         }
         b = b.api_paths(ApiPaths::from_lookup(&lookup)?);
-        match (get(env::PUBLIC_URL), get(LEGACY_REDIRECT_URL)) {
+        match (
+            get(&settings::PUBLIC_URL),
+            get(&settings::OAUTH_REDIRECT_URL),
+        ) {
             (Some(url), _) => b = b.public_url(url),
             (None, Some(callback)) => b.public_url = Some(Ok(public_from_callback(&callback)?)),
             (None, None) => {}

@@ -14,9 +14,7 @@ use super::{
 use crate::client::Client;
 use crate::config::{AppConfig, env as config_env};
 use crate::error::{Error, Result};
-
-/// The jobs queue URL, which the user-token store shares when `ATOMBOT_OAUTH_STORE` is unset.
-const QUEUE_ENV: &str = "ATOMBOT_QUEUE";
+use crate::settings::{self, QUEUE};
 
 /// The built-in durable stores [`OAuth::from_env`] can pick.
 enum StoreScheme {
@@ -182,11 +180,12 @@ impl OAuth {
         let settings = OAuthSettings::from_env()?;
         let key = TokenKey::from_env()?;
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let (setting, url) = match var(env::STORE) {
+        let (setting, url) = match settings::OAUTH_STORE.read_env() {
             Some(url) => (env::STORE, url),
-            None => match var(QUEUE_ENV).filter(|q| store_scheme(q).is_some()) {
-                Some(url) => (QUEUE_ENV, url),
-                None => (env::STORE, "sqlite://atombot.db".to_owned()),
+            None => match var(QUEUE.name).filter(|q| store_scheme(q).is_some()) {
+                Some(url) => (QUEUE.name, url),
+                // The queue's default, which is a SQLite file.
+                None => (env::STORE, QUEUE.default.unwrap_or_default().to_owned()),
             },
         };
         let store: Arc<dyn UserTokenStore> = match store_scheme(&url) {

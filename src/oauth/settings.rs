@@ -3,35 +3,35 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::settings::{self, Setting};
 
-/// Environment variable names of the OAuth settings.
+/// Environment variable names of the OAuth settings: the names of their
+/// [`settings`] entries, where defaults and meanings are.
 pub mod env {
-    /// Lifetime of a login's `state`, in seconds (default 600).
-    pub const STATE_TTL_SECS: &str = "ATOMBOT_OAUTH_STATE_TTL_SECS";
-    /// Refresh this many seconds before an access token expires (default 300).
-    pub const REFRESH_MARGIN_SECS: &str = "ATOMBOT_OAUTH_REFRESH_MARGIN_SECS";
-    /// Lifetime of a browser session, in seconds (default 604800, a week).
-    pub const SESSION_TTL_SECS: &str = "ATOMBOT_OAUTH_SESSION_TTL_SECS";
-    /// The callback URL registered with the app, when it is not `{ATOMBOT_PUBLIC_URL}oauth/callback`
-    /// (the older way to name the bot's public address; see
-    /// [`AppConfig::public_url`](crate::AppConfig::public_url)).
-    pub const REDIRECT_URL: &str = "ATOMBOT_OAUTH_REDIRECT_URL";
-    /// Browser sessions one user keeps; signing in again ends the oldest (default 10).
-    pub const MAX_SESSIONS_PER_USER: &str = "ATOMBOT_OAUTH_MAX_SESSIONS_PER_USER";
-    /// Logins pending at once in one process when they are kept in its memory (default
-    /// 10000); past that `/login` answers 503, never evicting a pending login.
-    pub const MAX_PENDING_LOGINS: &str = "ATOMBOT_OAUTH_MAX_PENDING_LOGINS";
-    /// Where the callback sends a signed-in browser (default `/`).
-    pub const AFTER_LOGIN: &str = "ATOMBOT_OAUTH_AFTER_LOGIN";
-    /// Where `POST /logout` sends the browser (default `/`).
-    pub const AFTER_LOGOUT: &str = "ATOMBOT_OAUTH_AFTER_LOGOUT";
-    /// Where user tokens are stored: a `sqlite://`, `redis://` or `postgres://` URL
-    /// (default: `ATOMBOT_QUEUE` when it is one of those, else `sqlite://atombot.db`).
-    pub const STORE: &str = "ATOMBOT_OAUTH_STORE";
+    use crate::settings;
+
+    /// [`settings::OAUTH_STATE_TTL_SECS`].
+    pub const STATE_TTL_SECS: &str = settings::OAUTH_STATE_TTL_SECS.name;
+    /// [`settings::OAUTH_REFRESH_MARGIN_SECS`].
+    pub const REFRESH_MARGIN_SECS: &str = settings::OAUTH_REFRESH_MARGIN_SECS.name;
+    /// [`settings::OAUTH_SESSION_TTL_SECS`].
+    pub const SESSION_TTL_SECS: &str = settings::OAUTH_SESSION_TTL_SECS.name;
+    /// [`settings::OAUTH_REDIRECT_URL`].
+    pub const REDIRECT_URL: &str = settings::OAUTH_REDIRECT_URL.name;
+    /// [`settings::OAUTH_MAX_SESSIONS_PER_USER`].
+    pub const MAX_SESSIONS_PER_USER: &str = settings::OAUTH_MAX_SESSIONS_PER_USER.name;
+    /// [`settings::OAUTH_MAX_PENDING_LOGINS`].
+    pub const MAX_PENDING_LOGINS: &str = settings::OAUTH_MAX_PENDING_LOGINS.name;
+    /// [`settings::OAUTH_AFTER_LOGIN`].
+    pub const AFTER_LOGIN: &str = settings::OAUTH_AFTER_LOGIN.name;
+    /// [`settings::OAUTH_AFTER_LOGOUT`].
+    pub const AFTER_LOGOUT: &str = settings::OAUTH_AFTER_LOGOUT.name;
+    /// [`settings::OAUTH_STORE`].
+    pub const STORE: &str = settings::OAUTH_STORE.name;
 }
 
 /// How the sign-in flow behaves. Start from [`Default`] or [`from_env`](Self::from_env).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OAuthSettings {
     /// How long a login's `state` is accepted (default 10 minutes).
@@ -80,7 +80,8 @@ impl Default for OAuthSettings {
 }
 
 impl OAuthSettings {
-    /// Reads the `ATOMBOT_OAUTH_*` variables (see [`env`](mod@env)); unset ones keep their default.
+    /// Reads the `ATOMBOT_OAUTH_*` variables (see [`env`](mod@env)); unset ones take their
+    /// defaults from [`settings`], the same as [`Default`].
     ///
     /// Fails with [`Error::Config`] naming a variable that is not a number or a URL.
     pub fn from_env() -> Result<Self> {
@@ -89,26 +90,27 @@ impl OAuthSettings {
 
     /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let secs = |name: &'static str, default: Duration| match get(name) {
-            None => Ok(default),
-            Some(v) => v
+        // Each value is the variable's, else its registry entry's default.
+        let value = |s: &Setting| {
+            s.read(&lookup)
+                .ok_or_else(|| Error::config(s.name, "not set"))
+        };
+        let secs = |s: &Setting| {
+            value(s)?
                 .trim()
                 .parse::<u64>()
                 .map(Duration::from_secs)
-                .map_err(|_| Error::config(name, "must be a whole number of seconds")),
+                .map_err(|_| Error::config(s.name, "must be a whole number of seconds"))
         };
-        let count = |name: &'static str, default: usize| match get(name) {
-            None => Ok(default),
-            Some(v) => v
+        let count = |s: &Setting| {
+            value(s)?
                 .trim()
                 .parse::<usize>()
                 .ok()
                 .filter(|n| *n > 0)
-                .ok_or_else(|| Error::config(name, "must be a whole number above 0")),
+                .ok_or_else(|| Error::config(s.name, "must be a whole number above 0"))
         };
-        let d = Self::default();
-        let redirect_url = match get(env::REDIRECT_URL) {
+        let redirect_url = match settings::OAUTH_REDIRECT_URL.read(&lookup) {
             Some(url) => Some(
                 crate::config::parse_url(&url, env::REDIRECT_URL)?
                     .as_str()
@@ -118,15 +120,15 @@ impl OAuthSettings {
             None => None,
         };
         Ok(Self {
-            state_ttl: secs(env::STATE_TTL_SECS, d.state_ttl)?,
-            refresh_margin: secs(env::REFRESH_MARGIN_SECS, d.refresh_margin)?,
-            session_ttl: secs(env::SESSION_TTL_SECS, d.session_ttl)?,
+            state_ttl: secs(&settings::OAUTH_STATE_TTL_SECS)?,
+            refresh_margin: secs(&settings::OAUTH_REFRESH_MARGIN_SECS)?,
+            session_ttl: secs(&settings::OAUTH_SESSION_TTL_SECS)?,
             redirect_url,
-            after_login: get(env::AFTER_LOGIN).unwrap_or(d.after_login),
-            after_logout: get(env::AFTER_LOGOUT).unwrap_or(d.after_logout),
-            max_sessions_per_user: count(env::MAX_SESSIONS_PER_USER, d.max_sessions_per_user)?,
-            max_pending_logins: count(env::MAX_PENDING_LOGINS, d.max_pending_logins)?,
-            ..d
+            after_login: value(&settings::OAUTH_AFTER_LOGIN)?,
+            after_logout: value(&settings::OAUTH_AFTER_LOGOUT)?,
+            max_sessions_per_user: count(&settings::OAUTH_MAX_SESSIONS_PER_USER)?,
+            max_pending_logins: count(&settings::OAUTH_MAX_PENDING_LOGINS)?,
+            ..Self::default()
         })
     }
 }
@@ -134,6 +136,20 @@ impl OAuthSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unset_variables_give_the_default_settings() {
+        assert_eq!(
+            OAuthSettings::from_lookup(|_| None).unwrap(),
+            OAuthSettings::default()
+        );
+        for s in settings::ALL.iter().filter(|s| s.default.is_some()) {
+            let read = OAuthSettings::from_lookup(|k| {
+                (k == s.name).then(|| s.default.unwrap().to_owned())
+            });
+            assert_eq!(read.unwrap(), OAuthSettings::default(), "{}", s.name);
+        }
+    }
 
     #[test]
     fn env_overrides_and_errors() {

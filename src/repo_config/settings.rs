@@ -4,13 +4,17 @@ use std::time::Duration;
 
 use super::CONFIG_DIR;
 use crate::error::{Error, Result};
+use crate::settings::{self, Setting};
 
-/// Environment variable names of [`RepoConfigSettings`].
+/// Environment variable names of [`RepoConfigSettings`]: the names of their
+/// [`settings`] entries, where defaults and meanings are.
 pub mod env {
-    /// The owner's repository holding shared configuration (default `.atomgit`).
-    pub const CONFIG_REPO: &str = "ATOMBOT_CONFIG_REPO";
-    /// Seconds a cached configuration file is kept (default 300).
-    pub const CONFIG_TTL: &str = "ATOMBOT_CONFIG_TTL";
+    use crate::settings;
+
+    /// [`settings::CONFIG_REPO`].
+    pub const CONFIG_REPO: &str = settings::CONFIG_REPO.name;
+    /// [`settings::CONFIG_TTL`].
+    pub const CONFIG_TTL: &str = settings::CONFIG_TTL.name;
 }
 
 /// Where [`Context::config`](crate::Context::config) falls back to and how long it caches files.
@@ -54,7 +58,8 @@ impl RepoConfigSettings {
         self
     }
 
-    /// Reads [`env::CONFIG_REPO`] and [`env::CONFIG_TTL`]; unset ones keep their defaults.
+    /// Reads [`env::CONFIG_REPO`] and [`env::CONFIG_TTL`]; unset ones take their defaults
+    /// from [`settings`], the same as [`Default`].
     ///
     /// Fails with [`Error::Config`] naming a variable whose value is invalid.
     pub fn from_env() -> Result<Self> {
@@ -63,34 +68,34 @@ impl RepoConfigSettings {
 
     /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let mut s = Self::default();
-        let get = |name: &str| {
-            lookup(name)
+        // Each value is the variable's, else its registry entry's default.
+        let value = |s: &Setting| {
+            s.read(&lookup)
                 .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
+                .ok_or_else(|| Error::config(s.name, "not set"))
         };
-        if let Some(repo) = get(env::CONFIG_REPO) {
-            if repo.contains('/') || repo == "." || repo == ".." {
-                return Err(Error::config(
-                    env::CONFIG_REPO,
-                    "must be a repository name without owner",
-                ));
-            }
-            s.repo = repo;
+        let repo = value(&settings::CONFIG_REPO)?;
+        if repo.contains('/') || repo == "." || repo == ".." {
+            return Err(Error::config(
+                env::CONFIG_REPO,
+                "must be a repository name without owner",
+            ));
         }
-        if let Some(ttl) = get(env::CONFIG_TTL) {
-            let secs: u64 = ttl.parse().map_err(|_| {
-                Error::config(
-                    env::CONFIG_TTL,
-                    format!("{ttl:?} is not a number of seconds"),
-                )
-            })?;
-            if secs == 0 {
-                return Err(Error::config(env::CONFIG_TTL, "must be at least 1 second"));
-            }
-            s.ttl = Duration::from_secs(secs);
+        let ttl = value(&settings::CONFIG_TTL)?;
+        let secs: u64 = ttl.parse().map_err(|_| {
+            Error::config(
+                env::CONFIG_TTL,
+                format!("{ttl:?} is not a number of seconds"),
+            )
+        })?;
+        if secs == 0 {
+            return Err(Error::config(env::CONFIG_TTL, "must be at least 1 second"));
         }
-        Ok(s)
+        Ok(Self {
+            repo,
+            ttl: Duration::from_secs(secs),
+            ..Self::default()
+        })
     }
 }
 
@@ -111,6 +116,10 @@ mod tests {
             ("bot-config", Duration::from_secs(60))
         );
         assert_eq!(RepoConfigSettings::default().repo, ".atomgit");
+        assert_eq!(
+            RepoConfigSettings::from_lookup(|_| None).unwrap(),
+            RepoConfigSettings::default()
+        );
         for (name, value) in [
             ("ATOMBOT_CONFIG_REPO", "a/b"),
             ("ATOMBOT_CONFIG_TTL", "0"),

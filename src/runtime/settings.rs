@@ -4,69 +4,63 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::settings::{self, Setting};
 
-/// Environment variable names of the runtime settings.
+/// Environment variable names of the runtime settings: the names of their
+/// [`settings`] entries, where defaults and meanings are.
 pub mod env {
-    /// Listen address (default `127.0.0.1:3000`).
-    pub const LISTEN: &str = "ATOMBOT_LISTEN";
-    /// Webhook route (default `/webhook`).
-    pub const WEBHOOK_PATH: &str = "ATOMBOT_WEBHOOK_PATH";
-    /// Largest accepted delivery body in bytes (default 25 MiB).
-    pub const MAX_BODY_BYTES: &str = "ATOMBOT_MAX_BODY_BYTES";
-    /// Job queue: `sqlite://atombot.db` (default), `redis://…`, `postgres://…` or `memory`
-    /// (tests only: not durable).
-    pub const QUEUE: &str = "ATOMBOT_QUEUE";
-    /// Queue name within the backend (default `atombot`); bots sharing one Redis or
-    /// Postgres use different names.
-    pub const QUEUE_NAME: &str = "ATOMBOT_QUEUE_NAME";
-    /// Runs a failing handler or job gets before it is kept as failed (default 5).
-    pub const MAX_ATTEMPTS: &str = "ATOMBOT_MAX_ATTEMPTS";
-    /// Seconds after which work held by a dead worker is run again (default 30).
-    pub const ORPHAN_TIMEOUT: &str = "ATOMBOT_ORPHAN_TIMEOUT";
-    /// Seconds a handler unit or job whose name this process does not know keeps going back
-    /// to the queue for a process that does, counted from when it was queued (default 3600);
-    /// then it fails with "no worker knows …" (`atombot jobs failed`).
-    pub const UNKNOWN_TIMEOUT: &str = "ATOMBOT_UNKNOWN_TIMEOUT";
-    /// Seconds after it was queued past which a unit postponed by a rate limit fails instead
-    /// of waiting for the reset (default 3600).
-    pub const MAX_POSTPONE: &str = "ATOMBOT_MAX_POSTPONE";
-    /// Seconds one run of a handler or job may take before it is cancelled and retried
-    /// (default 600).
-    pub const JOB_TIMEOUT: &str = "ATOMBOT_JOB_TIMEOUT";
-    /// Seconds failed units and jobs are kept for inspection and retry (default 30 days).
-    pub const KEEP_FAILED: &str = "ATOMBOT_KEEP_FAILED";
-    /// Seconds a delivery id is remembered to drop redeliveries (default 7 days).
-    pub const DEDUPE_TTL: &str = "ATOMBOT_DEDUPE_TTL";
-    /// Deliveries and jobs run at once by this process (default 32).
-    pub const CONCURRENCY: &str = "ATOMBOT_CONCURRENCY";
-    /// Seconds running handlers get to finish on shutdown (default 30).
-    pub const SHUTDOWN_TIMEOUT: &str = "ATOMBOT_SHUTDOWN_TIMEOUT";
-    /// Seconds a client gets to send a request's headers (default 10); an idle keep-alive
-    /// connection waiting for its next request is closed after this too.
-    pub const HEADER_TIMEOUT: &str = "ATOMBOT_HEADER_TIMEOUT";
-    /// Seconds a client gets to send a delivery's whole body (default 60); 408 after that.
-    pub const BODY_TIMEOUT: &str = "ATOMBOT_BODY_TIMEOUT";
-    /// Seconds a connection may move no bytes at all before it is closed (default 60).
-    pub const IDLE_TIMEOUT: &str = "ATOMBOT_IDLE_TIMEOUT";
-    /// Connections served at once (default 1024); more clients wait to be accepted.
-    pub const MAX_CONNECTIONS: &str = "ATOMBOT_MAX_CONNECTIONS";
-    /// Requests handled at once (default 256); more are answered 503 with `Retry-After`.
-    pub const MAX_IN_FLIGHT: &str = "ATOMBOT_MAX_IN_FLIGHT";
-    /// `true` also drops a delivery whose signed body was already received within the
-    /// dedupe window under another delivery id (default `false`: tests, `atombot send` and
-    /// replays of the delivery log re-send bodies on purpose).
-    pub const REPLAY_GUARD: &str = "ATOMBOT_REPLAY_GUARD";
-    /// `true` accepts deliveries with no signature or token (default `false`).
-    pub const ALLOW_UNSIGNED: &str = "ATOMBOT_ALLOW_UNSIGNED";
-    /// `human` (default) or `json`.
-    pub const LOG_FORMAT: &str = "ATOMBOT_LOG_FORMAT";
-    /// `false` stops recording accepted deliveries in the delivery log (default `true`).
-    pub const DELIVERY_LOG: &str = "ATOMBOT_DELIVERY_LOG";
-    /// Seconds a delivery is kept in the delivery log (default 7 days).
-    pub const DELIVERY_LOG_RETENTION: &str = "ATOMBOT_DELIVERY_LOG_RETENTION";
-    /// Deliveries kept in the delivery log at most, oldest dropped first (default 100000;
-    /// 1000 with `ATOMBOT_QUEUE=memory`).
-    pub const DELIVERY_LOG_MAX: &str = "ATOMBOT_DELIVERY_LOG_MAX";
+    use crate::settings;
+
+    /// [`settings::LISTEN`].
+    pub const LISTEN: &str = settings::LISTEN.name;
+    /// [`settings::WEBHOOK_PATH`].
+    pub const WEBHOOK_PATH: &str = settings::WEBHOOK_PATH.name;
+    /// [`settings::MAX_BODY_BYTES`].
+    pub const MAX_BODY_BYTES: &str = settings::MAX_BODY_BYTES.name;
+    /// [`settings::QUEUE`].
+    pub const QUEUE: &str = settings::QUEUE.name;
+    /// [`settings::QUEUE_NAME`].
+    pub const QUEUE_NAME: &str = settings::QUEUE_NAME.name;
+    /// [`settings::MAX_ATTEMPTS`].
+    pub const MAX_ATTEMPTS: &str = settings::MAX_ATTEMPTS.name;
+    /// [`settings::ORPHAN_TIMEOUT`].
+    pub const ORPHAN_TIMEOUT: &str = settings::ORPHAN_TIMEOUT.name;
+    /// [`settings::UNKNOWN_TIMEOUT`].
+    pub const UNKNOWN_TIMEOUT: &str = settings::UNKNOWN_TIMEOUT.name;
+    /// [`settings::MAX_POSTPONE`].
+    pub const MAX_POSTPONE: &str = settings::MAX_POSTPONE.name;
+    /// [`settings::JOB_TIMEOUT`].
+    pub const JOB_TIMEOUT: &str = settings::JOB_TIMEOUT.name;
+    /// [`settings::KEEP_FAILED`].
+    pub const KEEP_FAILED: &str = settings::KEEP_FAILED.name;
+    /// [`settings::DEDUPE_TTL`].
+    pub const DEDUPE_TTL: &str = settings::DEDUPE_TTL.name;
+    /// [`settings::CONCURRENCY`].
+    pub const CONCURRENCY: &str = settings::CONCURRENCY.name;
+    /// [`settings::SHUTDOWN_TIMEOUT`].
+    pub const SHUTDOWN_TIMEOUT: &str = settings::SHUTDOWN_TIMEOUT.name;
+    /// [`settings::HEADER_TIMEOUT`].
+    pub const HEADER_TIMEOUT: &str = settings::HEADER_TIMEOUT.name;
+    /// [`settings::BODY_TIMEOUT`].
+    pub const BODY_TIMEOUT: &str = settings::BODY_TIMEOUT.name;
+    /// [`settings::IDLE_TIMEOUT`].
+    pub const IDLE_TIMEOUT: &str = settings::IDLE_TIMEOUT.name;
+    /// [`settings::MAX_CONNECTIONS`].
+    pub const MAX_CONNECTIONS: &str = settings::MAX_CONNECTIONS.name;
+    /// [`settings::MAX_IN_FLIGHT`].
+    pub const MAX_IN_FLIGHT: &str = settings::MAX_IN_FLIGHT.name;
+    /// [`settings::REPLAY_GUARD`].
+    pub const REPLAY_GUARD: &str = settings::REPLAY_GUARD.name;
+    /// [`settings::ALLOW_UNSIGNED`].
+    pub const ALLOW_UNSIGNED: &str = settings::ALLOW_UNSIGNED.name;
+    /// [`settings::LOG_FORMAT`].
+    pub const LOG_FORMAT: &str = settings::LOG_FORMAT.name;
+    /// [`settings::DELIVERY_LOG`].
+    pub const DELIVERY_LOG: &str = settings::DELIVERY_LOG.name;
+    /// [`settings::DELIVERY_LOG_RETENTION`].
+    pub const DELIVERY_LOG_RETENTION: &str = settings::DELIVERY_LOG_RETENTION.name;
+    /// [`settings::DELIVERY_LOG_MAX`].
+    pub const DELIVERY_LOG_MAX: &str = settings::DELIVERY_LOG_MAX.name;
 }
 
 /// Log output format.
@@ -170,7 +164,8 @@ fn count(name: &'static str, value: &str) -> Result<usize> {
 }
 
 impl RuntimeSettings {
-    /// Reads the `ATOMBOT_*` variables (see [`env`](mod@env)); unset ones keep their defaults.
+    /// Reads the `ATOMBOT_*` variables (see [`env`](mod@env)); unset ones take their
+    /// defaults from [`settings`], the same as [`Default`].
     ///
     /// Fails with [`Error::Config`] naming a variable whose value does not parse.
     pub fn from_env() -> Result<Self> {
@@ -179,100 +174,76 @@ impl RuntimeSettings {
 
     /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let mut s = Self::default();
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        if let Some(v) = get(env::LISTEN) {
-            s.listen = parse(env::LISTEN, &v, "a socket address such as 127.0.0.1:3000")?;
+        // Each value is the variable's, else its registry entry's default.
+        let value = |s: &Setting| {
+            s.read(&lookup)
+                .ok_or_else(|| Error::config(s.name, "not set"))
+        };
+        let number =
+            |s: &Setting| -> Result<u64> { parse(s.name, &value(s)?, "a number of seconds") };
+        let secs = |s: &Setting| number(s).map(Duration::from_secs);
+        let switch = |s: &Setting| -> Result<bool> { parse(s.name, &value(s)?, "true or false") };
+
+        let webhook_path = value(&settings::WEBHOOK_PATH)?;
+        if !webhook_path.starts_with('/') {
+            return Err(Error::config(env::WEBHOOK_PATH, "must start with '/'"));
         }
-        if let Some(v) = get(env::WEBHOOK_PATH) {
-            if !v.starts_with('/') {
-                return Err(Error::config(env::WEBHOOK_PATH, "must start with '/'"));
-            }
-            s.webhook_path = v;
-        }
-        if let Some(v) = get(env::MAX_BODY_BYTES) {
-            s.max_body_bytes = parse(env::MAX_BODY_BYTES, &v, "a number of bytes")?;
-        }
-        if let Some(v) = get(env::QUEUE) {
-            s.queue = atombot_jobs::QueueConfig::new(v.trim());
-        }
-        if let Some(v) = get(env::QUEUE_NAME) {
-            s.queue = s.queue.queue_name(v.trim());
-        }
-        if let Some(v) = get(env::MAX_ATTEMPTS) {
-            s.queue = s
-                .queue
-                .max_attempts(parse(env::MAX_ATTEMPTS, &v, "a number")?);
-        }
-        if let Some(v) = get(env::ORPHAN_TIMEOUT) {
-            let secs: u64 = parse(env::ORPHAN_TIMEOUT, &v, "a number of seconds")?;
-            s.queue = s.queue.orphan_timeout(Duration::from_secs(secs));
-        }
-        if let Some(v) = get(env::UNKNOWN_TIMEOUT) {
-            let secs: u64 = parse(env::UNKNOWN_TIMEOUT, &v, "a number of seconds")?;
-            s.queue = s.queue.unknown_timeout(Duration::from_secs(secs));
-        }
-        if let Some(v) = get(env::MAX_POSTPONE) {
-            let secs: u64 = parse(env::MAX_POSTPONE, &v, "a number of seconds")?;
-            s.queue = s.queue.max_postpone(Duration::from_secs(secs));
-        }
-        if let Some(v) = get(env::JOB_TIMEOUT) {
-            let secs: u64 = parse(env::JOB_TIMEOUT, &v, "a number of seconds")?;
-            s.queue = s.queue.job_timeout(Duration::from_secs(secs.max(1)));
-        }
-        if let Some(v) = get(env::KEEP_FAILED) {
-            let secs: u64 = parse(env::KEEP_FAILED, &v, "a number of seconds")?;
-            s.queue = s.queue.keep_failed(Duration::from_secs(secs));
-        }
-        if let Some(v) = get(env::DEDUPE_TTL) {
-            let secs: u64 = parse(env::DEDUPE_TTL, &v, "a number of seconds")?;
-            s.queue = s.queue.dedupe_ttl(Duration::from_secs(secs));
-        }
-        if let Some(v) = get(env::CONCURRENCY) {
-            s.concurrency = parse::<usize>(env::CONCURRENCY, &v, "a number")?.max(1);
-        }
-        if let Some(v) = get(env::SHUTDOWN_TIMEOUT) {
-            s.shutdown_timeout =
-                Duration::from_secs(parse(env::SHUTDOWN_TIMEOUT, &v, "a number of seconds")?);
-        }
-        if let Some(v) = get(env::ALLOW_UNSIGNED) {
-            s.allow_unsigned = parse(env::ALLOW_UNSIGNED, &v, "true or false")?;
-        }
-        if let Some(v) = get(env::HEADER_TIMEOUT) {
-            s.header_timeout = seconds(env::HEADER_TIMEOUT, &v)?;
-        }
-        if let Some(v) = get(env::BODY_TIMEOUT) {
-            s.body_timeout = seconds(env::BODY_TIMEOUT, &v)?;
-        }
-        if let Some(v) = get(env::IDLE_TIMEOUT) {
-            s.idle_timeout = seconds(env::IDLE_TIMEOUT, &v)?;
-        }
-        if let Some(v) = get(env::MAX_CONNECTIONS) {
-            s.max_connections = count(env::MAX_CONNECTIONS, &v)?;
-        }
-        if let Some(v) = get(env::MAX_IN_FLIGHT) {
-            s.max_in_flight = count(env::MAX_IN_FLIGHT, &v)?;
-        }
-        if let Some(v) = get(env::REPLAY_GUARD) {
-            s.replay_guard = parse(env::REPLAY_GUARD, &v, "true or false")?;
-        }
-        if let Some(v) = get(env::DELIVERY_LOG) {
-            s.delivery_log.enabled = parse(env::DELIVERY_LOG, &v, "true or false")?;
-        }
-        if let Some(v) = get(env::DELIVERY_LOG_RETENTION) {
-            s.delivery_log.retention = seconds(env::DELIVERY_LOG_RETENTION, &v)?;
-        }
-        if let Some(v) = get(env::DELIVERY_LOG_MAX) {
-            s.delivery_log.max_records = count(env::DELIVERY_LOG_MAX, &v)? as u64;
-        }
-        if let Some(v) = get(env::LOG_FORMAT) {
-            s.log_format = match v.trim() {
-                "human" => LogFormat::Human,
-                "json" => LogFormat::Json,
-                _ => return Err(Error::config(env::LOG_FORMAT, "must be `human` or `json`")),
-            };
-        }
-        Ok(s)
+        let queue = atombot_jobs::QueueConfig::new(value(&settings::QUEUE)?.trim())
+            .queue_name(value(&settings::QUEUE_NAME)?.trim())
+            .max_attempts(parse(
+                env::MAX_ATTEMPTS,
+                &value(&settings::MAX_ATTEMPTS)?,
+                "a number",
+            )?)
+            .orphan_timeout(secs(&settings::ORPHAN_TIMEOUT)?)
+            .unknown_timeout(secs(&settings::UNKNOWN_TIMEOUT)?)
+            .max_postpone(secs(&settings::MAX_POSTPONE)?)
+            .job_timeout(Duration::from_secs(number(&settings::JOB_TIMEOUT)?.max(1)))
+            .keep_failed(secs(&settings::KEEP_FAILED)?)
+            .dedupe_ttl(secs(&settings::DEDUPE_TTL)?);
+        let log_format = match value(&settings::LOG_FORMAT)?.trim() {
+            "human" => LogFormat::Human,
+            "json" => LogFormat::Json,
+            _ => return Err(Error::config(env::LOG_FORMAT, "must be `human` or `json`")),
+        };
+        Ok(Self {
+            listen: parse(
+                env::LISTEN,
+                &value(&settings::LISTEN)?,
+                "a socket address such as 127.0.0.1:3000",
+            )?,
+            webhook_path,
+            max_body_bytes: parse(
+                env::MAX_BODY_BYTES,
+                &value(&settings::MAX_BODY_BYTES)?,
+                "a number of bytes",
+            )?,
+            queue,
+            concurrency: parse::<usize>(
+                env::CONCURRENCY,
+                &value(&settings::CONCURRENCY)?,
+                "a number",
+            )?
+            .max(1),
+            shutdown_timeout: secs(&settings::SHUTDOWN_TIMEOUT)?,
+            allow_unsigned: switch(&settings::ALLOW_UNSIGNED)?,
+            header_timeout: seconds(env::HEADER_TIMEOUT, &value(&settings::HEADER_TIMEOUT)?)?,
+            body_timeout: seconds(env::BODY_TIMEOUT, &value(&settings::BODY_TIMEOUT)?)?,
+            idle_timeout: seconds(env::IDLE_TIMEOUT, &value(&settings::IDLE_TIMEOUT)?)?,
+            max_connections: count(env::MAX_CONNECTIONS, &value(&settings::MAX_CONNECTIONS)?)?,
+            max_in_flight: count(env::MAX_IN_FLIGHT, &value(&settings::MAX_IN_FLIGHT)?)?,
+            replay_guard: switch(&settings::REPLAY_GUARD)?,
+            log_format,
+            delivery_log: crate::deliveries::LogSettings {
+                enabled: switch(&settings::DELIVERY_LOG)?,
+                retention: seconds(
+                    env::DELIVERY_LOG_RETENTION,
+                    &value(&settings::DELIVERY_LOG_RETENTION)?,
+                )?,
+                max_records: count(env::DELIVERY_LOG_MAX, &value(&settings::DELIVERY_LOG_MAX)?)?
+                    as u64,
+            },
+        })
     }
 }
 
@@ -294,6 +265,21 @@ mod tests {
             RuntimeSettings::from_lookup(|k| (k == "ATOMBOT_CONCURRENCY").then(|| "many".into()))
                 .unwrap_err();
         assert!(err.to_string().contains("ATOMBOT_CONCURRENCY"), "{err}");
+    }
+
+    #[test]
+    fn unset_variables_give_the_default_settings() {
+        assert_eq!(
+            RuntimeSettings::from_lookup(|_| None).unwrap(),
+            RuntimeSettings::default()
+        );
+        // Setting a variable to its documented default changes nothing either.
+        for s in settings::ALL.iter().filter(|s| s.default.is_some()) {
+            let read = RuntimeSettings::from_lookup(|k| {
+                (k == s.name).then(|| s.default.unwrap().to_owned())
+            });
+            assert_eq!(read.unwrap(), RuntimeSettings::default(), "{}", s.name);
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::error::{Error, Result};
+use crate::settings;
 
 #[doc(inline)]
 pub use table::*;
@@ -57,10 +58,10 @@ const MULTI_SEGMENT: &AsciiSet = &CONTROLS
 
 /// The prefix of the `/api/v5` family.
 pub const V5_PREFIX: &str = "/api/v5";
-/// Environment variable prefix of per-endpoint path overrides.
+/// Environment variable prefix of per-endpoint path overrides ([`settings::API_PATH`]).
 pub const PATH_ENV_PREFIX: &str = "ATOMBOT_API_PATH_";
-/// Environment variable choosing the family of every endpoint.
-pub const FAMILY_ENV: &str = "ATOMBOT_API_FAMILY";
+/// Environment variable choosing the family of every endpoint ([`settings::API_FAMILY`]).
+pub const FAMILY_ENV: &str = settings::API_FAMILY.name;
 
 /// Where an endpoint's path comes from (see `openapi.md` of the platform notes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,10 +183,7 @@ pub struct Endpoint {
 impl Endpoint {
     /// The override setting's name: `ATOMBOT_API_PATH_` + the name in upper snake case.
     pub fn setting(&self) -> String {
-        format!(
-            "{PATH_ENV_PREFIX}{}",
-            self.name.to_ascii_uppercase().replace(['.', '-'], "_")
-        )
+        settings::API_PATH.instance(&self.name.to_ascii_uppercase().replace(['.', '-'], "_"))
     }
 }
 
@@ -208,11 +206,11 @@ impl ApiPaths {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let mut paths = ApiPaths::default();
-        if let Some(v) = get(FAMILY_ENV) {
+        if let Some(v) = settings::API_FAMILY.read(&lookup) {
             paths.all = Some(parse_family(FAMILY_ENV, &v)?);
         }
         for group in Group::ALL {
-            let setting = format!("{FAMILY_ENV}_{}", group.setting_name());
+            let setting = settings::API_FAMILY_GROUP.instance(group.setting_name());
             if let Some(v) = get(&setting) {
                 let family = Family::parse(&v).ok_or_else(|| {
                     Error::config(

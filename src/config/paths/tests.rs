@@ -55,6 +55,11 @@ fn settings_override_paths_and_families() {
         .unwrap();
     assert_eq!(merge, "/x/o/r/3");
     assert_eq!(PULLS_MERGE.setting(), "ATOMBOT_API_PATH_PULLS_MERGE");
+    assert_eq!(crate::settings::API_PATH.instance(""), PATH_ENV_PREFIX);
+    assert!(
+        ALL.iter()
+            .all(|e| crate::settings::API_PATH.matches(&e.setting()))
+    );
 
     let bad = ApiPaths::from_lookup(|k| (k == "ATOMBOT_API_FAMILY").then(|| "v9".to_owned()));
     assert!(matches!(bad, Err(Error::Config { .. })));

@@ -13,7 +13,7 @@ use crate::oauth::OAuthError;
 /// The environment variable holding the key: 32 random bytes, base64.
 ///
 /// Generate one with `openssl rand -base64 32`.
-pub const TOKEN_KEY_ENV: &str = "ATOMBOT_TOKEN_KEY";
+pub const TOKEN_KEY_ENV: &str = crate::settings::TOKEN_KEY.name;
 
 /// The key user tokens are encrypted with at rest (AES-256-GCM, random 96-bit nonces).
 ///
@@ -29,9 +29,9 @@ impl TokenKey {
     /// Fails with [`Error::Config`] naming `ATOMBOT_TOKEN_KEY` when it is unset or not 32
     /// bytes of base64: the durable store refuses to start rather than write plain tokens.
     pub fn from_env() -> Result<Self> {
-        match std::env::var(TOKEN_KEY_ENV) {
-            Ok(text) if !text.trim().is_empty() => Self::from_base64(&text),
-            _ => Err(Error::config(
+        match crate::settings::TOKEN_KEY.read_env() {
+            Some(text) => Self::from_base64(&text),
+            None => Err(Error::config(
                 TOKEN_KEY_ENV,
                 "not set; user tokens are never stored unencrypted \
                  (generate a key with `openssl rand -base64 32`)",
