@@ -8,6 +8,7 @@ mod app;
 mod jobs;
 mod oauth;
 mod send;
+#[cfg(feature = "sim")]
 mod sim;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,7 @@ enum Command {
         installation: Option<u64>,
     },
     /// Run the local AtomGit simulator until Ctrl-C.
+    #[cfg(feature = "sim")]
     Sim(sim::SimArgs),
     /// Send one webhook delivery signed with $ATOMGIT_WEBHOOK_SECRET.
     Send(send::SendArgs),
@@ -76,6 +78,7 @@ async fn run() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        #[cfg(feature = "sim")]
         Command::Sim(args) => sim::run(args).await,
         Command::Send(args) => send::run(args).await,
         Command::Jobs(args) => jobs::run(args).await,
