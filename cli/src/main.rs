@@ -6,6 +6,7 @@
 
 mod app;
 mod jobs;
+mod new;
 mod oauth;
 mod send;
 #[cfg(feature = "sim")]
@@ -55,6 +56,8 @@ enum Command {
     /// Sign a user in with OAuth (`atombot oauth login`).
     #[command(name = "oauth")]
     OAuth(oauth::OAuthArgs),
+    /// Create a new bot crate: a handler, its test, every setting, a README.
+    New(new::NewArgs),
 }
 
 #[tokio::main]
@@ -83,6 +86,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Send(args) => send::run(args).await,
         Command::Jobs(args) => jobs::run(args).await,
         Command::OAuth(args) => oauth::run(args).await,
+        Command::New(args) => new::run(args),
         command => {
             let app = App::new(AppConfig::from_env()?)?;
             app::run(app, command).await
