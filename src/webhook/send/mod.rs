@@ -1,8 +1,8 @@
 //! Sending signed webhook deliveries over HTTP, the way the platform does.
 //!
 //! [`WebhookSender`] posts one body to a bot's webhook URL with the headers of a
-//! [`HeaderDialect`], signed with [`sign`](crate::webhook::sign) (or, in password mode, with
-//! the secret in a token header). [`deliver`] is the one-call version.
+//! [`HeaderDialect`], signed with [`sign`] (or, in password mode, with the secret in a
+//! token header). [`deliver`] is the one-call version.
 //!
 //! Not part of the test kit, so a production tool (`atombot send`) can use it without the
 //! simulator; `atombot::testing` re-exports all of it under the same names.
