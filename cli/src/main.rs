@@ -9,9 +9,11 @@ mod app;
 mod deliveries;
 mod forward;
 mod jobs;
+mod new;
 mod oauth;
 mod relay;
 mod send;
+#[cfg(feature = "sim")]
 mod sim;
 
 use clap::{Parser, Subcommand};
@@ -49,6 +51,7 @@ enum Command {
         installation: Option<u64>,
     },
     /// Run the local AtomGit simulator until Ctrl-C.
+    #[cfg(feature = "sim")]
     Sim(sim::SimArgs),
     /// Send one webhook delivery signed with $ATOMGIT_WEBHOOK_SECRET.
     Send(send::SendArgs),
@@ -69,6 +72,8 @@ enum Command {
     /// Same headers, exact bodies (signatures still verify), in order; reconnects and resumes
     /// after the last delivery handled, retries while the bot is down or answers 5xx.
     Forward(forward::ForwardArgs),
+    /// Create a new bot crate: a handler, its test, every setting, a README.
+    New(new::NewArgs),
 }
 
 #[tokio::main]
@@ -92,6 +97,7 @@ async fn run() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        #[cfg(feature = "sim")]
         Command::Sim(args) => sim::run(args).await,
         Command::Send(args) => send::run(args).await,
         Command::Jobs(args) => jobs::run(args).await,
@@ -99,6 +105,7 @@ async fn run() -> anyhow::Result<()> {
         Command::OAuth(args) => oauth::run(args).await,
         Command::Relay(args) => relay::run(args).await,
         Command::Forward(args) => forward::run(args).await,
+        Command::New(args) => new::run(args),
         command => {
             let app = App::new(AppConfig::from_env()?)?;
             app::run(app, command).await

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 
 use atombot::AppConfig;
 use atombot::oauth::{MemoryUserTokenStore, OAuth, random_state};
+#[cfg(feature = "sim")]
 use atombot::testing::Simulator;
 
 /// `atombot oauth …`.
@@ -39,6 +40,7 @@ struct LoginArgs {
     #[arg(long)]
     show_token: bool,
     /// Sign in against a local simulator instead of $ATOMGIT_*.
+    #[cfg(feature = "sim")]
     #[arg(long)]
     sim: bool,
     /// Give up after this many seconds without a callback.
@@ -53,15 +55,20 @@ pub(crate) async fn run(args: OAuthArgs) -> anyhow::Result<()> {
 }
 
 async fn login(args: LoginArgs) -> anyhow::Result<()> {
+    // Kept alive until the login is done: the simulator stops when dropped.
+    #[cfg(feature = "sim")]
     let sim = if args.sim {
         Some(Simulator::start().await.context("starting the simulator")?)
     } else {
         None
     };
+    #[cfg(feature = "sim")]
     let config = match &sim {
         Some(sim) => sim.app_config(),
         None => AppConfig::from_env()?,
     };
+    #[cfg(not(feature = "sim"))]
+    let config = AppConfig::from_env()?;
     let oauth = OAuth::builder(&config)
         .store(MemoryUserTokenStore::new())
         .build()?;

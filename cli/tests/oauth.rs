@@ -1,3 +1,4 @@
+#![cfg(feature = "sim")]
 //! `atombot oauth login --sim`: the terminal flow against a simulator, driven over raw HTTP
 //! as a browser would, printing the user and expiry but never the token by default.
 

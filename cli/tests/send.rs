@@ -1,4 +1,5 @@
-//! `atombot send` posts a signed delivery that a receiver verifies, and reports the answer.
+//! `atombot send` posts a signed delivery that a receiver verifies, and reports the answer,
+//! in the default build and the lean one (`--no-default-features`, no simulator).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -132,4 +133,28 @@ async fn a_missing_secret_is_a_clear_error() {
     .await;
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("ATOMGIT_WEBHOOK_SECRET"));
+}
+
+/// `send` is in both builds (the tests above run in each); the simulator commands only with
+/// the default feature `sim`, so `--no-default-features` gives a tool without them.
+#[tokio::test]
+async fn the_simulator_commands_follow_the_sim_feature() {
+    let sim = atombot(args(&["sim", "--help"]), None).await;
+    let login = atombot(args(&["oauth", "login", "--help"]), None).await;
+    let login_help = text(&login.stdout);
+    assert!(login.status.success(), "{}", text(&login.stderr));
+    if cfg!(feature = "sim") {
+        assert!(sim.status.success(), "{}", text(&sim.stderr));
+        assert!(login_help.contains("--sim"), "{login_help}");
+    } else {
+        assert!(!sim.status.success());
+        assert!(
+            text(&sim.stderr).contains("unrecognized subcommand"),
+            "{}",
+            text(&sim.stderr)
+        );
+        assert!(!login_help.contains("--sim"), "{login_help}");
+    }
+    let send = atombot(args(&["send", "--help"]), None).await;
+    assert!(send.status.success(), "{}", text(&send.stderr));
 }

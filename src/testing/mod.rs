@@ -11,14 +11,15 @@
 //! signed webhook deliveries with [`Simulator::deliver`] or [`WebhookSender`], built from
 //! the payloads in [`events`]; check a sender with [`WebhookReceiver`].
 
-mod deliver;
 pub mod events;
 mod receiver;
 mod sim;
 mod testbot;
 
+// The signed sender lives in `webhook::send` (no simulator needed); re-exported here under
+// the names tests already use.
 #[doc(inline)]
-pub use deliver::{
+pub use crate::webhook::send::{
     DeliveryError, DeliveryOptions, DeliveryResponse, HeaderDialect, WebhookBody, WebhookSender,
     deliver, deliver_with, random_delivery_id,
 };

@@ -8,7 +8,8 @@
 //! `"*"` to handlers that receive a context of your choice.
 //!
 //! Nothing here does I/O or knows the API client, so all of it can be tested and fuzzed
-//! as plain functions.
+//! as plain functions; the one exception is [`send`], which posts signed deliveries to a
+//! bot the way the platform does (for `atombot send` and tests).
 //!
 //! # Example
 //! ```
@@ -46,6 +47,7 @@ mod gitlab;
 mod probe;
 mod rejection;
 mod router;
+pub mod send;
 mod settings;
 mod verify;
 

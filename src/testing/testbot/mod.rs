@@ -17,12 +17,12 @@ use tower::ServiceExt;
 pub use outcome::{Acceptance, HandlerRun, JobRun, Outcome, Received, TestBotError};
 
 use self::progress::Progress;
-use super::deliver::{DeliveryOptions, headers, random_delivery_id};
 use super::events::Payload;
 use super::sim::Simulator;
 use crate::jobs::Queue;
 use crate::observe::Observer;
 use crate::runtime::{Bot, Built, Overrides};
+use crate::webhook::send::{DeliveryOptions, headers, random_delivery_id};
 
 /// How long [`TestBot::receive`] waits by default for a delivery's work to finish.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);

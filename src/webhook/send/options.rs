@@ -69,7 +69,7 @@ impl HeaderDialect {
 ///
 /// # Example
 /// ```
-/// use atombot::testing::{DeliveryOptions, HeaderDialect};
+/// use atombot::webhook::send::{DeliveryOptions, HeaderDialect};
 ///
 /// let options = DeliveryOptions::gitcode()
 ///     .password_mode(true)

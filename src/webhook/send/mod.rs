@@ -1,8 +1,11 @@
 //! Sending signed webhook deliveries over HTTP, the way the platform does.
 //!
 //! [`WebhookSender`] posts one body to a bot's webhook URL with the headers of a
-//! [`HeaderDialect`], signed with [`sign`](crate::webhook::sign) (or, in password mode, with
-//! the secret in a token header). [`deliver`] is the one-call version.
+//! [`HeaderDialect`], signed with [`sign`] (or, in password mode, with the secret in a
+//! token header). [`deliver`] is the one-call version.
+//!
+//! Not part of the test kit, so a production tool (`atombot send`) can use it without the
+//! simulator; `atombot::testing` re-exports all of it under the same names.
 
 mod body;
 mod error;
@@ -31,16 +34,17 @@ use crate::webhook::sign;
 ///
 /// # Example
 /// ```no_run
-/// # async fn run() -> Result<(), atombot::testing::DeliveryError> {
-/// use atombot::testing::{events, DeliveryOptions, WebhookSender};
+/// # async fn run() -> Result<(), atombot::webhook::send::DeliveryError> {
+/// use atombot::webhook::send::{DeliveryOptions, WebhookSender};
 ///
 /// let sender = WebhookSender::new("http://127.0.0.1:3000/webhook", "s3cret");
-/// let answer = sender.send("push", events::push("acme/app")).await?;
+/// let push = r#"{"ref":"refs/heads/main","repository":{"full_name":"acme/app"}}"#;
+/// let answer = sender.send("push", push).await?;
 /// assert!(answer.is_success());
 ///
-/// let capture = events::gitlab_merge_request_open();
+/// let note = r#"{"object_kind":"note","object_attributes":{"note":"/label bug"}}"#;
 /// let options = DeliveryOptions::gitcode().delivery_id("fixed-id");
-/// sender.send_with(capture.event(), &capture, &options).await?;
+/// sender.send_with("Note Hook", note, &options).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -230,9 +234,9 @@ pub(crate) fn headers(
 ///
 /// # Example
 /// ```no_run
-/// # async fn run() -> Result<(), atombot::testing::DeliveryError> {
+/// # async fn run() -> Result<(), atombot::webhook::send::DeliveryError> {
 /// let body = br#"{"ref":"refs/heads/main","repository":{"full_name":"acme/app"}}"#;
-/// let answer = atombot::testing::deliver("http://127.0.0.1:3000/webhook", "s3cret", "push", &body[..]).await?;
+/// let answer = atombot::webhook::send::deliver("http://127.0.0.1:3000/webhook", "s3cret", "push", &body[..]).await?;
 /// println!("{} {}", answer.status, answer.body);
 /// # Ok(()) }
 /// ```

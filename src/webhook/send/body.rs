@@ -7,11 +7,12 @@ use serde_json::Value;
 
 /// The exact bytes of a delivery body; signed and sent unchanged.
 ///
-/// Built from JSON values, [`Payload`](crate::testing::events::Payload)s, strings or bytes.
+/// Built from JSON values, strings or bytes (and, with the `testing` feature, the test kit's
+/// `events::Payload`s).
 ///
 /// # Example
 /// ```
-/// use atombot::testing::WebhookBody;
+/// use atombot::webhook::send::WebhookBody;
 ///
 /// let a = WebhookBody::from(serde_json::json!({"zen": "Keep it simple"}));
 /// let b = WebhookBody::from(r#"{"zen":"Keep it simple"}"#);

@@ -10,7 +10,7 @@ pub enum DeliveryError {
     /// The target URL is not an absolute `http(s)` URL.
     #[error("invalid webhook URL `{0}`")]
     InvalidUrl(String),
-    /// No target URL is set (see [`Simulator::set_webhook_url`](crate::testing::Simulator::set_webhook_url)).
+    /// No target URL is set (the test kit's `Simulator::set_webhook_url`).
     #[error("no webhook URL is set")]
     NoUrl,
     /// An event name, delivery id, secret (password mode) or extra header is not a valid
