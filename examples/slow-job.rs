@@ -61,7 +61,10 @@ async fn on_push(ctx: Context) -> atombot::Result<()> {
 async fn check(ctx: JobContext, job: Check) -> atombot::Result<()> {
     println!(
         "[job] check of {}/{}@{} (attempt {})",
-        job.owner, job.repo, job.sha, ctx.attempt()
+        job.owner,
+        job.repo,
+        job.sha,
+        ctx.attempt()
     );
     let statuses = ctx.client().statuses(&job.owner, &job.repo);
     if ctx.attempt() == 1 {

@@ -26,7 +26,10 @@ async fn the_handler_queues_the_check_and_the_job_reports_after_one_retry() {
 
     // The handler ran once and made no API call of its own: the work is the job's.
     let handler = received.handler("push#1").unwrap();
-    assert_eq!((handler.attempts, &handler.outcome), (1, &Outcome::Succeeded));
+    assert_eq!(
+        (handler.attempts, &handler.outcome),
+        (1, &Outcome::Succeeded)
+    );
     // The job ran twice: the first run asked for a retry, the second succeeded.
     assert_eq!(received.jobs.len(), 1, "{:?}", received.jobs);
     let job = &received.jobs[0];
