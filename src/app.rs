@@ -132,6 +132,18 @@ impl App {
     ///
     /// Stops at the first error, from the listing or from `f`, and returns it; fails with
     /// [`Error::InvalidRequest`] when `concurrency` is 0.
+    ///
+    /// ```no_run
+    /// # async fn run() -> atombot::Result<()> {
+    /// let app = atombot::App::from_env()?;
+    /// app.for_each_installation(4, |installation, client| async move {
+    ///     let repos = client.repos().list_org(&installation.account.path).all().await?;
+    ///     println!("{}: {} repositories", installation.account.path, repos.len());
+    ///     Ok::<_, atombot::Error>(())
+    /// })
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn for_each_installation<F, Fut, E>(&self, concurrency: usize, f: F) -> Result<(), E>
     where
         F: Fn(Installation, Client) -> Fut,

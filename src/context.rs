@@ -256,6 +256,21 @@ impl Context {
 
     /// The API client, authenticated with the installation's `ats_` token (or as the app
     /// when there is no installation).
+    ///
+    /// ```no_run
+    /// use atombot::Context;
+    ///
+    /// async fn on_push(ctx: Context) -> atombot::Result<()> {
+    ///     let repo = ctx.repo().expect("pushes name their repository");
+    ///     let client = ctx.client(); // the token is minted (or reused) on the first call
+    ///     let info = client.repos().get(&repo.owner, &repo.name).await?;
+    ///     client
+    ///         .issues(&repo.owner, &repo.name)
+    ///         .create_comment(1, format!("{} got a push", info.full_name))
+    ///         .await?;
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn client(&self) -> &Client {
         match &self.inner.client {
             ClientSlot::Given(client) => client,

@@ -8,8 +8,9 @@
 //! # A guided tour
 //!
 //! **1. A handler** is an `async fn` taking a [`Context`] (and, if it wants, the bot's
-//! shared [`State`]). Register it on a [`Bot`] for an event name from the canonical table
-//! ([`webhook::events::CANONICAL`]; a typo is a start-up error naming the closest name):
+//! shared [`State`]). Register it on a [`Bot`] with [`Bot::on`] for an event name from the
+//! canonical table ([`webhook::events::CANONICAL`]; a typo is a start-up error naming the
+//! closest name):
 //!
 //! ```no_run
 //! use atombot::{Bot, Context};
@@ -26,16 +27,18 @@
 //! # }
 //! ```
 //!
-//! **2. The context** carries the delivery (typed with [`Context::payload`], raw as JSON),
-//! its repository and sender, and a [`Client`] that already acts as the delivery's
-//! installation: its `ats_` token is minted from the app's RS256 JWT, cached, and refreshed
-//! before it expires, one mint at a time however many handlers ask.
+//! **2. The context** carries the delivery (typed with [`Context::payload`], raw as JSON
+//! with [`Context::json`]), its repository and sender, and a [`Client`]
+//! ([`Context::client`]) that already acts as the delivery's installation: its `ats_` token
+//! is minted from the app's RS256 JWT, cached, and refreshed before it expires, one mint at
+//! a time however many handlers ask.
 //!
 //! **3. The client** ([`client`]) calls the AtomGit OpenAPI through a tower stack that paces
 //! requests to the rate limits, retries what is safe to retry and never logs a token:
 //! typed calls per resource (`ctx.client().repos()`, `.issues(owner, repo)`, `.pulls(..)`),
 //! raw `get`/`post` beside them, and pagination as a stream. Outside a handler, an [`App`]
-//! lists installations and hands out installation clients:
+//! lists installations and hands out installation clients
+//! ([`App::installation_client`], [`App::for_each_installation`]):
 //!
 //! ```no_run
 //! # async fn run() -> atombot::Result<()> {
@@ -55,14 +58,38 @@
 //! its error says — see [`Retry`] for the table, [`Abort`] and [`ResultExt`] to say it
 //! yourself, and [`webhook::Router`] for how handlers are named.
 //!
-//! **5. Jobs** ([`jobs`]) take slow work off the handler: `ctx.jobs().push(job)` stores it in
-//! the same queue (SQLite by default, Redis or Postgres for several replicas) and a worker
-//! runs it with a client for the same installation.
+//! **5. Jobs** ([`jobs`]) take slow work off the handler: a [`jobs::Job`] type queued with
+//! `ctx.jobs().push(job)` ([`Context::jobs`]) is stored in the same queue (SQLite by
+//! default, Redis or Postgres for several replicas), and the handler registered for it with
+//! [`Bot::job`] runs in a worker with a client for the same installation.
 //!
 //! **6. Testing.** With the `testing` feature, `testing::TestBot` runs the same `Bot`
 //! in-process against `testing::Simulator`, a local AtomGit on `127.0.0.1`:
-//! `bot.receive(event).await` returns once the handlers have finished, with their outcomes,
-//! attempts and the API calls they made.
+//! `bot.receive(event).await` returns once the handlers have finished (`.and_jobs()`: and
+//! the jobs they queued), with their outcomes, attempts and the API calls they made.
+//!
+//! **7. Schedules** ([`schedule`]): [`Bot::every`] runs an `async fn(`[`schedule::Tick`]`)`
+//! on a cron pattern in UTC or an interval, once per tick however many replicas share the
+//! queue; [`Bot::every_named`] keeps its name when its timing changes. The tick carries the
+//! [`App`] ([`schedule::Tick::app`]) to reach every installation:
+//!
+//! ```no_run
+//! use atombot::{Bot, schedule::Tick};
+//!
+//! async fn nightly(tick: Tick) -> atombot::Result<()> {
+//!     tick.app()
+//!         .for_each_installation(4, |installation, client| async move {
+//!             let repos = client.repos().list_org(&installation.account.path).all().await?;
+//!             println!("{}: {} repositories", installation.account.path, repos.len());
+//!             Ok::<_, atombot::Error>(())
+//!         })
+//!         .await
+//! }
+//!
+//! # async fn run() -> atombot::Result<()> {
+//! Bot::from_env()?.every("0 3 * * *", nightly).serve().await
+//! # }
+//! ```
 
 mod app;
 pub mod auth;

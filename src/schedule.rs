@@ -7,7 +7,7 @@
 //! async fn nightly(tick: Tick) -> atombot::Result<()> {
 //!     // An app client: reach every installation from here.
 //!     tick.app()
-//!         .for_each_installation(4, |installation| async move {
+//!         .for_each_installation(4, |installation, _client| async move {
 //!             tracing::info!(id = %installation.id, "nightly sweep");
 //!             Ok::<_, atombot::Error>(())
 //!         })

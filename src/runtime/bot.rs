@@ -245,6 +245,30 @@ impl Bot {
     /// from 1 (`issues.opened#1`): its unit of each delivery is queued, retried and listed
     /// under that name, so reordering `on` calls for one pattern renames handlers. Use
     /// [`on_named`](Self::on_named) for names that do not depend on order.
+    ///
+    /// ```no_run
+    /// use atombot::models::webhook::IssuesEvent;
+    /// use atombot::{Bot, Context};
+    ///
+    /// async fn thank(ctx: Context) -> atombot::Result<()> {
+    ///     let event: IssuesEvent = ctx.payload()?;
+    ///     ctx.comment(format!("Thanks, @{}!", event.sender.login)).await?;
+    ///     Ok(())
+    /// }
+    ///
+    /// async fn log_pull_request(ctx: Context) -> atombot::Result<()> {
+    ///     println!("pull request {:?}: {:?}", ctx.issue_number(), ctx.action());
+    ///     Ok(())
+    /// }
+    ///
+    /// # async fn run() -> atombot::Result<()> {
+    /// Bot::from_env()?
+    ///     .on("issues.opened", thank) // named `issues.opened#1`
+    ///     .on("pull_request", log_pull_request) // every action; `pull_request#1`
+    ///     .serve()
+    ///     .await
+    /// # }
+    /// ```
     pub fn on<M, H: Handler<Context, M>>(mut self, pattern: &str, handler: H) -> Self {
         self.router = self.router.on(pattern, handler);
         self
@@ -279,6 +303,45 @@ impl Bot {
     /// with [`Context::jobs`]); see [`crate::jobs`]. A name registered twice fails at
     /// start-up.
     ///
+    /// ```no_run
+    /// use atombot::jobs::{Job, JobContext};
+    /// use atombot::{Abort, Bot, Context};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Welcome {
+    ///     owner: String,
+    ///     repo: String,
+    ///     number: u64,
+    /// }
+    ///
+    /// impl Job for Welcome {
+    ///     const NAME: &'static str = "welcome";
+    /// }
+    ///
+    /// async fn on_issue(ctx: Context) -> atombot::Result<()> {
+    ///     let repo = ctx.repo().ok_or_else(|| Abort::new("no repository"))?;
+    ///     let number = ctx.issue_number().unwrap_or_default();
+    ///     ctx.jobs()
+    ///         .push(Welcome { owner: repo.owner, repo: repo.name, number })
+    ///         .await?;
+    ///     Ok(())
+    /// }
+    ///
+    /// // Runs in a worker, with a client for the installation of the delivery that queued it.
+    /// async fn welcome(ctx: JobContext, job: Welcome) -> atombot::Result<()> {
+    ///     ctx.client()
+    ///         .issues(&job.owner, &job.repo)
+    ///         .create_comment(job.number, "Welcome!")
+    ///         .await?;
+    ///     Ok(())
+    /// }
+    ///
+    /// # async fn run() -> atombot::Result<()> {
+    /// Bot::from_env()?.on("issues.opened", on_issue).job(welcome).serve().await
+    /// # }
+    /// ```
+    ///
     /// [`Job::NAME`]: crate::jobs::Job::NAME
     pub fn job<T, H>(mut self, handler: H) -> Self
     where
@@ -295,6 +358,25 @@ impl Bot {
     /// named after itself (`"0 3 * * *#1"`, `"every 60s#1"`); give it a name that survives a
     /// change of its timing with [`every_named`](Self::every_named). A pattern that does not
     /// parse fails at start-up.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use atombot::{Bot, schedule::Tick};
+    ///
+    /// async fn report(tick: Tick) -> atombot::Result<()> {
+    ///     println!("{} due at {} (run {})", tick.name(), tick.time(), tick.attempt());
+    ///     Ok(())
+    /// }
+    ///
+    /// # async fn run() -> atombot::Result<()> {
+    /// Bot::from_env()?
+    ///     .every("0 3 * * *", report) // 03:00 UTC daily, named `0 3 * * *#1`
+    ///     .every(Duration::from_secs(300), report) // every five minutes
+    ///     .every_named("weekly", "0 6 * * 1", report) // Mondays 06:00 UTC, named `weekly`
+    ///     .serve()
+    ///     .await
+    /// # }
+    /// ```
     pub fn every(mut self, schedule: impl Into<Schedule>, handler: impl TickHandler) -> Self {
         self.schedules.add(None, schedule.into(), handler);
         self

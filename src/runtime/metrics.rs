@@ -193,7 +193,8 @@ impl Metrics {
         }
     }
 
-    /// Counts a delivery outcome (`accepted`, `ignored`, `rejected_<reason>`, `queue_full`)
+    /// Counts a delivery outcome (`accepted`, `duplicate`, `ignored`, `rejected_<reason>`,
+    /// `queue_unavailable`, `shutting_down`)
     /// under its event (`-` before the event is known, `other` for names no handler uses).
     pub(crate) fn delivery(&self, event: &str, outcome: &str) {
         if outcome == "accepted" {

@@ -178,6 +178,52 @@ impl TestBot {
     ///
     /// Deliveries received at the same time by one `TestBot` may see each other's API calls
     /// in [`Received::calls`]; receive one at a time for exact lists.
+    ///
+    /// ```
+    /// use atombot::jobs::{Job, JobContext};
+    /// use atombot::testing::{Outcome, TestBot, events};
+    /// use atombot::{Bot, Context};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Triage {
+    ///     number: u64,
+    /// }
+    ///
+    /// impl Job for Triage {
+    ///     const NAME: &'static str = "triage";
+    /// }
+    ///
+    /// async fn queue_triage(ctx: Context) -> atombot::Result<()> {
+    ///     let number = ctx.issue_number().unwrap_or_default();
+    ///     ctx.jobs().push(Triage { number }).await?;
+    ///     Ok(())
+    /// }
+    ///
+    /// async fn triage(ctx: JobContext, job: Triage) -> atombot::Result<()> {
+    ///     let issues = ctx.client().issues("atomgit-demo", "hello-world");
+    ///     issues.add_labels(job.number, &["triage"]).await?;
+    ///     Ok(())
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> anyhow::Result<()> {
+    /// let bot = Bot::new(TestBot::config())
+    ///     .on("issues.opened", queue_triage)
+    ///     .job(triage);
+    /// let bot = TestBot::start(bot).await?;
+    /// let received = bot
+    ///     .receive(events::issue_opened("atomgit-demo/hello-world", 1, "Crash"))
+    ///     .and_jobs() // wait for the job too
+    ///     .await?;
+    /// assert_eq!(received.status, 202);
+    /// assert_eq!(received.handler("issues.opened#1").unwrap().attempts, 1);
+    /// assert_eq!(received.jobs[0].outcome, Some(Outcome::Succeeded));
+    /// let labels = bot.sim().labels("atomgit-demo", "hello-world", 1);
+    /// assert_eq!(labels[0]["name"], "triage");
+    /// bot.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn receive(&self, payload: impl Into<Payload>) -> Receive<'_> {
         Receive {
             bot: self,
