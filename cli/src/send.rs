@@ -1,4 +1,5 @@
-//! `atombot send`: one signed webhook delivery from a JSON file.
+//! `atombot send`: one signed webhook delivery from a JSON file, or a delivery exported from
+//! the delivery log (`atombot deliveries export ID > file.json`).
 
 use std::path::PathBuf;
 
@@ -11,10 +12,11 @@ use atombot::webhook::send::{DeliveryOptions, HeaderDialect, WebhookSender};
 /// Arguments of `atombot send`.
 #[derive(Debug, Args)]
 pub(crate) struct SendArgs {
-    /// Event header value: `push`, `issues`, … (or `Push Hook`, … with `--dialect gitcode`).
+    /// Event header value: `push`, `issues`, … (or `Push Hook`, … with `--dialect gitcode`);
+    /// or, alone, a file from `atombot deliveries export` (its event, headers and body).
     event: String,
     /// JSON body to send byte for byte (`-` reads standard input).
-    payload: PathBuf,
+    payload: Option<PathBuf>,
     /// The bot's webhook URL.
     #[arg(long, value_name = "URL")]
     to: String,
@@ -56,14 +58,16 @@ pub(crate) async fn run(args: SendArgs) -> anyhow::Result<()> {
         .ok()
         .filter(|s| !s.is_empty())
         .with_context(|| format!("set {WEBHOOK_SECRET} to the bot's webhook secret"))?;
-    let body = if args.payload.as_os_str() == "-" {
+    let Some(payload) = &args.payload else {
+        return send_export(&args, secret).await;
+    };
+    let body = if payload.as_os_str() == "-" {
         let mut buf = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
             .context("cannot read the payload from standard input")?;
         buf
     } else {
-        std::fs::read(&args.payload)
-            .with_context(|| format!("cannot read {}", args.payload.display()))?
+        std::fs::read(payload).with_context(|| format!("cannot read {}", payload.display()))?
     };
     if is_not_json(&body) {
         eprintln!("warning: the payload is not valid JSON; sending it anyway");
@@ -85,6 +89,55 @@ pub(crate) async fn run(args: SendArgs) -> anyhow::Result<()> {
     let answer = WebhookSender::new(&args.to, secret)
         .send_with(&args.event, body, &options)
         .await?;
+    report(&answer)
+}
+
+/// Sends the delivery exported to the file named by `args.event`: its event header, its
+/// headers' dialect and its body byte for byte, signed anew under a new delivery id (the
+/// original's would be dropped as a duplicate) unless `--delivery-id` names one.
+async fn send_export(args: &SendArgs, secret: String) -> anyhow::Result<()> {
+    let file = PathBuf::from(&args.event);
+    let bytes = std::fs::read(&file).with_context(|| {
+        format!(
+            "cannot read {} (give an event and a payload file, or one file from `atombot deliveries export`)",
+            file.display()
+        )
+    })?;
+    let export = atombot::deliveries::Export::parse(&bytes)?.with_context(|| {
+        format!(
+            "{} is not an export of `atombot deliveries export`; to send a payload give its event first: atombot send push {}",
+            file.display(),
+            file.display()
+        )
+    })?;
+    let dialect = if export.is_gitcode() {
+        HeaderDialect::GitCode
+    } else {
+        HeaderDialect::AtomGit
+    };
+    let mut options = DeliveryOptions::new()
+        .dialect(dialect)
+        .password_mode(args.password);
+    if let Some(id) = &args.delivery_id {
+        options = options.delivery_id(id.clone());
+    }
+    // The user agent it came with; the dialect's event, delivery and signature headers are
+    // the sender's own.
+    if let Some((_, agent)) = export.headers.iter().find(|(n, _)| n == "user-agent") {
+        options = options.user_agent(agent.clone());
+    }
+    let answer = WebhookSender::new(&args.to, secret)
+        .send_with(&export.event, export.body_bytes()?, &options)
+        .await?;
+    println!(
+        "sent the export of delivery {} as delivery {}",
+        export.id, answer.delivery_id
+    );
+    report(&answer)
+}
+
+/// Prints the answer; fails on a non-2xx status.
+fn report(answer: &atombot::webhook::send::DeliveryResponse) -> anyhow::Result<()> {
     println!(
         "HTTP {} (delivery {}, {} ms)",
         answer.status,

@@ -12,7 +12,15 @@ pub(crate) const MEMORY_MAX: usize = 1_000;
 /// Records oldest first, at most [`MEMORY_MAX`].
 #[derive(Debug, Default)]
 pub(crate) struct MemoryLog {
-    records: Mutex<VecDeque<Record>>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    records: VecDeque<Record>,
+    /// Outcomes that came before their delivery's record (in process, a handler can finish
+    /// before the receiver has logged its delivery), at most [`MEMORY_MAX`] deliveries'.
+    early: VecDeque<(String, HandlerOutcome)>,
 }
 
 /// The summary of `record`.
@@ -38,33 +46,49 @@ pub(crate) fn set_outcome(outcomes: &mut Vec<HandlerOutcome>, outcome: &HandlerO
 }
 
 impl MemoryLog {
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Record>> {
-        self.records
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn insert(&self, records: &[Record]) {
-        let mut kept = self.lock();
+        let mut inner = self.lock();
         for record in records {
-            if kept.len() >= MEMORY_MAX {
-                kept.pop_front();
+            if inner.records.len() >= MEMORY_MAX {
+                inner.records.pop_front();
             }
-            kept.push_back(record.clone());
+            let mut record = record.clone();
+            let early = std::mem::take(&mut inner.early);
+            for (delivery, outcome) in early {
+                if delivery == record.id {
+                    set_outcome(&mut record.outcomes, &outcome);
+                } else {
+                    inner.early.push_back((delivery, outcome));
+                }
+            }
+            inner.records.push_back(record);
         }
     }
 
     pub(crate) fn outcomes(&self, outcomes: &[(String, HandlerOutcome)]) {
-        let mut kept = self.lock();
+        let mut inner = self.lock();
         for (delivery, outcome) in outcomes {
-            if let Some(record) = kept.iter_mut().rev().find(|r| &r.id == delivery) {
-                set_outcome(&mut record.outcomes, outcome);
+            match inner.records.iter_mut().rev().find(|r| &r.id == delivery) {
+                Some(record) => set_outcome(&mut record.outcomes, outcome),
+                None => {
+                    if inner.early.len() >= MEMORY_MAX {
+                        inner.early.pop_front();
+                    }
+                    inner.early.push_back((delivery.clone(), outcome.clone()));
+                }
             }
         }
     }
 
     pub(crate) fn list(&self, filter: &Filter) -> Vec<Summary> {
         self.lock()
+            .records
             .iter()
             .rev()
             .map(summary)
@@ -74,11 +98,12 @@ impl MemoryLog {
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Record> {
-        self.lock().iter().find(|r| r.id == id).cloned()
+        self.lock().records.iter().find(|r| r.id == id).cloned()
     }
 
     pub(crate) fn prune(&self, before: i64, max: u64) -> u64 {
-        let mut kept = self.lock();
+        let mut inner = self.lock();
+        let kept = &mut inner.records;
         let start = kept.len();
         kept.retain(|r| r.received_at.timestamp_millis() >= before);
         let max = usize::try_from(max).unwrap_or(usize::MAX);

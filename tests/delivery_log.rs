@@ -1,0 +1,268 @@
+//! Issue 15, acceptance 2 (library half; `cli/tests/deliveries.rs` drives the commands): a
+//! bot that received deliveries in both header dialects keeps them in its delivery log, in the
+//! queue's store (SQLite; Redis and Postgres when `ATOMBOT_TEST_REDIS_URL` /
+//! `ATOMBOT_TEST_POSTGRES_URL` and the features are there): listed with filters, shown with
+//! body and handler outcomes, exported, replayed under a new delivery id (new idempotency
+//! keys), and pruned by size.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use atombot::deliveries::{DeliveryLog, Export, Filter, LogSettings, Status};
+use atombot::testing::{DeliveryOptions, Simulator, events};
+use atombot::{Abort, Bot, Context};
+use common::Log;
+
+async fn eventually(secs: u64, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check().await
+}
+
+async fn round_trip(queue_url: &str) {
+    let sim = Simulator::start().await.unwrap();
+    let ran = Log::default();
+    let keys = ran.clone();
+    let mut settings = common::settings_with_queue(queue_url);
+    settings.queue = settings
+        .queue
+        .queue_name(format!("dlog{}", fastrand::u32(..)));
+    let queue = settings.queue.clone();
+    let bot = Bot::new(sim.app_config())
+        .settings(settings)
+        .on_named("count", "push", move |ctx: Context| {
+            let keys = keys.clone();
+            async move {
+                keys.push(ctx.idempotency_key());
+                Ok::<_, atombot::Error>(())
+            }
+        })
+        .on_named("broken", "push", |_: Context| async {
+            Err::<(), _>(Abort::new("broken on purpose"))
+        })
+        .start()
+        .await
+        .unwrap();
+    sim.set_webhook_url(bot.url("/webhook"));
+
+    let tag = fastrand::u32(..);
+    let (a, b) = (format!("dlog-a-{tag}"), format!("dlog-b-{tag}"));
+    let hub = events::push("atomgit-demo/hello-world").installation(14);
+    let hub_bytes = atombot::testing::WebhookBody::from(&hub).into_bytes();
+    let answer = sim
+        .deliver_with("push", hub.clone(), &DeliveryOptions::new().delivery_id(&a))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let gitcode = DeliveryOptions::gitcode().delivery_id(&b);
+    let answer = sim
+        .deliver_with("Push Hook", events::gitlab_push(), &gitcode)
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 202, "{}", answer.body);
+
+    let log = DeliveryLog::connect(&queue, LogSettings::default())
+        .await
+        .unwrap();
+    // Both listed once both handlers' outcomes are in.
+    let settled = eventually(20, async || {
+        let listed = log.list(&Filter::default()).await.unwrap();
+        listed.len() == 2 && listed.iter().all(|s| s.outcomes.len() == 2)
+    })
+    .await;
+    let listed = log.list(&Filter::default()).await.unwrap();
+    assert!(settled, "{listed:#?}");
+    assert_eq!(listed[0].id, b, "newest first");
+    for summary in &listed {
+        let by = |h: &str| summary.outcomes.iter().find(|o| o.handler == h).unwrap();
+        assert_eq!(by("count").status, Status::Succeeded);
+        assert_eq!(by("broken").status, Status::Failed);
+        assert_eq!(by("broken").error.as_deref(), Some("broken on purpose"));
+        assert!(summary.has_failure());
+    }
+    assert_eq!(
+        log.list(&Filter::default().event("push"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        log.list(&Filter::default().event("issues"))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        log.list(&Filter::default().failed()).await.unwrap().len(),
+        2
+    );
+    let future = chrono::Utc::now() + chrono::Duration::hours(1);
+    assert!(
+        log.list(&Filter::default().since(future))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        log.list(&Filter::default().limit(1)).await.unwrap().len(),
+        1
+    );
+
+    // Shown with the body byte for byte and the headers that matter, never the signature.
+    let shown = log.get(&a).await.unwrap().unwrap();
+    assert_eq!(&shown.body[..], &hub_bytes[..]);
+    assert_eq!(
+        shown.repository.as_deref(),
+        Some("atomgit-demo/hello-world")
+    );
+    assert_eq!(shown.installation, Some(14));
+    let names: Vec<&str> = shown.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"x-atomgit-event"), "{names:?}");
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("signature") || n.contains("token")),
+        "{names:?}"
+    );
+    assert!(log.get("no-such-delivery").await.unwrap().is_none());
+
+    // Exported with its GitCode headers; the export reads back to the same body.
+    let gitcode_record = log.get(&b).await.unwrap().unwrap();
+    let export = Export::of(&gitcode_record);
+    assert!(export.is_gitcode());
+    assert_eq!(export.event, "Push Hook");
+    let text = serde_json::to_vec(&export).unwrap();
+    let back = Export::parse(&text).unwrap().unwrap();
+    assert_eq!(back.body_bytes().unwrap(), gitcode_record.body);
+    assert!(
+        Export::parse(&hub_bytes[..]).unwrap().is_none(),
+        "a payload is no export"
+    );
+
+    // Replayed: every handler runs again under a new delivery id, so new idempotency keys.
+    // The bot's queue (what `atombot deliveries replay` connects to is the same store; an
+    // in-memory queue is only reachable from its own process).
+    let jobs = bot.queue().clone();
+    let replay = log.replay(&jobs, &a).await.unwrap();
+    assert_ne!(replay, a);
+    let mut counted = ran.wait_for(20, |runs| runs.len() >= 3).await;
+    counted.sort();
+    let mut expected = vec![
+        format!("{a}:count"),
+        format!("{b}:count"),
+        format!("{replay}:count"),
+    ];
+    expected.sort();
+    assert_eq!(counted, expected, "the replay ran with its own key");
+    let replayed = eventually(20, async || {
+        log.get(&replay)
+            .await
+            .unwrap()
+            .is_some_and(|r| r.outcomes.len() == 2)
+    })
+    .await;
+    let record = log.get(&replay).await.unwrap().unwrap();
+    assert!(replayed, "{record:?}");
+    assert_eq!(record.replay_of.as_deref(), Some(a.as_str()));
+    assert_eq!(record.body, shown.body);
+    assert!(log.replay(&jobs, "no-such-delivery").await.is_err());
+
+    // Retention by size: the newest one stays.
+    let mut one = LogSettings::default();
+    one.max_records = 1;
+    let small = DeliveryLog::connect(&queue, one).await.unwrap();
+    assert_eq!(small.prune().await.unwrap(), 2);
+    let left = log.list(&Filter::default()).await.unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].id, replay);
+    // And by age: nothing is older than a day yet; an hour-old cut removes nothing either.
+    assert_eq!(log.prune().await.unwrap(), 0);
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_delivery_log_on_sqlite() {
+    let dir = common::temp_dir("delivery-log");
+    round_trip(&format!("sqlite://{}", dir.join("queue.db").display())).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_delivery_log_in_memory() {
+    round_trip("memory").await;
+}
+
+fn server_url(var: &str, feature_on: bool, feature: &str) -> Option<String> {
+    let Ok(url) = std::env::var(var) else {
+        eprintln!("skipped: {var} not set (run jobs/ci-services.sh to start Redis and Postgres)");
+        return None;
+    };
+    if !feature_on {
+        eprintln!("skipped: atombot built without the `{feature}` feature (use --all-features)");
+        return None;
+    }
+    Some(url)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_delivery_log_on_redis() {
+    if let Some(url) = server_url("ATOMBOT_TEST_REDIS_URL", cfg!(feature = "redis"), "redis") {
+        round_trip(&url).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_delivery_log_on_postgres() {
+    if let Some(url) = server_url(
+        "ATOMBOT_TEST_POSTGRES_URL",
+        cfg!(feature = "postgres"),
+        "postgres",
+    ) {
+        round_trip(&url).await;
+    }
+}
+
+#[tokio::test]
+async fn a_bot_with_the_log_off_keeps_nothing() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = common::temp_dir("delivery-log-off");
+    let mut settings =
+        common::settings_with_queue(&format!("sqlite://{}", dir.join("queue.db").display()));
+    settings.delivery_log.enabled = false;
+    let queue = settings.queue.clone();
+    let ran = Log::default();
+    let seen = ran.clone();
+    let bot = Bot::new(sim.app_config())
+        .settings(settings)
+        .on("push", move |ctx: Context| {
+            let seen = seen.clone();
+            async move {
+                seen.push(ctx.delivery_id());
+                Ok::<_, atombot::Error>(())
+            }
+        })
+        .start()
+        .await
+        .unwrap();
+    sim.set_webhook_url(bot.url("/webhook"));
+    sim.deliver(
+        "push",
+        events::push("atomgit-demo/hello-world").installation(14),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ran.wait_for(20, |runs| !runs.is_empty()).await.len(), 1);
+    let log = DeliveryLog::connect(&queue, LogSettings::default())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(log.list(&Filter::default()).await.unwrap().is_empty());
+    bot.shutdown().await;
+}
