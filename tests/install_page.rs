@@ -156,6 +156,17 @@ async fn the_page_shows_the_link_and_counts_and_installations_only_to_the_admin(
         other,
         "<tr><td>15</td><td>octo-user</td><td>never</td><td>0</td></tr>"
     );
+    // The delivery log's newest deliveries, with each handler's outcome.
+    let html = admin_page_until(&bot, |html| html.contains("issues.opened#1 failed")).await;
+    let logged = html
+        .lines()
+        .find(|l| l.contains("issues.opened#1 failed"))
+        .unwrap_or_else(|| panic!("no delivery-log row: {html}"));
+    assert!(
+        logged.contains("<td>issues.opened</td><td>atomgit-demo/hello-world</td>"),
+        "{logged}"
+    );
+    assert!(html.contains("<table id=\"deliveries-log\">"), "{html}");
 
     // Uninstalled from atomgit-demo: counted no more.
     let deleted = events::installation(14, "atomgit-demo", "deleted");

@@ -37,7 +37,12 @@ pub(crate) struct InstallPage {
     lifecycle: Arc<Lifecycle>,
     metrics: Metrics,
     queue: Queue,
+    /// The delivery log, for the admin's table of recent deliveries.
+    pub(crate) log: Option<crate::deliveries::DeliveryLog>,
 }
+
+/// Deliveries the admin page lists.
+const RECENT_DELIVERIES: usize = 20;
 
 impl std::fmt::Debug for InstallPage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -77,6 +82,7 @@ impl InstallPage {
             lifecycle,
             metrics,
             queue,
+            log: None,
         }
     }
 
@@ -176,9 +182,52 @@ impl InstallPage {
                 );
             }
             html.push_str("</table>\n");
+            self.render_deliveries(&mut html).await;
         }
         html.push_str("</body></html>\n");
         html
+    }
+}
+
+impl InstallPage {
+    /// The admin's table of the newest deliveries in the delivery log, with each handler's
+    /// outcome (`atombot deliveries show ID` has the rest).
+    async fn render_deliveries(&self, html: &mut String) {
+        let Some(log) = &self.log else { return };
+        let filter = crate::deliveries::Filter::default().limit(RECENT_DELIVERIES);
+        let recent = match log.list(&filter).await {
+            Ok(recent) => recent,
+            Err(error) => {
+                tracing::warn!(%error, "install page: could not read the delivery log");
+                html.push_str("<p id=\"deliveries-log\">The delivery log is unavailable.</p>\n");
+                return;
+            }
+        };
+        html.push_str(
+            "<h2>Recent deliveries</h2>\n<table id=\"deliveries-log\">\n<tr><th>Delivery</th>\
+             <th>Received</th><th>Event</th><th>Repository</th><th>Handlers</th></tr>\n",
+        );
+        for d in &recent {
+            let event = match &d.action {
+                Some(action) => format!("{}.{action}", d.event),
+                None => d.event.clone(),
+            };
+            let handlers: Vec<String> = d
+                .outcomes
+                .iter()
+                .map(|o| format!("{} {}", o.handler, o.status))
+                .collect();
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&d.id),
+                d.received_at.format("%Y-%m-%d %H:%M:%S"),
+                escape(&event),
+                escape(d.repository.as_deref().unwrap_or("-")),
+                escape(&handlers.join(", ")),
+            );
+        }
+        html.push_str("</table>\n");
     }
 }
 

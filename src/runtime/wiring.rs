@@ -68,11 +68,11 @@ impl Bot {
                 .queue
                 .clone()
                 .queue_name(queue.config().name());
-            let log = DeliveryLog::connect(&config, self.settings.delivery_log.clone()).await?;
-            Some(LogWriter::spawn(log))
+            Some(DeliveryLog::connect(&config, self.settings.delivery_log.clone()).await?)
         } else {
             None
         };
+        let log_writer = log.clone().map(LogWriter::spawn);
         let deliveries =
             queue::JobDeliveryQueue::new(queue.clone()).replay_guard(self.settings.replay_guard);
         let metrics = Metrics::new(
@@ -87,12 +87,14 @@ impl Bot {
             app.client().installation_tokens().cloned(),
             resolver.clone(),
         ));
-        let install_page = Arc::new(InstallPage::new(
+        let mut install_page = InstallPage::new(
             app.config(),
             lifecycle.clone(),
             metrics.clone(),
             queue.clone(),
-        ));
+        );
+        install_page.log = log.clone();
+        let install_page = Arc::new(install_page);
         let schedules = Arc::new(self.schedules);
         let dispatch = Arc::new(dispatch::Dispatch {
             app: app.clone(),
@@ -118,7 +120,7 @@ impl Bot {
                 Box::pin(worker::run_job(dispatch.clone(), job, ctx))
             });
             let observer = overrides.observer.clone();
-            let recorded_log = log.clone();
+            let recorded_log = log_writer.clone();
             let worker = if observer.is_some() || recorded_log.is_some() {
                 worker.on_recorded(move |recorded| {
                     if let Some(log) = &recorded_log {
@@ -160,7 +162,7 @@ impl Bot {
             seen: AtomicUsize::new(0),
             body_timeout: self.settings.body_timeout,
             lifecycle,
-            log,
+            log: log_writer,
         });
         let ops = Ops {
             queue: queue.clone(),
