@@ -67,9 +67,9 @@ async fn round_trip(queue_url: &str) {
         .unwrap();
     assert_eq!(answer.status, 202, "{}", answer.body);
 
-    let log = DeliveryLog::connect(&queue, LogSettings::default())
-        .await
-        .unwrap();
+    // The bot's own log; one opened on the same store (as `atombot deliveries` does) is the
+    // same, except in memory, where a log belongs to its bot.
+    let log = bot.delivery_log().unwrap().clone();
     // Both listed once both handlers' outcomes are in.
     let settled = eventually(20, async || {
         let listed = log.list(&Filter::default()).await.unwrap();
@@ -175,17 +175,35 @@ async fn round_trip(queue_url: &str) {
     assert_eq!(record.body, shown.body);
     assert!(log.replay(&jobs, "no-such-delivery").await.is_err());
 
-    // Retention by size: the newest one stays.
-    let mut one = LogSettings::default();
+    if queue.url() != "memory" {
+        // Another handle on the store sees what the bot's log holds.
+        let other = DeliveryLog::connect(&queue, LogSettings::default())
+            .await
+            .unwrap();
+        assert_eq!(other.list(&Filter::default()).await.unwrap().len(), 3);
+        assert_eq!(other.get(&a).await.unwrap().unwrap().body, shown.body);
+    }
+    bot.shutdown().await;
+
+    // Retention. By age: nothing is older than the default 7 days.
+    assert_eq!(log.prune().await.unwrap(), 0);
+    // By size: the newest one stays.
+    let mut one = log.settings().clone();
     one.max_records = 1;
-    let small = DeliveryLog::connect(&queue, one).await.unwrap();
-    assert_eq!(small.prune().await.unwrap(), 2);
+    assert_eq!(log.with_settings(one).prune().await.unwrap(), 2);
     let left = log.list(&Filter::default()).await.unwrap();
     assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(left[0].id, replay);
-    // And by age: nothing is older than a day yet; an hour-old cut removes nothing either.
-    assert_eq!(log.prune().await.unwrap(), 0);
-    bot.shutdown().await;
+    // By age again, with a retention shorter than its age.
+    let mut short = log.settings().clone();
+    short.retention = Duration::from_millis(1);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(log.with_settings(short).prune().await.unwrap(), 1);
+    assert!(log.list(&Filter::default()).await.unwrap().is_empty());
+    assert!(
+        log.get(&replay).await.unwrap().is_none(),
+        "its body and outcomes went too"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -259,6 +277,7 @@ async fn a_bot_with_the_log_off_keeps_nothing() {
     .await
     .unwrap();
     assert_eq!(ran.wait_for(20, |runs| !runs.is_empty()).await.len(), 1);
+    assert!(bot.delivery_log().is_none());
     let log = DeliveryLog::connect(&queue, LogSettings::default())
         .await
         .unwrap();

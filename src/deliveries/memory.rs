@@ -1,6 +1,6 @@
 //! The log in process memory (for `ATOMBOT_QUEUE=memory`: tests and demos).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use super::{Filter, HandlerOutcome, Record, Summary};
@@ -18,9 +18,14 @@ pub(crate) struct MemoryLog {
 #[derive(Debug, Default)]
 struct Inner {
     records: VecDeque<Record>,
+    /// The sequence number of `records[0]`; a record's is its place in insertion order.
+    first: u64,
+    /// Each kept record's sequence number, by delivery id.
+    index: HashMap<String, u64>,
     /// Outcomes that came before their delivery's record (in process, a handler can finish
-    /// before the receiver has logged its delivery), at most [`MEMORY_MAX`] deliveries'.
-    early: VecDeque<(String, HandlerOutcome)>,
+    /// before the receiver has logged its delivery), by delivery, at most [`MEMORY_MAX`]
+    /// deliveries' (then cleared: those records were dropped from the writer's queue).
+    early: HashMap<String, Vec<HandlerOutcome>>,
 }
 
 /// The summary of `record`.
@@ -45,6 +50,21 @@ pub(crate) fn set_outcome(outcomes: &mut Vec<HandlerOutcome>, outcome: &HandlerO
     }
 }
 
+impl Inner {
+    fn pop_oldest(&mut self) {
+        if let Some(old) = self.records.pop_front() {
+            self.index.remove(&old.id);
+            self.first += 1;
+        }
+    }
+
+    /// Where the record of `id` is in `records`.
+    fn position(&self, id: &str) -> Option<usize> {
+        let seq = *self.index.get(id)?;
+        usize::try_from(seq - self.first).ok()
+    }
+}
+
 impl MemoryLog {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner
@@ -56,17 +76,14 @@ impl MemoryLog {
         let mut inner = self.lock();
         for record in records {
             if inner.records.len() >= MEMORY_MAX {
-                inner.records.pop_front();
+                inner.pop_oldest();
             }
             let mut record = record.clone();
-            let early = std::mem::take(&mut inner.early);
-            for (delivery, outcome) in early {
-                if delivery == record.id {
-                    set_outcome(&mut record.outcomes, &outcome);
-                } else {
-                    inner.early.push_back((delivery, outcome));
-                }
+            for outcome in inner.early.remove(&record.id).unwrap_or_default() {
+                set_outcome(&mut record.outcomes, &outcome);
             }
+            let seq = inner.first + inner.records.len() as u64;
+            inner.index.insert(record.id.clone(), seq);
             inner.records.push_back(record);
         }
     }
@@ -74,13 +91,17 @@ impl MemoryLog {
     pub(crate) fn outcomes(&self, outcomes: &[(String, HandlerOutcome)]) {
         let mut inner = self.lock();
         for (delivery, outcome) in outcomes {
-            match inner.records.iter_mut().rev().find(|r| &r.id == delivery) {
-                Some(record) => set_outcome(&mut record.outcomes, outcome),
+            match inner.position(delivery) {
+                Some(at) => set_outcome(&mut inner.records[at].outcomes, outcome),
                 None => {
-                    if inner.early.len() >= MEMORY_MAX {
-                        inner.early.pop_front();
+                    if inner.early.len() >= MEMORY_MAX && !inner.early.contains_key(delivery) {
+                        inner.early.clear();
                     }
-                    inner.early.push_back((delivery.clone(), outcome.clone()));
+                    inner
+                        .early
+                        .entry(delivery.clone())
+                        .or_default()
+                        .push(outcome.clone());
                 }
             }
         }
@@ -98,18 +119,23 @@ impl MemoryLog {
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Record> {
-        self.lock().records.iter().find(|r| r.id == id).cloned()
+        let inner = self.lock();
+        inner.position(id).map(|at| inner.records[at].clone())
     }
 
     pub(crate) fn prune(&self, before: i64, max: u64) -> u64 {
         let mut inner = self.lock();
-        let kept = &mut inner.records;
-        let start = kept.len();
-        kept.retain(|r| r.received_at.timestamp_millis() >= before);
+        let start = inner.records.len();
         let max = usize::try_from(max).unwrap_or(usize::MAX);
-        while kept.len() > max {
-            kept.pop_front();
+        // Records are in the order received: the old ones are at the front.
+        while inner
+            .records
+            .front()
+            .is_some_and(|r| r.received_at.timestamp_millis() < before)
+            || inner.records.len() > max
+        {
+            inner.pop_oldest();
         }
-        (start - kept.len()) as u64
+        (start - inner.records.len()) as u64
     }
 }

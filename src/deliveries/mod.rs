@@ -268,6 +268,15 @@ impl DeliveryLog {
         Ok(Self { store, settings })
     }
 
+    /// The same log, keeping records by `settings` (its retention and size bound).
+    #[must_use]
+    pub fn with_settings(&self, settings: LogSettings) -> Self {
+        Self {
+            store: self.store.clone(),
+            settings,
+        }
+    }
+
     /// The settings it keeps records by.
     pub fn settings(&self) -> &LogSettings {
         &self.settings

@@ -44,9 +44,12 @@ macro_rules! schema {
     };
 }
 
+/// The start of a (multi-row) insert; `VALUES` follow.
 const INSERT: &str = "INSERT INTO atombot_delivery_log \
-    (queue, id, received_at, event, action, repository, replay_of, installation, headers, body) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (queue, id) DO NOTHING";
+    (queue, id, received_at, event, action, repository, replay_of, installation, headers, body) ";
+
+/// Rows per insert statement (10 parameters each).
+const ROWS_PER_INSERT: usize = 256;
 
 const UPSERT_OUTCOME: &str = "INSERT INTO atombot_delivery_outcomes \
     (queue, delivery_id, handler, status, attempt, error, at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -136,12 +139,16 @@ impl<DB: Database> fmt::Debug for SqlLog<DB> {
 }
 
 impl SqlLog<sqlx::Sqlite> {
-    /// The log in the SQLite file of `url` (the queue's: already in WAL mode, which this
-    /// connection leaves as it is).
+    /// The log in a file beside the queue's SQLite file (`atombot.db` →
+    /// `atombot-deliveries.db`): its own write lock, so logging never waits on the queue's
+    /// writer, nor the queue on it.
     pub(crate) async fn sqlite(url: &str, queue: &str) -> StoreResult<Self> {
-        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
-        let options = SqliteConnectOptions::from_str(url)?
+        use sqlx::sqlite::{
+            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        };
+        let options = SqliteConnectOptions::from_str(&beside(url))?
             .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(5))
             // The log may lose its last records on power loss; the queue itself is FULL.
             .synchronous(SqliteSynchronous::Normal);
@@ -179,6 +186,22 @@ impl SqlLog<sqlx::Postgres> {
     }
 }
 
+/// The URL of the log's file beside the SQLite queue file of `url`.
+pub(crate) fn beside(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let file = match base.strip_suffix(".db") {
+        Some(stem) => format!("{stem}-deliveries.db"),
+        None => format!("{base}-deliveries"),
+    };
+    match query {
+        Some(query) => format!("{file}?{query}"),
+        None => file,
+    }
+}
+
 fn time(ms: i64) -> chrono::DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
@@ -208,20 +231,26 @@ where
 
     pub(crate) async fn insert(&self, records: &[Record]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        for r in records {
-            sqlx::query::<DB>(INSERT)
-                .bind(self.queue.clone())
-                .bind(r.id.clone())
-                .bind(r.received_at.timestamp_millis())
-                .bind(r.event.clone())
-                .bind(r.action.clone())
-                .bind(r.repository.clone())
-                .bind(r.replay_of.clone())
-                .bind(r.installation.and_then(|i| i64::try_from(i).ok()))
-                .bind(serde_json::to_string(&r.headers)?)
-                .bind(r.body.to_vec())
-                .execute(&mut *tx)
-                .await?;
+        for chunk in records.chunks(ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::<DB>::new(INSERT);
+            let mut headers = Vec::with_capacity(chunk.len());
+            for r in chunk {
+                headers.push(serde_json::to_string(&r.headers)?);
+            }
+            insert.push_values(chunk.iter().zip(headers), |mut row, (r, headers)| {
+                row.push_bind(self.queue.clone())
+                    .push_bind(r.id.clone())
+                    .push_bind(r.received_at.timestamp_millis())
+                    .push_bind(r.event.clone())
+                    .push_bind(r.action.clone())
+                    .push_bind(r.repository.clone())
+                    .push_bind(r.replay_of.clone())
+                    .push_bind(r.installation.and_then(|i| i64::try_from(i).ok()))
+                    .push_bind(headers)
+                    .push_bind(r.body.to_vec());
+            });
+            insert.push(" ON CONFLICT (queue, id) DO NOTHING");
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -43,25 +43,6 @@ pub(crate) enum Store {
     Redis(super::redis::RedisLog),
 }
 
-/// In-process logs by queue name, so every bot and `DeliveryLog` of a process on
-/// `ATOMBOT_QUEUE=memory` share one (as they share the queue).
-fn memory_log(queue: &str) -> Arc<MemoryLog> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock, Weak};
-    static LOGS: OnceLock<Mutex<HashMap<String, Weak<MemoryLog>>>> = OnceLock::new();
-    let mut logs = LOGS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    logs.retain(|_, log| log.strong_count() > 0);
-    if let Some(log) = logs.get(queue).and_then(Weak::upgrade) {
-        return log;
-    }
-    let log = Arc::new(MemoryLog::default());
-    logs.insert(queue.to_owned(), Arc::downgrade(&log));
-    log
-}
-
 impl Store {
     pub(crate) async fn connect(config: &QueueConfig) -> StoreResult<Store> {
         let url = config.url();
@@ -69,7 +50,7 @@ impl Store {
         let memory =
             url == "memory" || url.starts_with("sqlite::memory:") || url.contains("mode=memory");
         match config.scheme() {
-            _ if memory => Ok(Store::Memory(memory_log(queue))),
+            _ if memory => Ok(Store::Memory(Arc::default())),
             "sqlite" => Ok(Store::Sqlite(SqlLog::sqlite(url, queue).await?)),
             #[cfg(feature = "postgres")]
             "postgres" | "postgresql" => Ok(Store::Postgres(SqlLog::postgres(url, queue).await?)),

@@ -11,8 +11,9 @@ use tokio::sync::mpsc;
 use super::{DeliveryLog, HandlerOutcome, Record, Status};
 use crate::jobs::{Recorded, RecordedOutcome};
 
-/// Records and outcomes waiting to be written at most; more are dropped (and counted).
-const CHANNEL: usize = 16_384;
+/// Records and outcomes waiting to be written at most (a few megabytes of bodies); more are
+/// dropped and counted, never waited for: the log must not slow the receiver down.
+const CHANNEL: usize = 1_024;
 
 /// Items written per batch at most.
 const BATCH: usize = 512;

@@ -13,6 +13,7 @@ pub struct RunningBot {
     pub(super) addr: std::net::SocketAddr,
     pub(super) metrics: Metrics,
     pub(super) queue: Queue,
+    pub(super) delivery_log: Option<crate::deliveries::DeliveryLog>,
     pub(super) stop: watch::Sender<bool>,
     pub(super) done: tokio::task::JoinHandle<bool>,
 }
@@ -52,6 +53,13 @@ impl RunningBot {
     /// The bot's job queue (inspect failed jobs, re-queue them, read stats).
     pub fn queue(&self) -> &Queue {
         &self.queue
+    }
+
+    /// The bot's delivery log (list, show, replay kept deliveries), unless it is off
+    /// (`ATOMBOT_DELIVERY_LOG=false`). With `ATOMBOT_QUEUE=memory` this is the only way to
+    /// it: an in-memory log, like the queue, belongs to its bot.
+    pub fn delivery_log(&self) -> Option<&crate::deliveries::DeliveryLog> {
+        self.delivery_log.as_ref()
     }
 
     /// Stops accepting, lets open connections and running handlers finish (within the

@@ -40,6 +40,7 @@ pub(crate) struct Built {
     pub(crate) http: HttpRouter,
     pub(crate) metrics: Metrics,
     pub(crate) queue: Queue,
+    pub(crate) delivery_log: Option<DeliveryLog>,
     pub(crate) stop: watch::Sender<bool>,
     pub(crate) worker: tokio::task::JoinHandle<()>,
 }
@@ -197,6 +198,7 @@ impl Bot {
             http,
             metrics,
             queue,
+            delivery_log: log,
             stop,
             worker,
         })
@@ -258,6 +260,7 @@ impl Bot {
             http,
             metrics,
             queue,
+            delivery_log,
             stop,
             worker,
         } = self.build(Overrides::default()).await?;
@@ -275,6 +278,7 @@ impl Bot {
             addr,
             metrics,
             queue,
+            delivery_log,
             stop,
             done,
         })
