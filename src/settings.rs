@@ -190,8 +190,8 @@ pub const LOG_FORMAT: Setting = Setting::new(
 /// Whether accepted deliveries are recorded in the delivery log.
 pub const DELIVERY_LOG: Setting = Setting::new(
     "ATOMBOT_DELIVERY_LOG",
-    Some("true"),
-    "`false` stops recording accepted deliveries in the delivery log (`atombot deliveries`)",
+    Some("false"),
+    "`true` records every accepted delivery and its handlers' outcomes in the delivery log (`atombot deliveries`); off by default until it keeps the benchmark's floors (README, Performance)",
 );
 /// Seconds a delivery is kept in the delivery log.
 pub const DELIVERY_LOG_RETENTION: Setting = Setting::new(

@@ -33,6 +33,7 @@ async fn round_trip(queue_url: &str) {
     settings.queue = settings
         .queue
         .queue_name(format!("dlog{}", fastrand::u32(..)));
+    settings.delivery_log.enabled = true;
     let queue = settings.queue.clone();
     let bot = Bot::new(sim.app_config())
         .settings(settings)
@@ -249,6 +250,12 @@ async fn the_delivery_log_on_postgres() {
 
 #[tokio::test]
 async fn a_bot_with_the_log_off_keeps_nothing() {
+    assert!(
+        !atombot::runtime::RuntimeSettings::default()
+            .delivery_log
+            .enabled,
+        "off by default"
+    );
     let sim = Simulator::start().await.unwrap();
     let dir = common::temp_dir("delivery-log-off");
     let mut settings =

@@ -27,6 +27,7 @@ fn settings() -> RuntimeSettings {
     RuntimeSettings::from_lookup(|k| match k {
         "ATOMBOT_LISTEN" => Some("127.0.0.1:0".into()),
         "ATOMBOT_QUEUE" => Some("memory".into()),
+        "ATOMBOT_DELIVERY_LOG" => Some("true".into()),
         _ => None,
     })
     .unwrap()

@@ -54,6 +54,7 @@ async fn the_delivery_log_commands_list_show_replay_and_export() {
     let mut settings = RuntimeSettings::from_lookup(|k| match k {
         "ATOMBOT_LISTEN" => Some("127.0.0.1:0".into()),
         "ATOMBOT_QUEUE" => Some(queue.clone()),
+        "ATOMBOT_DELIVERY_LOG" => Some("true".into()),
         _ => None,
     })
     .unwrap();

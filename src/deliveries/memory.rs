@@ -72,13 +72,13 @@ impl MemoryLog {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub(crate) fn insert(&self, records: &[Record]) {
+    pub(crate) fn insert(&self, records: Vec<Record>) {
         let mut inner = self.lock();
         for record in records {
             if inner.records.len() >= MEMORY_MAX {
                 inner.pop_oldest();
             }
-            let mut record = record.clone();
+            let mut record = record;
             for outcome in inner.early.remove(&record.id).unwrap_or_default() {
                 set_outcome(&mut record.outcomes, &outcome);
             }

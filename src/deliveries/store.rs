@@ -64,7 +64,7 @@ impl Store {
         }
     }
 
-    pub(crate) async fn insert(&self, records: &[Record]) -> StoreResult<()> {
+    pub(crate) async fn insert(&self, records: Vec<Record>) -> StoreResult<()> {
         if records.is_empty() {
             return Ok(());
         }
@@ -73,11 +73,11 @@ impl Store {
                 log.insert(records);
                 Ok(())
             }
-            Store::Sqlite(log) => log.insert(records).await,
+            Store::Sqlite(log) => log.insert(&records).await,
             #[cfg(feature = "postgres")]
-            Store::Postgres(log) => log.insert(records).await,
+            Store::Postgres(log) => log.insert(&records).await,
             #[cfg(feature = "redis")]
-            Store::Redis(log) => log.insert(records).await,
+            Store::Redis(log) => log.insert(&records).await,
         }
     }
 

@@ -117,7 +117,7 @@ fn the_memory_log_is_bounded_and_attaches_early_outcomes() {
     let records: Vec<Record> = (0..MEMORY_MAX + 5)
         .map(|i| record(&format!("r{i}"), i as i64))
         .collect();
-    log.insert(&records);
+    log.insert(records);
     assert!(log.get("r0").is_none(), "the oldest went first");
     assert_eq!(
         log.list(&Filter::default().limit(usize::MAX)).len(),
@@ -125,7 +125,7 @@ fn the_memory_log_is_bounded_and_attaches_early_outcomes() {
     );
     let early = MemoryLog::default();
     early.outcomes(&[("x".into(), outcome("h", Status::Failed, 2))]);
-    early.insert(&[record("x", 0)]);
+    early.insert(vec![record("x", 0)]);
     assert_eq!(early.get("x").unwrap().outcomes[0].status, Status::Failed);
     // A later attempt's outcome replaces an earlier one, never the reverse.
     early.outcomes(&[("x".into(), outcome("h", Status::Succeeded, 3))]);

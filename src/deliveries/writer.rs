@@ -18,6 +18,10 @@ const CHANNEL: usize = 1_024;
 /// Items written per batch at most.
 const BATCH: usize = 512;
 
+/// How long the writer gathers after a batch before taking the next: under load, one wake
+/// per this interval rather than one per delivery.
+const GATHER: Duration = Duration::from_millis(20);
+
 /// How often old records are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
@@ -122,8 +126,8 @@ async fn write(log: DeliveryLog, mut rx: mpsc::Receiver<Op>) {
         match received {
             Some(0) => return,
             Some(_) => {
-                let mut records = Vec::new();
-                let mut outcomes = Vec::new();
+                let mut records = Vec::with_capacity(ops.len());
+                let mut outcomes = Vec::with_capacity(ops.len());
                 for op in ops.drain(..) {
                     match op {
                         Op::Record(record) => records.push(*record),
@@ -131,12 +135,16 @@ async fn write(log: DeliveryLog, mut rx: mpsc::Receiver<Op>) {
                     }
                 }
                 // Records first: an outcome's delivery is then listed with it.
-                if let Err(error) = log.insert(&records).await {
-                    tracing::warn!(%error, n = records.len(), "could not write to the delivery log");
+                let n = records.len();
+                if let Err(error) = log.insert(records).await {
+                    tracing::warn!(%error, n, "could not write to the delivery log");
                 }
                 if let Err(error) = log.set_outcomes(&outcomes).await {
                     tracing::warn!(%error, n = outcomes.len(), "could not write handler outcomes to the delivery log");
                 }
+                // Senders do not wake a sleeping writer: what arrives meanwhile is the next
+                // batch.
+                tokio::time::sleep(GATHER).await;
             }
             None => {
                 next_prune = tokio::time::Instant::now() + PRUNE_EVERY;

@@ -55,8 +55,8 @@ impl RunningBot {
         &self.queue
     }
 
-    /// The bot's delivery log (list, show, replay kept deliveries), unless it is off
-    /// (`ATOMBOT_DELIVERY_LOG=false`). With `ATOMBOT_QUEUE=memory` this is the only way to
+    /// The bot's delivery log (list, show, replay kept deliveries), when it is on
+    /// (`ATOMBOT_DELIVERY_LOG=true`). With `ATOMBOT_QUEUE=memory` this is the only way to
     /// it: an in-memory log, like the queue, belongs to its bot.
     pub fn delivery_log(&self) -> Option<&crate::deliveries::DeliveryLog> {
         self.delivery_log.as_ref()
