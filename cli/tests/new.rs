@@ -156,28 +156,13 @@ fn atombot_from_a_version_or_another_checkout() {
     assert!(text(&out.stderr).contains("has no Cargo.toml"));
 }
 
-/// Every `pub const …: &str = "ATOM…"` setting name in atombot's sources (`src/`, `jobs/src/`).
+/// Every setting name in atombot's registry (`atombot::settings::ALL`); a patterned one
+/// (`ATOMBOT_API_PATH_<NAME>`) as its prefix (`ATOMBOT_API_PATH_`).
 fn setting_names() -> Vec<String> {
-    let mut names = Vec::new();
-    let mut pending = vec![checkout().join("src"), checkout().join("jobs/src")];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                for line in fs::read_to_string(&path).unwrap().lines() {
-                    let line = line.trim();
-                    if !(line.starts_with("pub const ") && line.contains(": &str = \"ATOM")) {
-                        continue;
-                    }
-                    if let Some(value) = line.split('"').nth(1) {
-                        names.push(value.to_owned());
-                    }
-                }
-            }
-        }
-    }
+    let mut names: Vec<String> = atombot::settings::ALL
+        .iter()
+        .map(|s| s.name.split('<').next().unwrap_or(s.name).to_owned())
+        .collect();
     names.sort();
     names.dedup();
     names
