@@ -218,28 +218,18 @@ async fn the_delivery_log_in_memory() {
     round_trip("memory").await;
 }
 
-fn server_url(var: &str, feature_on: bool, feature: &str) -> Option<String> {
-    let Ok(url) = std::env::var(var) else {
-        eprintln!("skipped: {var} not set (run jobs/ci-services.sh to start Redis and Postgres)");
-        return None;
-    };
-    if !feature_on {
-        eprintln!("skipped: atombot built without the `{feature}` feature (use --all-features)");
-        return None;
-    }
-    Some(url)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_delivery_log_on_redis() {
-    if let Some(url) = server_url("ATOMBOT_TEST_REDIS_URL", cfg!(feature = "redis"), "redis") {
+    if let Some(url) =
+        common::server_url("ATOMBOT_TEST_REDIS_URL", cfg!(feature = "redis"), "redis")
+    {
         round_trip(&url).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_delivery_log_on_postgres() {
-    if let Some(url) = server_url(
+    if let Some(url) = common::server_url(
         "ATOMBOT_TEST_POSTGRES_URL",
         cfg!(feature = "postgres"),
         "postgres",

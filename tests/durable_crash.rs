@@ -196,21 +196,11 @@ async fn a_killed_bot_loses_no_acknowledged_delivery_sqlite() {
     crash_and_restart(&format!("sqlite://{}", dir.join("queue.db").display())).await;
 }
 
-fn server_url(var: &str, feature_on: bool, feature: &str) -> Option<String> {
-    let Ok(url) = std::env::var(var) else {
-        eprintln!("skipped: {var} not set (run jobs/ci-services.sh to start Redis and Postgres)");
-        return None;
-    };
-    if !feature_on {
-        eprintln!("skipped: atombot built without the `{feature}` feature (use --all-features)");
-        return None;
-    }
-    Some(url)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_bot_loses_no_acknowledged_delivery_redis() {
-    if let Some(url) = server_url("ATOMBOT_TEST_REDIS_URL", cfg!(feature = "redis"), "redis") {
+    if let Some(url) =
+        common::server_url("ATOMBOT_TEST_REDIS_URL", cfg!(feature = "redis"), "redis")
+    {
         crash_and_restart(&url).await;
     }
 }
@@ -241,14 +231,16 @@ async fn two_replicas(queue_url: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_replicas_share_one_redis() {
-    if let Some(url) = server_url("ATOMBOT_TEST_REDIS_URL", cfg!(feature = "redis"), "redis") {
+    if let Some(url) =
+        common::server_url("ATOMBOT_TEST_REDIS_URL", cfg!(feature = "redis"), "redis")
+    {
         two_replicas(&url).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_replicas_share_one_postgres() {
-    if let Some(url) = server_url(
+    if let Some(url) = common::server_url(
         "ATOMBOT_TEST_POSTGRES_URL",
         cfg!(feature = "postgres"),
         "postgres",

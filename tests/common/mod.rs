@@ -190,3 +190,17 @@ pub fn dump_dom(url: &str) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// The URL in `var` for a test against a real server, or `None` (saying why) when it is not
+/// set or the feature for that backend is off.
+pub fn server_url(var: &str, feature_on: bool, feature: &str) -> Option<String> {
+    let Ok(url) = std::env::var(var) else {
+        eprintln!("skipped: {var} not set (run jobs/ci-services.sh to start Redis and Postgres)");
+        return None;
+    };
+    if !feature_on {
+        eprintln!("skipped: atombot built without the `{feature}` feature (use --all-features)");
+        return None;
+    }
+    Some(url)
+}
