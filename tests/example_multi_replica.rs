@@ -3,21 +3,9 @@
 
 mod common;
 
-use std::process::Command;
-
 #[test]
 fn two_replicas_run_each_delivery_and_tick_once() {
-    let out = Command::new(common::example("multi-replica"))
-        .env_remove("ATOMBOT_QUEUE")
-        .output()
-        .expect("the multi-replica example is built by `cargo test`");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::run_example("multi-replica", &[]);
     assert!(
         stdout.contains("10 issues, each handled once: true"),
         "{stdout}"

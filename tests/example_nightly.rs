@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[path = "../examples/nightly.rs"]
@@ -13,20 +12,12 @@ mod nightly;
 #[test]
 fn nightly_runs_offline_and_sweeps_twice() {
     let dir = common::temp_dir("example-nightly");
-    let out = Command::new(common::example("nightly"))
-        .env_remove("ATOMGIT_APP_ID")
-        .env(
+    let stdout = common::run_example(
+        "nightly",
+        &[(
             "ATOMBOT_QUEUE",
             format!("sqlite://{}", dir.join("q.db").display()),
-        )
-        .output()
-        .expect("the nightly example is built by `cargo test`");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+        )],
     );
     assert!(stdout.contains("[nightly] sweep 2"), "{stdout}");
     assert!(

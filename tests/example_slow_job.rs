@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 #[path = "../examples/slow-job.rs"]
 #[allow(dead_code)]
 mod slow_job;
@@ -75,20 +73,12 @@ async fn the_handler_queues_the_check_and_the_job_reports_after_one_retry() {
 #[test]
 fn slow_job_runs_offline() {
     let dir = common::temp_dir("example-slow-job");
-    let out = Command::new(common::example("slow-job"))
-        .env_remove("ATOMGIT_APP_ID")
-        .env(
+    let stdout = common::run_example(
+        "slow-job",
+        &[(
             "ATOMBOT_QUEUE",
             format!("sqlite://{}", dir.join("q.db").display()),
-        )
-        .output()
-        .expect("the slow-job example is built by `cargo test`");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+        )],
     );
     assert!(stdout.contains("queued check job"), "{stdout}");
     assert!(stdout.contains("(attempt 2)"), "{stdout}");

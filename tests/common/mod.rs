@@ -127,6 +127,25 @@ pub fn example(name: &str) -> std::path::PathBuf {
     dir.join("examples").join(name)
 }
 
+/// Runs example `name` offline (`ATOMGIT_APP_ID` and `ATOMBOT_QUEUE` removed, then `envs`
+/// set), asserts it exits 0 (showing its output if not) and returns its standard output.
+pub fn run_example(name: &str, envs: &[(&str, String)]) -> String {
+    let out = std::process::Command::new(example(name))
+        .env_remove("ATOMGIT_APP_ID")
+        .env_remove("ATOMBOT_QUEUE")
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap_or_else(|e| panic!("the {name} example is built by `cargo test`: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// A fresh, empty directory under the system temp dir.
 pub fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
