@@ -21,9 +21,12 @@
 
 mod export;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "redis")]
 mod redis;
 mod sql;
+mod sqlite;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -303,14 +306,14 @@ impl DeliveryLog {
             .map_err(read)
     }
 
-    /// Stores `records` now (the background writer's and the replay's path).
-    pub(crate) async fn insert(&self, records: Vec<Record>) -> Result<()> {
-        self.store.insert(records).await.map_err(read)
-    }
-
-    /// Stores outcomes now.
-    pub(crate) async fn set_outcomes(&self, outcomes: &[(String, HandlerOutcome)]) -> Result<()> {
-        self.store.outcomes(outcomes).await.map_err(read)
+    /// Stores `records`, then `outcomes`, now (the background writer's and the replay's
+    /// path).
+    pub(crate) async fn write(
+        &self,
+        records: Vec<Record>,
+        outcomes: Vec<(String, HandlerOutcome)>,
+    ) -> Result<()> {
+        self.store.write(records, outcomes).await.map_err(read)
     }
 
     /// Queues the kept delivery `id` again under a new delivery id (so every handler runs
@@ -339,7 +342,7 @@ impl DeliveryLog {
             .find(|(name, _)| is_event_header(name))
             .map(|(_, value)| value.clone());
         let job = crate::runtime::replay_job(&new_id, header_event.as_deref(), original.body)?;
-        self.insert(vec![replay]).await?;
+        self.write(vec![replay], Vec::new()).await?;
         queue.push(job).await?;
         Ok(new_id)
     }

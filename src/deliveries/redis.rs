@@ -8,7 +8,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::memory::set_outcome;
-use super::store::{StoreError, StoreResult};
+use super::store::{StoreError, StoreResult, pack_body, unpack_body};
 use super::{Filter, HandlerOutcome, Record, Summary};
 
 /// Ids read per round while listing.
@@ -61,7 +61,10 @@ impl RedisLog {
                 .ignore()
                 .hset_multiple(
                     self.record_key(&r.id),
-                    &[("meta", serde_json::to_vec(r)?), ("body", r.body.to_vec())],
+                    &[
+                        ("meta", serde_json::to_vec(r)?),
+                        ("body", pack_body(&r.body)),
+                    ],
                 )
                 .ignore();
         }
@@ -152,7 +155,7 @@ impl RedisLog {
             .arg("body")
             .query_async(&mut self.conn.clone())
             .await?;
-        record.body = body.unwrap_or_default().into();
+        record.body = unpack_body(body.unwrap_or_default())?;
         Ok(Some(record))
     }
 

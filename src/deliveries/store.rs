@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::memory::MemoryLog;
-use super::sql::SqlLog;
+use super::sqlite::SqliteLog;
 use super::{Filter, HandlerOutcome, Record, Summary};
 use crate::jobs::QueueConfig;
 
@@ -12,6 +12,7 @@ use crate::jobs::QueueConfig;
 #[error("{0}")]
 pub(crate) struct StoreError(pub(crate) String);
 
+#[cfg(feature = "postgres")]
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         StoreError(e.to_string())
@@ -33,12 +34,32 @@ impl From<serde_json::Error> for StoreError {
 
 pub(crate) type StoreResult<T> = std::result::Result<T, StoreError>;
 
+/// What marks a stored body as lz4-packed (`atombot_jobs::packed`); a body stored without
+/// it is read as it is.
+const PACKED: &[u8] = b"lz4\0";
+
+/// `body` as the stores keep it: lz4-packed behind a marker. A 6.6 KB push is ~1.8 KB, so
+/// a store writes (and SQLite checkpoints) about a quarter of the bytes, for ~3 µs.
+pub(crate) fn pack_body(body: &[u8]) -> Vec<u8> {
+    let packed = atombot_jobs::packed::pack(body);
+    [PACKED, &packed].concat()
+}
+
+/// The body a store kept as `stored` (by [`pack_body`], or as it was).
+pub(crate) fn unpack_body(stored: Vec<u8>) -> StoreResult<bytes::Bytes> {
+    match stored.strip_prefix(PACKED) {
+        Some(packed) => atombot_jobs::packed::unpack(packed)
+            .ok_or_else(|| StoreError("a kept body does not unpack (corrupt)".into())),
+        None => Ok(stored.into()),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Store {
     Memory(Arc<MemoryLog>),
-    Sqlite(SqlLog<sqlx::Sqlite>),
+    Sqlite(SqliteLog),
     #[cfg(feature = "postgres")]
-    Postgres(SqlLog<sqlx::Postgres>),
+    Postgres(super::postgres::PostgresLog),
     #[cfg(feature = "redis")]
     Redis(super::redis::RedisLog),
 }
@@ -47,13 +68,16 @@ impl Store {
     pub(crate) async fn connect(config: &QueueConfig) -> StoreResult<Store> {
         let url = config.url();
         let queue = config.name();
-        let memory =
-            url == "memory" || url.starts_with("sqlite::memory:") || url.contains("mode=memory");
         match config.scheme() {
-            _ if memory => Ok(Store::Memory(Arc::default())),
-            "sqlite" => Ok(Store::Sqlite(SqlLog::sqlite(url, queue).await?)),
+            "memory" => Ok(Store::Memory(Arc::default())),
+            "sqlite" => match atombot_jobs::sqlite_file::file_of(url)? {
+                Some(file) => Ok(Store::Sqlite(SqliteLog::open(&file, queue).await?)),
+                None => Ok(Store::Memory(Arc::default())),
+            },
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => Ok(Store::Postgres(SqlLog::postgres(url, queue).await?)),
+            "postgres" | "postgresql" => Ok(Store::Postgres(
+                super::postgres::PostgresLog::connect(url, queue).await?,
+            )),
             #[cfg(feature = "redis")]
             "redis" | "rediss" => Ok(Store::Redis(
                 super::redis::RedisLog::connect(url, queue).await?,
@@ -64,37 +88,34 @@ impl Store {
         }
     }
 
-    pub(crate) async fn insert(&self, records: Vec<Record>) -> StoreResult<()> {
-        if records.is_empty() {
+    /// Stores `records`, then `outcomes` (an outcome's delivery is then listed with it).
+    pub(crate) async fn write(
+        &self,
+        records: Vec<Record>,
+        outcomes: Vec<(String, HandlerOutcome)>,
+    ) -> StoreResult<()> {
+        if records.is_empty() && outcomes.is_empty() {
             return Ok(());
         }
         match self {
             Store::Memory(log) => {
                 log.insert(records);
+                log.outcomes(&outcomes);
                 Ok(())
             }
-            Store::Sqlite(log) => log.insert(&records).await,
+            Store::Sqlite(log) => log.write(records, outcomes).await,
             #[cfg(feature = "postgres")]
-            Store::Postgres(log) => log.insert(&records).await,
+            Store::Postgres(log) => log.write(&records, &outcomes).await,
             #[cfg(feature = "redis")]
-            Store::Redis(log) => log.insert(&records).await,
-        }
-    }
-
-    pub(crate) async fn outcomes(&self, outcomes: &[(String, HandlerOutcome)]) -> StoreResult<()> {
-        if outcomes.is_empty() {
-            return Ok(());
-        }
-        match self {
-            Store::Memory(log) => {
-                log.outcomes(outcomes);
-                Ok(())
+            Store::Redis(log) => {
+                if !records.is_empty() {
+                    log.insert(&records).await?;
+                }
+                if outcomes.is_empty() {
+                    return Ok(());
+                }
+                log.outcomes(&outcomes).await
             }
-            Store::Sqlite(log) => log.outcomes(outcomes).await,
-            #[cfg(feature = "postgres")]
-            Store::Postgres(log) => log.outcomes(outcomes).await,
-            #[cfg(feature = "redis")]
-            Store::Redis(log) => log.outcomes(outcomes).await,
         }
     }
 

@@ -98,15 +98,11 @@ fn an_export_keeps_a_binary_body_byte_for_byte() {
 
 #[test]
 fn the_sqlite_log_lives_beside_the_queue_file() {
+    use std::path::Path;
     assert_eq!(
-        sql::beside("sqlite://atombot.db"),
-        "sqlite://atombot-deliveries.db"
+        sqlite::beside(Path::new("/var/lib/bot/atombot.db")),
+        Path::new("/var/lib/bot/atombot-deliveries.db")
     );
-    assert_eq!(
-        sql::beside("sqlite:///var/lib/bot/q.db?mode=rwc"),
-        "sqlite:///var/lib/bot/q-deliveries.db?mode=rwc"
-    );
-    assert_eq!(sql::beside("sqlite://queue"), "sqlite://queue-deliveries");
 }
 
 #[test]
@@ -142,4 +138,50 @@ fn the_memory_log_is_bounded_and_attaches_early_outcomes() {
         log.get(&format!("r{}", MEMORY_MAX + 4)).is_some(),
         "the newest stay"
     );
+}
+
+#[test]
+fn bodies_are_kept_packed_and_older_raw_ones_still_read() {
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/bench/payloads/push.json"
+    ))
+    .unwrap();
+    let packed = store::pack_body(&body);
+    assert!(
+        packed.len() * 3 < body.len(),
+        "{} of {}",
+        packed.len(),
+        body.len()
+    );
+    assert_eq!(store::unpack_body(packed.clone()).unwrap(), body);
+    // Stored raw (by the first version of the log): read as it is.
+    assert_eq!(store::unpack_body(body.clone()).unwrap(), body);
+    let mut corrupt = packed;
+    corrupt.truncate(20);
+    assert!(store::unpack_body(corrupt).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_logs_opening_a_new_file_at_once_all_open_and_share_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..10 {
+        let queue_file = dir.path().join(format!("q{round}.db"));
+        let opens = (0..6).map(|_| sqlite::SqliteLog::open(&queue_file, "bot"));
+        let logs: Vec<_> = futures_util::future::join_all(opens)
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        logs[0]
+            .write(
+                vec![record("a", 1)],
+                vec![("a".into(), outcome("h", Status::Failed, 1))],
+            )
+            .await
+            .unwrap();
+        let kept = logs[5].get("a").await.unwrap().expect("kept");
+        assert_eq!(kept.body, record("a", 1).body);
+        assert_eq!(kept.outcomes[0].status, Status::Failed);
+    }
 }

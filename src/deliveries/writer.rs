@@ -134,13 +134,9 @@ async fn write(log: DeliveryLog, mut rx: mpsc::Receiver<Op>) {
                         Op::Outcome(delivery, outcome) => outcomes.push((delivery, outcome)),
                     }
                 }
-                // Records first: an outcome's delivery is then listed with it.
-                let n = records.len();
-                if let Err(error) = log.insert(records).await {
-                    tracing::warn!(%error, n, "could not write to the delivery log");
-                }
-                if let Err(error) = log.set_outcomes(&outcomes).await {
-                    tracing::warn!(%error, n = outcomes.len(), "could not write handler outcomes to the delivery log");
+                let (n, m) = (records.len(), outcomes.len());
+                if let Err(error) = log.write(records, outcomes).await {
+                    tracing::warn!(%error, records = n, outcomes = m, "could not write to the delivery log");
                 }
                 // Senders do not wake a sleeping writer: what arrives meanwhile is the next
                 // batch.

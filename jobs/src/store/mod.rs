@@ -14,12 +14,10 @@ use crate::job::{FailedJob, Job, JobId, Payload, Pushed, Stats, ms_to_time};
 
 mod memory;
 #[cfg(feature = "redis")]
-mod packed;
-#[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "postgres")]
 mod sql;
-mod sqlite;
+pub(crate) mod sqlite;
 mod writer;
 
 pub(crate) use writer::Writer;

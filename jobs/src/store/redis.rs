@@ -8,7 +8,7 @@
 //! versions kept a `done` zset, still counted and pruned), `workers` zset (last seen),
 //! `dedupe:<key>` string (job id, expires with the dedupe TTL), `unknown` set (ids of ready
 //! jobs last handed back as of an unknown kind). A job's body is kept lz4-packed in its
-//! hash's `lz4body` field ([`packed`](super::packed)); jobs stored by older versions keep it
+//! hash's `lz4body` field ([`packed`](crate::packed)); jobs stored by older versions keep it
 //! as is in `body`, and are read as they are.
 
 use std::sync::LazyLock;
@@ -19,7 +19,8 @@ use redis::{Cmd, FromRedisValue, RedisResult, Script, ServerErrorKind, Value};
 use crate::config::QueueConfig;
 use crate::error::Error;
 use crate::job::{FailedJob, JobId, Payload, Pushed, Stats, dur_ms, ms_to_time, now_ms};
-use crate::store::{Ack, Leased, NewJob, decode_job, packed, to_u32};
+use crate::packed;
+use crate::store::{Ack, Leased, NewJob, decode_job, to_u32};
 
 const PUSH: &str = r#"
 local p = ARGV[1]

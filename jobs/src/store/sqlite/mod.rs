@@ -30,7 +30,7 @@ use crate::error::Error;
 use crate::job::{FailedJob, JobId, Pushed, Stats, dur_ms, now_ms};
 use crate::store::{Ack, Leased, NewJob};
 
-mod ops;
+pub(crate) mod ops;
 
 use ops::Keep;
 

@@ -40,7 +40,7 @@ const HOUSEKEEPING_BATCH: i64 = 1000;
 
 /// Which database a URL names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Target {
+pub(crate) enum Target {
     /// A file; `create` when it may be created.
     File { path: PathBuf, create: bool },
     /// A private in-memory database (`sqlite::memory:`), gone with the store.
@@ -50,7 +50,7 @@ pub(super) enum Target {
 impl Target {
     /// Parses `sqlite://path`, `sqlite:path` or `sqlite::memory:`, with an optional
     /// `?mode=rwc|rw|memory` (other parameters are ignored).
-    pub(super) fn parse(url: &str) -> Result<Target, Error> {
+    pub(crate) fn parse(url: &str) -> Result<Target, Error> {
         let rest = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -133,7 +133,7 @@ pub(super) fn open(target: &Target, busy: Duration) -> Result<Connection, Error>
 /// Puts the database in WAL mode. SQLite answers "database is locked" at once, without
 /// waiting on the busy timeout, while another process switches a new file's mode; this
 /// tries again until `busy` has passed.
-fn wal_mode(conn: &Connection, busy: Duration) -> Result<(), Error> {
+pub(crate) fn wal_mode(conn: &Connection, busy: Duration) -> Result<(), Error> {
     let deadline = std::time::Instant::now() + busy;
     loop {
         // Answers the mode it is in ("memory" for an in-memory database).

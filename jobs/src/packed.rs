@@ -1,18 +1,19 @@
-//! Job bodies as the Redis store keeps them: lz4 block-compressed, their length in front
-//! (`lz4_flex`'s size-prepended format). A 6.6 KB webhook body packs to about 1.7 KB, so
-//! Redis copies, holds and appends to its AOF about a quarter of the bytes, and rewrites
-//! the AOF about four times less often (those rewrites were the queue's slowest moments).
+//! Bodies as the Redis store (and the delivery log) keep them: lz4 block-compressed, their
+//! length in front (`lz4_flex`'s size-prepended format). A 6.6 KB webhook body packs to
+//! about 1.7 KB in ~3 µs, so Redis copies, holds and appends to its AOF about a quarter of
+//! the bytes, and rewrites the AOF about four times less often (those rewrites were the
+//! queue's slowest moments).
 
 use bytes::Bytes;
 
 /// `body`, packed.
-pub(crate) fn pack(body: &[u8]) -> Vec<u8> {
+pub fn pack(body: &[u8]) -> Vec<u8> {
     lz4_flex::block::compress_prepend_size(body)
 }
 
 /// The body `stored` packs; `None` if it is not a packed body (corrupt, or claiming a size
 /// lz4 cannot expand it to, which is not worth allocating).
-pub(crate) fn unpack(stored: &[u8]) -> Option<Bytes> {
+pub fn unpack(stored: &[u8]) -> Option<Bytes> {
     let (len, data) = stored.split_first_chunk::<4>()?;
     let len = usize::try_from(u32::from_le_bytes(*len)).ok()?;
     // An lz4 block expands at most 255 : 1.
