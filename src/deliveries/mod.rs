@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+mod entry;
 mod export;
 mod memory;
 #[cfg(feature = "postgres")]
@@ -38,6 +39,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use entry::{Entry, KeptHeaders};
 pub use export::Export;
 pub(crate) use writer::LogWriter;
 
@@ -281,6 +283,11 @@ impl DeliveryLog {
         }
     }
 
+    /// The in-memory log, if this is it (the receiver and workers write to it directly).
+    pub(crate) fn memory(&self) -> Option<std::sync::Arc<memory::MemoryLog>> {
+        self.store.memory().cloned()
+    }
+
     /// The settings it keeps records by.
     pub fn settings(&self) -> &LogSettings {
         &self.settings
@@ -306,14 +313,23 @@ impl DeliveryLog {
             .map_err(read)
     }
 
-    /// Stores `records`, then `outcomes`, now (the background writer's and the replay's
-    /// path).
+    /// Stores `records`, then `outcomes`, now (the replay's path).
     pub(crate) async fn write(
         &self,
         records: Vec<Record>,
         outcomes: Vec<(String, HandlerOutcome)>,
     ) -> Result<()> {
-        self.store.write(records, outcomes).await.map_err(read)
+        let entries = records.iter().map(Entry::from_record).collect();
+        self.store.write(entries, outcomes).await.map_err(read)
+    }
+
+    /// Stores `entries`, then `outcomes`, now (the background writer's path).
+    pub(crate) async fn write_entries(
+        &self,
+        entries: Vec<Entry>,
+        outcomes: Vec<(String, HandlerOutcome)>,
+    ) -> Result<()> {
+        self.store.write(entries, outcomes).await.map_err(read)
     }
 
     /// Queues the kept delivery `id` again under a new delivery id (so every handler runs
@@ -355,23 +371,4 @@ fn read(e: store::StoreError) -> Error {
 /// Whether `name` (lowercase) is a delivery's event header.
 pub(crate) fn is_event_header(name: &str) -> bool {
     name.starts_with("x-") && name.ends_with("-event")
-}
-
-/// The headers of a delivery worth keeping to replay it: event, delivery id, user agent,
-/// content type and other `X-*` that are not credentials.
-pub(crate) fn kept_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
-    const SECRET_PARTS: [&str; 5] = ["token", "signature", "secret", "authorization", "cookie"];
-    headers
-        .iter()
-        .filter(|(name, _)| {
-            let name = name.as_str();
-            (name.starts_with("x-") || name == "user-agent" || name == "content-type")
-                && !SECRET_PARTS.iter().any(|part| name.contains(part))
-                && !name.starts_with("x-forwarded")
-                && name != "x-real-ip"
-        })
-        .filter_map(|(name, value)| {
-            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-        })
-        .collect()
 }

@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 
 use super::sql::{self, GET, LIST, OUTCOMES_OF, PRUNE_MANY, PRUNE_OLD, PRUNE_OUTCOMES};
 use super::store::{StoreError, StoreResult, pack_body, unpack_body};
-use super::{Filter, HandlerOutcome, Record, Summary};
+use super::{Entry, Filter, HandlerOutcome, Record, Summary};
 
 /// How long a statement waits on another connection's lock (the CLI's, another replica's).
 const BUSY: Duration = Duration::from_secs(5);
@@ -111,25 +111,26 @@ impl SqliteLog {
 
     pub(crate) async fn write(
         &self,
-        records: Vec<Record>,
+        entries: Vec<Entry>,
         outcomes: Vec<(String, HandlerOutcome)>,
     ) -> StoreResult<()> {
         self.run(move |conn, queue| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             {
                 let mut insert = tx.prepare_cached(INSERT_ROW)?;
-                for r in &records {
+                for e in &entries {
+                    let headers: Vec<(&str, &str)> = e.headers().collect();
                     insert.execute(rusqlite::params![
                         queue,
-                        r.id,
-                        r.received_at.timestamp_millis(),
-                        r.event,
-                        r.action,
-                        r.repository,
-                        r.replay_of,
-                        r.installation.and_then(|i| i64::try_from(i).ok()),
-                        serde_json::to_string(&r.headers)?,
-                        pack_body(&r.body),
+                        e.id(),
+                        e.received_at().timestamp_millis(),
+                        e.event(),
+                        e.action(),
+                        e.repository(),
+                        e.replay_of(),
+                        e.installation().and_then(|i| i64::try_from(i).ok()),
+                        serde_json::to_string(&headers)?,
+                        pack_body(e.body()),
                     ])?;
                 }
                 let mut upsert = tx.prepare_cached(sql::UPSERT_OUTCOME)?;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::memory::MemoryLog;
 use super::sqlite::SqliteLog;
-use super::{Filter, HandlerOutcome, Record, Summary};
+use super::{Entry, Filter, HandlerOutcome, Record, Summary};
 use crate::jobs::QueueConfig;
 
 /// A store's error, without the URL (which may hold a password).
@@ -54,6 +54,12 @@ pub(crate) fn unpack_body(stored: Vec<u8>) -> StoreResult<bytes::Bytes> {
     }
 }
 
+/// The records of `entries` (for the stores that write records).
+#[cfg(any(feature = "postgres", feature = "redis"))]
+fn records(entries: &[Entry]) -> Vec<Record> {
+    entries.iter().map(|e| e.to_record(&[])).collect()
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Store {
     Memory(Arc<MemoryLog>),
@@ -88,34 +94,42 @@ impl Store {
         }
     }
 
-    /// Stores `records`, then `outcomes` (an outcome's delivery is then listed with it).
+    /// Stores `entries`, then `outcomes` (an outcome's delivery is then listed with it).
     pub(crate) async fn write(
         &self,
-        records: Vec<Record>,
+        entries: Vec<Entry>,
         outcomes: Vec<(String, HandlerOutcome)>,
     ) -> StoreResult<()> {
-        if records.is_empty() && outcomes.is_empty() {
+        if entries.is_empty() && outcomes.is_empty() {
             return Ok(());
         }
         match self {
             Store::Memory(log) => {
-                log.insert(records);
+                log.insert(entries);
                 log.outcomes(&outcomes);
                 Ok(())
             }
-            Store::Sqlite(log) => log.write(records, outcomes).await,
+            Store::Sqlite(log) => log.write(entries, outcomes).await,
             #[cfg(feature = "postgres")]
-            Store::Postgres(log) => log.write(&records, &outcomes).await,
+            Store::Postgres(log) => log.write(&records(&entries), &outcomes).await,
             #[cfg(feature = "redis")]
             Store::Redis(log) => {
-                if !records.is_empty() {
-                    log.insert(&records).await?;
+                if !entries.is_empty() {
+                    log.insert(&records(&entries)).await?;
                 }
                 if outcomes.is_empty() {
                     return Ok(());
                 }
                 log.outcomes(&outcomes).await
             }
+        }
+    }
+
+    /// The in-memory log, if this is it.
+    pub(crate) fn memory(&self) -> Option<&Arc<MemoryLog>> {
+        match self {
+            Store::Memory(log) => Some(log),
+            _ => None,
         }
     }
 

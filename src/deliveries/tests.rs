@@ -67,7 +67,8 @@ fn kept_headers_leave_out_credentials_and_proxies() {
             http::HeaderValue::from_static(value),
         );
     }
-    let kept: Vec<String> = kept_headers(&headers).into_iter().map(|(n, _)| n).collect();
+    let kept = KeptHeaders::of(&headers);
+    let kept: Vec<&str> = kept.pairs().map(|(n, _)| n).collect();
     assert_eq!(
         kept,
         [
@@ -77,6 +78,21 @@ fn kept_headers_leave_out_credentials_and_proxies() {
             "content-type"
         ]
     );
+}
+
+#[test]
+fn an_entry_gives_back_the_record_it_was_made_of() {
+    let mut r = record("a", 5);
+    r.headers
+        .push(("x-atomgit-delivery".into(), "a:b c".into()));
+    r.replay_of = Some("z".into());
+    assert_eq!(Entry::from_record(&r).to_record(&[]), r);
+    r.action = None;
+    r.repository = None;
+    r.headers.clear();
+    let entry = Entry::from_record(&r);
+    assert_eq!(entry.to_record(&[]), r);
+    assert_eq!((entry.id(), entry.event()), ("a", "issues"));
 }
 
 #[test]
@@ -113,7 +129,7 @@ fn the_memory_log_is_bounded_and_attaches_early_outcomes() {
     let records: Vec<Record> = (0..MEMORY_MAX + 5)
         .map(|i| record(&format!("r{i}"), i as i64))
         .collect();
-    log.insert(records);
+    log.insert(records.iter().map(Entry::from_record).collect());
     assert!(log.get("r0").is_none(), "the oldest went first");
     assert_eq!(
         log.list(&Filter::default().limit(usize::MAX)).len(),
@@ -121,7 +137,7 @@ fn the_memory_log_is_bounded_and_attaches_early_outcomes() {
     );
     let early = MemoryLog::default();
     early.outcomes(&[("x".into(), outcome("h", Status::Failed, 2))]);
-    early.insert(vec![record("x", 0)]);
+    early.insert(vec![Entry::from_record(&record("x", 0))]);
     assert_eq!(early.get("x").unwrap().outcomes[0].status, Status::Failed);
     // A later attempt's outcome replaces an earlier one, never the reverse.
     early.outcomes(&[("x".into(), outcome("h", Status::Succeeded, 3))]);
@@ -175,7 +191,7 @@ async fn sqlite_logs_opening_a_new_file_at_once_all_open_and_share_it() {
             .unwrap_or_else(|e| panic!("round {round}: {e}"));
         logs[0]
             .write(
-                vec![record("a", 1)],
+                vec![Entry::from_record(&record("a", 1))],
                 vec![("a".into(), outcome("h", Status::Failed, 1))],
             )
             .await

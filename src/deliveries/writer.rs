@@ -8,8 +8,10 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::mpsc;
 
-use super::{DeliveryLog, HandlerOutcome, Record, Status};
+use super::memory::MemoryLog;
+use super::{DeliveryLog, Entry, HandlerOutcome, KeptHeaders, Status};
 use crate::jobs::{Recorded, RecordedOutcome};
+use crate::webhook::Delivery;
 
 /// Records and outcomes waiting to be written at most (a few megabytes of bodies); more are
 /// dropped and counted, never waited for: the log must not slow the receiver down.
@@ -26,14 +28,16 @@ const GATHER: Duration = Duration::from_millis(20);
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 enum Op {
-    Record(Box<Record>),
+    Record(Entry),
     Outcome(String, HandlerOutcome),
 }
 
-/// Hands records and outcomes to the writer task. Cheap to clone.
+/// Hands records and outcomes to the writer task (or, for the in-memory log, stores them
+/// at once: that costs less than handing them over). Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct LogWriter {
     tx: mpsc::Sender<Op>,
+    memory: Option<Arc<MemoryLog>>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -50,9 +54,11 @@ impl LogWriter {
     /// writing what it was given.
     pub(crate) fn spawn(log: DeliveryLog) -> LogWriter {
         let (tx, rx) = mpsc::channel(CHANNEL);
+        let memory = log.memory();
         tokio::spawn(write(log, rx));
         LogWriter {
             tx,
+            memory,
             dropped: Arc::default(),
         }
     }
@@ -69,9 +75,12 @@ impl LogWriter {
         }
     }
 
-    /// Logs an accepted delivery.
-    pub(crate) fn record(&self, record: Record) {
-        self.send(Op::Record(Box::new(record)));
+    /// Logs `delivery`, accepted with `headers`.
+    pub(crate) fn record(&self, delivery: &Delivery, headers: KeptHeaders) {
+        match &self.memory {
+            Some(memory) => memory.record_now(delivery, &headers),
+            None => self.send(Op::Record(Entry::new(delivery, headers))),
+        }
     }
 
     /// Logs what the queue recorded for a handler unit (other jobs are not deliveries').
@@ -81,21 +90,24 @@ impl LogWriter {
         };
         let (status, error) = match &recorded.outcome {
             RecordedOutcome::Done => (Status::Succeeded, None),
-            RecordedOutcome::Retry { error } => (Status::Retrying, Some(error.clone())),
-            RecordedOutcome::Released { error: Some(error) } => {
-                (Status::Retrying, Some(error.clone()))
-            }
-            RecordedOutcome::Failed { error } => (Status::Failed, Some(error.clone())),
+            RecordedOutcome::Retry { error } => (Status::Retrying, Some(error)),
+            RecordedOutcome::Released { error: Some(error) } => (Status::Retrying, Some(error)),
+            RecordedOutcome::Failed { error } => (Status::Failed, Some(error)),
             // Handed back unrun (shutdown, or a handler this process does not know).
             _ => return,
         };
+        let error = error.map(String::as_str);
+        if let Some(memory) = &self.memory {
+            memory.outcome_now(delivery, handler, status, recorded.attempt, error);
+            return;
+        }
         self.send(Op::Outcome(
             delivery.to_owned(),
             HandlerOutcome {
                 handler: handler.to_owned(),
                 status,
                 attempt: recorded.attempt,
-                error,
+                error: error.map(str::to_owned),
                 at: Utc::now(),
             },
         ));
@@ -130,12 +142,12 @@ async fn write(log: DeliveryLog, mut rx: mpsc::Receiver<Op>) {
                 let mut outcomes = Vec::with_capacity(ops.len());
                 for op in ops.drain(..) {
                     match op {
-                        Op::Record(record) => records.push(*record),
+                        Op::Record(entry) => records.push(entry),
                         Op::Outcome(delivery, outcome) => outcomes.push((delivery, outcome)),
                     }
                 }
                 let (n, m) = (records.len(), outcomes.len());
-                if let Err(error) = log.write(records, outcomes).await {
+                if let Err(error) = log.write_entries(records, outcomes).await {
                     tracing::warn!(%error, records = n, outcomes = m, "could not write to the delivery log");
                 }
                 // Senders do not wake a sleeping writer: what arrives meanwhile is the next

@@ -143,7 +143,7 @@ pub(crate) async fn receive(State(receiver): State<Arc<Receiver>>, request: Requ
     let kept = receiver
         .log
         .as_ref()
-        .map(|_| crate::deliveries::kept_headers(&parts.headers));
+        .map(|_| crate::deliveries::KeptHeaders::of(&parts.headers));
     let parsed = if bytes.len() > BLOCKING_ABOVE_BYTES {
         let (headers, state) = (parts.headers, receiver.clone());
         tokio::task::spawn_blocking(move || parse_delivery(&headers, bytes, &state.settings)).await
@@ -179,18 +179,7 @@ pub(crate) async fn receive(State(receiver): State<Arc<Receiver>>, request: Requ
     match receiver.queue.enqueue(&delivery).await {
         Ok(new) => {
             if let (true, Some(log), Some(headers)) = (new, &receiver.log, kept) {
-                log.record(crate::deliveries::Record {
-                    id: delivery.id().to_owned(),
-                    event: delivery.event().to_owned(),
-                    action: delivery.action().map(str::to_owned),
-                    installation: delivery.installation_id().map(|i| i.0),
-                    repository: delivery.repository_full_name().map(str::to_owned),
-                    received_at: chrono::Utc::now(),
-                    headers,
-                    replay_of: None,
-                    outcomes: Vec::new(),
-                    body: delivery.body().clone(),
-                });
+                log.record(&delivery, headers);
             }
             let outcome = if new { "accepted" } else { "duplicate" };
             tracing::info!(delivery = %id, event, ?action, outcome, "delivery stored");
