@@ -191,7 +191,7 @@ pub const LOG_FORMAT: Setting = Setting::new(
 pub const DELIVERY_LOG: Setting = Setting::new(
     "ATOMBOT_DELIVERY_LOG",
     Some("false"),
-    "`true` records every accepted delivery and its handlers' outcomes in the delivery log (`atombot deliveries`); off by default until it keeps the benchmark's floors (README, Performance)",
+    "`true` records every accepted delivery and its handlers' outcomes in the delivery log (`atombot deliveries`); off by default until it keeps the benchmark's SQLite floors (README, Performance)",
 );
 /// Seconds a delivery is kept in the delivery log.
 pub const DELIVERY_LOG_RETENTION: Setting = Setting::new(

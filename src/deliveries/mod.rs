@@ -52,7 +52,7 @@ use store::Store;
 #[non_exhaustive]
 pub struct LogSettings {
     /// Whether the bot records deliveries (`ATOMBOT_DELIVERY_LOG`, default off for now: on,
-    /// it costs a third of the throughput at saturation; see the README's Performance).
+    /// it costs SQLite 14–28 % of its throughput at saturation; see the README's Performance).
     pub enabled: bool,
     /// How long a delivery is kept (`ATOMBOT_DELIVERY_LOG_RETENTION`, default 7 days).
     pub retention: Duration,
