@@ -294,7 +294,22 @@ impl Context {
             .or_else(|| json.get("number").and_then(number))
     }
 
-    /// Comments on the issue or pull request the delivery is about.
+    /// Whether the delivery is about a pull request (or merge request) rather than an
+    /// issue: a `pull_request` / `merge_request` object and no `issue`, or an `issue` that
+    /// is a pull request's (GitHub-shaped comment events).
+    fn is_about_pull_request(&self) -> bool {
+        let json = self.json();
+        match json.get("issue") {
+            Some(issue) => issue.get("pull_request").is_some_and(|p| !p.is_null()),
+            None => json
+                .get("pull_request")
+                .or(json.get("merge_request"))
+                .is_some(),
+        }
+    }
+
+    /// Comments on the issue or pull request the delivery is about (AtomGit keeps a pull
+    /// request's comments apart from issues': `POST …/pulls/{n}/comments`).
     ///
     /// Fails with [`Error::InvalidRequest`] when the delivery is about none.
     pub async fn comment(&self, body: impl Into<String>) -> Result<Comment> {
@@ -305,6 +320,13 @@ impl Context {
                 self.event()
             ))
         })?;
+        if self.is_about_pull_request() {
+            return self
+                .client()
+                .pulls(&repo.owner, &repo.name)
+                .comment(number, body)
+                .await;
+        }
         self.client()
             .issues(&repo.owner, &repo.name)
             .create_comment(number, body)

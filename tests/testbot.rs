@@ -275,3 +275,37 @@ async fn an_invalid_definition_fails_to_start() {
     let message = error.to_string();
     assert!(message.contains("`issues.opened`"), "{message}");
 }
+
+async fn thank_for_the_pull_request(ctx: Context) -> atombot::Result<()> {
+    ctx.comment("Thanks for the pull request!").await?;
+    Ok(())
+}
+
+/// AtomGit keeps a pull request's comments under `/pulls/{n}/comments`: its issues path
+/// knows no pull request (404), unlike GitHub's, where pull requests are issues.
+#[tokio::test]
+async fn a_comment_on_a_pull_request_goes_to_the_pull_request() {
+    let bot = TestBot::start(
+        Bot::new(TestBot::config()).on("pull_request.opened", thank_for_the_pull_request),
+    )
+    .await
+    .unwrap();
+    // The default simulator has pull request #2 in atomgit-demo/hello-world.
+    let received = bot
+        .receive(events::pull_request_opened(REPO, 2, "Add a feature"))
+        .await
+        .unwrap();
+    let run = received.handler("pull_request.opened#1").unwrap();
+    assert_eq!((run.attempts, &run.outcome), (1, &Outcome::Succeeded));
+    assert_eq!(
+        received.calls_to(Method::POST, "/pulls/2/comments").len(),
+        1
+    );
+    assert!(
+        received
+            .calls_to(Method::POST, "/issues/2/comments")
+            .is_empty()
+    );
+    assert_eq!(received.comments(), ["Thanks for the pull request!"]);
+    bot.shutdown().await;
+}
