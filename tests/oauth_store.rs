@@ -83,3 +83,29 @@ async fn the_durable_store_refuses_to_start_without_a_key() {
     );
     assert!(!dir.path().join("x.db").exists(), "nothing was created");
 }
+
+/// Replicas (or the bot and `atombot oauth …`) opening one new SQLite file at once: SQLite
+/// refuses the switch to WAL at once ("database is locked", no busy wait) while another
+/// connection makes it; every store must still open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_opening_a_new_sqlite_file_at_once_all_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    for round in 0..20 {
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join(format!("{round}.db")).display()
+        );
+        let opens = (0..6).map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                SqliteUserTokenStore::connect(&url, TokenKey::from_base64(key).unwrap()).await
+            })
+        });
+        for opened in futures::future::join_all(opens).await {
+            if let Err(e) = opened.unwrap() {
+                panic!("round {round}: {e}");
+            }
+        }
+    }
+}

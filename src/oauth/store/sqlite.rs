@@ -35,6 +35,17 @@ impl SqliteUserTokenStore {
     /// Fails with [`Error::Config`] for a bad URL and [`OAuthError::Store`] when the file
     /// cannot be opened.
     pub async fn connect(url: &str, key: TokenKey) -> Result<Self> {
+        // A new file is put in WAL mode first, the way the queue opens its own: SQLite
+        // refuses the switch at once ("database is locked", no busy wait) while another
+        // connection makes it, as when replicas or the CLI open a new file together.
+        if let Ok(Some(path)) = atombot_jobs::sqlite_file::file_of(url) {
+            tokio::task::spawn_blocking(move || {
+                atombot_jobs::sqlite_file::open_wal(&path, std::time::Duration::from_secs(5))
+            })
+            .await
+            .map_err(|e| OAuthError::store("open", e))?
+            .map_err(|e| OAuthError::store("open", e))?;
+        }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| Error::config("sqlite url", e.to_string()))?
             .create_if_missing(true)
