@@ -25,7 +25,9 @@ fn child_bot() {
             .create(true)
             .append(true)
             .open(&out)?;
-        writeln!(file, "{name} {} {}", ctx.attempt(), ctx.idempotency_key())?;
+        // One write per line (`writeln!` writes in pieces that concurrent handlers interleave).
+        let line = format!("{name} {} {}\n", ctx.attempt(), ctx.idempotency_key());
+        file.write_all(line.as_bytes())?;
         file.sync_all()?;
         Ok(runs_of(&std::fs::read_to_string(&out)?, name).len())
     };

@@ -53,7 +53,10 @@ fn record(out: &Path, line: &str) -> std::io::Result<()> {
         .create(true)
         .append(true)
         .open(out)?;
-    writeln!(file, "{line}")?;
+    // One write per line: `writeln!` writes a formatted line in pieces, and two ticks
+    // running at once in one process (an orphan run again beside a due tick) then
+    // interleave their pieces into lines that parse as neither.
+    file.write_all(format!("{line}\n").as_bytes())?;
     file.sync_all()
 }
 
