@@ -56,7 +56,8 @@ impl KeptHeaders {
     fn of_pairs(pairs: &[(String, String)]) -> Self {
         let mut text = String::new();
         for (name, value) in pairs {
-            // Only what `of` would have kept: a stored pair may come from anywhere.
+            // A pair the line format cannot hold (a stored record may come from anywhere)
+            // is left out.
             if !name.contains([':', '\n']) && !value.contains('\n') {
                 text.push_str(name);
                 text.push(':');
