@@ -74,6 +74,16 @@ fn header_pairs(text: &str) -> impl Iterator<Item = (&str, &str)> {
     text.lines().filter_map(|line| line.split_once(':'))
 }
 
+/// The fields of `delivery` an entry keeps in its string: id, event, action, repository.
+fn fields_of(delivery: &Delivery) -> [Option<&str>; 4] {
+    [
+        Some(delivery.id()),
+        Some(delivery.event()),
+        delivery.action(),
+        delivery.repository_full_name(),
+    ]
+}
+
 /// An accepted delivery, waiting to be stored (or kept, in memory).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Entry {
@@ -94,12 +104,7 @@ impl Entry {
     pub(crate) fn new(delivery: &Delivery, headers: KeptHeaders) -> Self {
         Self::build(
             headers,
-            [
-                Some(delivery.id()),
-                Some(delivery.event()),
-                delivery.action(),
-                delivery.repository_full_name(),
-            ],
+            fields_of(delivery),
             delivery.installation_id().map(|i| i.0),
             Utc::now(),
             None,
@@ -165,12 +170,7 @@ impl Entry {
     pub(crate) fn refill(&mut self, delivery: &Delivery, headers: &KeptHeaders) {
         self.text.clear();
         self.text.push_str(&headers.0);
-        self.set_fields([
-            Some(delivery.id()),
-            Some(delivery.event()),
-            delivery.action(),
-            delivery.repository_full_name(),
-        ]);
+        self.set_fields(fields_of(delivery));
         self.installation = delivery.installation_id().map(|i| i.0);
         self.received_at = Utc::now();
         self.replay_of = None;
