@@ -213,6 +213,71 @@ async fn the_delivery_log_on_sqlite() {
     round_trip(&format!("sqlite://{}", dir.join("queue.db").display())).await;
 }
 
+/// On a SQLite queue file the body is stored once: the queue keeps it where its jobs
+/// stored it, past their end, and the log's own row holds none.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_sqlite_a_logged_body_is_stored_once_in_the_queues_file() {
+    use atombot_jobs::sqlite_file::rusqlite::Connection;
+    let dir = common::temp_dir("delivery-log-once");
+    let file = dir.join("queue.db");
+    let sim = Simulator::start().await.unwrap();
+    let mut settings = common::settings_with_queue(&format!("sqlite://{}", file.display()));
+    settings.delivery_log.enabled = true;
+    let bot = Bot::new(sim.app_config())
+        .settings(settings)
+        .on("push", |_: Context| async { Ok::<_, atombot::Error>(()) })
+        .on_named("second", "push", |_: Context| async {
+            Ok::<_, atombot::Error>(())
+        })
+        .start()
+        .await
+        .unwrap();
+    sim.set_webhook_url(bot.url("/webhook"));
+    let hub = events::push("atomgit-demo/hello-world").installation(14);
+    let bytes = atombot::testing::WebhookBody::from(&hub).into_bytes();
+    let id = format!("once-{}", fastrand::u32(..));
+    let answer = sim
+        .deliver_with("push", hub, &DeliveryOptions::new().delivery_id(&id))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let log = bot.delivery_log().unwrap().clone();
+    let done = eventually(20, async || {
+        log.get(&id)
+            .await
+            .unwrap()
+            .is_some_and(|r| r.outcomes.len() == 2)
+    })
+    .await;
+    assert!(done, "{:?}", log.get(&id).await);
+    bot.shutdown().await;
+
+    let count = |file: &std::path::Path, sql: &str| -> i64 {
+        Connection::open(file)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    };
+    // Both handlers' jobs are done and gone; the body stays, once.
+    assert_eq!(count(&file, "SELECT COUNT(*) FROM atombot_jobs"), 0);
+    assert_eq!(count(&file, "SELECT COUNT(*) FROM atombot_kept_bodies"), 1);
+    let log_file = dir.join("queue-deliveries.db");
+    assert_eq!(
+        count(
+            &log_file,
+            "SELECT SUM(length(body)) FROM atombot_delivery_log"
+        ),
+        0
+    );
+    // Read back byte for byte, by this log and by another handle on the store.
+    assert_eq!(log.get(&id).await.unwrap().unwrap().body, bytes);
+    let queue = atombot::jobs::QueueConfig::new(format!("sqlite://{}", file.display()));
+    let other = DeliveryLog::connect(&queue, LogSettings::default())
+        .await
+        .unwrap();
+    assert_eq!(other.get(&id).await.unwrap().unwrap().body, bytes);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_delivery_log_in_memory() {
     round_trip("memory").await;

@@ -42,6 +42,8 @@ pub struct QueueConfig {
     pub(crate) clock_skew_ms: i64,
     pub(crate) keep_done: Duration,
     pub(crate) keep_failed: Duration,
+    pub(crate) keep_bodies: Duration,
+    pub(crate) keep_bodies_max: u64,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) max_batch: usize,
     pub(crate) memory_capacity: usize,
@@ -95,6 +97,8 @@ impl QueueConfig {
             clock_skew_ms: 0,
             keep_done: Duration::from_secs(24 * 3600),
             keep_failed: Duration::from_secs(30 * 24 * 3600),
+            keep_bodies: Duration::from_secs(7 * 24 * 3600),
+            keep_bodies_max: 100_000,
             shutdown_timeout: Duration::from_secs(30),
             max_batch: 512,
             memory_capacity: 10_000,
@@ -239,6 +243,16 @@ impl QueueConfig {
     #[must_use]
     pub fn keep_failed(mut self, d: Duration) -> Self {
         self.keep_failed = d;
+        self
+    }
+
+    /// How long bodies pushed with [`Job::with_kept_body`](crate::Job::with_kept_body) are
+    /// kept after they were stored, and how many at most, the oldest going first (default
+    /// 7 days, 100,000); a body stays while a job still needs it.
+    #[must_use]
+    pub fn keep_bodies(mut self, d: Duration, max: u64) -> Self {
+        self.keep_bodies = d;
+        self.keep_bodies_max = max;
         self
     }
 

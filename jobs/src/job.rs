@@ -152,6 +152,10 @@ pub struct Job {
     /// of the job's serde form.
     #[serde(skip)]
     pub body: Option<Bytes>,
+    /// The key the body is kept under after the job is gone, when pushed with
+    /// [`with_kept_body`](Self::with_kept_body). Not part of the job's serde form.
+    #[serde(skip)]
+    pub body_kept_as: Option<String>,
     /// Dedupe and idempotency key, used by [`Queue::push_unique`](crate::Queue::push_unique).
     #[serde(default)]
     pub key: Option<String>,
@@ -169,6 +173,7 @@ impl Job {
             kind: kind.into(),
             payload: payload.into(),
             body: None,
+            body_kept_as: None,
             key: None,
             meta: BTreeMap::new(),
             enqueued_at: SystemTime::now(),
@@ -187,6 +192,21 @@ impl Job {
     #[must_use]
     pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
         self.body = Some(body.into());
+        self
+    }
+
+    /// Attaches raw bytes to the job (as [`with_body`](Self::with_body)) that the queue
+    /// keeps under `key` once the job is gone, for
+    /// [`QueueConfig::keep_bodies`](crate::QueueConfig::keep_bodies) (the bot's delivery log
+    /// reads them back with [`sqlite_file::kept_body`](crate::sqlite_file::kept_body)). Jobs
+    /// pushed with the same key share one stored copy: the first one's.
+    ///
+    /// The SQLite store keeps them; the other stores hold the body with the job only, as
+    /// `with_body` does.
+    #[must_use]
+    pub fn with_kept_body(mut self, key: impl Into<String>, body: impl Into<Bytes>) -> Self {
+        self.body = Some(body.into());
+        self.body_kept_as = Some(key.into());
         self
     }
 

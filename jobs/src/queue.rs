@@ -125,6 +125,7 @@ impl Queue {
             key: job.key.clone(),
             payload: job.payload.clone(),
             body: job.body.clone(),
+            body_kept_as: job.body_kept_as.clone(),
             meta,
             enqueued_at: time_to_ms(job.enqueued_at),
             run_at: now.saturating_add(dur_ms(delay)),

@@ -1,5 +1,6 @@
 //! Other SQLite files kept beside a queue's own (the delivery log's), opened the way the
-//! queue opens its file: WAL, a busy timeout, and the start-up race on a new file handled.
+//! queue opens its file: WAL, a busy timeout, and the start-up race on a new file handled;
+//! and the bodies a queue's file keeps beyond their jobs, read from another connection.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -52,6 +53,38 @@ pub fn open_wal(path: &Path, busy: Duration) -> Result<rusqlite::Connection, Err
     conn.set_prepared_statement_cache_capacity(32);
     wal_mode(&conn, busy)?;
     Ok(conn)
+}
+
+/// The body kept under `key` by a job of queue `queue` pushed with
+/// [`Job::with_kept_body`](crate::Job::with_kept_body), read on `conn`, a connection to the
+/// queue's file; `None` once pruned ([`QueueConfig::keep_bodies`](crate::QueueConfig::keep_bodies)),
+/// or if the file has no kept bodies.
+///
+/// Fails with [`Error::Backend`] for a stored body that does not unpack (a corrupt file).
+pub fn kept_body(
+    conn: &rusqlite::Connection,
+    queue: &str,
+    key: &str,
+) -> Result<Option<bytes::Bytes>, Error> {
+    use rusqlite::OptionalExtension;
+    let tables: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'atombot_kept_bodies'",
+        [],
+        |r| r.get(0),
+    )?;
+    if tables == 0 {
+        return Ok(None);
+    }
+    let stored: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT body FROM atombot_kept_bodies WHERE queue = ?1 AND key = ?2")?
+        .query_row((queue, key), |r| r.get(0))
+        .optional()?;
+    stored
+        .map(|packed| {
+            crate::packed::unpack(&packed)
+                .ok_or_else(|| Error::Backend(format!("the kept body {key:?} is corrupt")))
+        })
+        .transpose()
 }
 
 #[cfg(test)]

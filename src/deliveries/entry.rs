@@ -97,6 +97,9 @@ pub(crate) struct Entry {
     received_at: DateTime<Utc>,
     replay_of: Option<String>,
     body: Bytes,
+    /// The queue keeps the body under the delivery id (`Job::with_kept_body`): the log
+    /// stores none of its own.
+    body_in_queue: bool,
 }
 
 impl Entry {
@@ -146,6 +149,7 @@ impl Entry {
             received_at,
             replay_of,
             body,
+            body_in_queue: false,
         };
         entry.set_fields(fields);
         entry
@@ -225,6 +229,18 @@ impl Entry {
     /// The kept headers, in the order received.
     pub(crate) fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
         header_pairs(&self.text[..self.ends[0]])
+    }
+
+    /// This entry, its body kept by the queue under the delivery id (and not held here).
+    pub(crate) fn body_in_queue(mut self) -> Self {
+        self.body = Bytes::new();
+        self.body_in_queue = true;
+        self
+    }
+
+    /// Whether the queue keeps the body (see [`body_in_queue`](Self::body_in_queue)).
+    pub(crate) fn is_body_in_queue(&self) -> bool {
+        self.body_in_queue
     }
 
     /// Holds the body in memory of its own size rather than a share of the request's

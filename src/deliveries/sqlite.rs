@@ -2,6 +2,11 @@
 //! its own write lock, so logging never waits on the queue's writer, nor the queue on it.
 //! One thread owns the connection and runs each request there with cached prepared
 //! statements; a batch of records and outcomes is one transaction.
+//!
+//! The bodies of the deliveries a bot logs stay in the queue's file, where its jobs stored
+//! them (`Job::with_kept_body`, kept for the log's retention): the log's row holds none, and
+//! `get` reads the body from there. Records written otherwise (replays, tests) hold their
+//! body, lz4-packed.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -46,6 +51,9 @@ pub(crate) struct SqliteLog {
     requests: mpsc::Sender<Request>,
     queue: Arc<str>,
     path: Arc<Path>,
+    /// The queue's file, which keeps the bodies of deliveries the bot logged
+    /// (`Job::with_kept_body`).
+    queue_file: Arc<Path>,
 }
 
 impl fmt::Debug for SqliteLog {
@@ -91,6 +99,7 @@ impl SqliteLog {
             requests,
             queue: queue.into(),
             path,
+            queue_file: queue_file.into(),
         })
     }
 
@@ -130,7 +139,12 @@ impl SqliteLog {
                         e.replay_of(),
                         e.installation().and_then(|i| i64::try_from(i).ok()),
                         serde_json::to_string(&headers)?,
-                        pack_body(e.body()),
+                        // Empty: the queue's file keeps it.
+                        if e.is_body_in_queue() {
+                            Vec::new()
+                        } else {
+                            pack_body(e.body())
+                        },
                     ])?;
                 }
                 let mut upsert = tx.prepare_cached(sql::UPSERT_OUTCOME)?;
@@ -184,6 +198,7 @@ impl SqliteLog {
 
     pub(crate) async fn get(&self, id: &str) -> StoreResult<Option<Record>> {
         let id = id.to_owned();
+        let queue_file = self.queue_file.clone();
         self.run(move |conn, queue| {
             let Some((mut record, headers, body)) = conn
                 .prepare_cached(GET)?
@@ -211,7 +226,13 @@ impl SqliteLog {
                 return Ok(None);
             };
             record.headers = serde_json::from_str(&headers)?;
-            record.body = unpack_body(body)?;
+            record.body = if body.is_empty() {
+                // Kept by the queue (empty once pruned there).
+                let queue_conn = sqlite_file::open_wal(&queue_file, BUSY)?;
+                sqlite_file::kept_body(&queue_conn, queue, &id)?.unwrap_or_default()
+            } else {
+                unpack_body(body)?
+            };
             let mut statement = conn.prepare_cached(OUTCOMES_OF)?;
             let mut rows = statement.query(rusqlite::params![queue, id])?;
             while let Some(row) = rows.next()? {

@@ -39,6 +39,8 @@ pub(crate) struct LogWriter {
     tx: mpsc::Sender<Op>,
     memory: Option<Arc<MemoryLog>>,
     dropped: Arc<AtomicU64>,
+    /// The queue keeps each logged delivery's body under its id.
+    bodies_in_queue: bool,
 }
 
 impl std::fmt::Debug for LogWriter {
@@ -51,8 +53,9 @@ impl std::fmt::Debug for LogWriter {
 
 impl LogWriter {
     /// Starts the writer task for `log`; it ends once every `LogWriter` is dropped, after
-    /// writing what it was given.
-    pub(crate) fn spawn(log: DeliveryLog) -> LogWriter {
+    /// writing what it was given. With `bodies_in_queue`, the queue keeps each logged
+    /// delivery's body under its id, so the log stores none.
+    pub(crate) fn spawn(log: DeliveryLog, bodies_in_queue: bool) -> LogWriter {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let memory = log.memory();
         tokio::spawn(write(log, rx));
@@ -60,6 +63,7 @@ impl LogWriter {
             tx,
             memory,
             dropped: Arc::default(),
+            bodies_in_queue,
         }
     }
 
@@ -79,7 +83,14 @@ impl LogWriter {
     pub(crate) fn record(&self, delivery: &Delivery, headers: KeptHeaders) {
         match &self.memory {
             Some(memory) => memory.record_now(delivery, &headers),
-            None => self.send(Op::Record(Entry::new(delivery, headers))),
+            None => {
+                let entry = Entry::new(delivery, headers);
+                self.send(Op::Record(if self.bodies_in_queue {
+                    entry.body_in_queue()
+                } else {
+                    entry
+                }));
+            }
         }
     }
 

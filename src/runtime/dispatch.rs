@@ -46,6 +46,8 @@ pub(crate) struct Dispatch {
     pub(crate) observer: Option<Observer>,
     /// Repository configuration files read by `Context::config`.
     pub(crate) repo_config: crate::repo_config::RepoConfigCache,
+    /// Units keep the delivery's body in the queue for the delivery log.
+    pub(crate) keep_bodies: bool,
 }
 
 impl Dispatch {
@@ -101,7 +103,13 @@ impl Dispatch {
         }
         // The units share the stored delivery's text.
         let push = |handler: &NamedHandler<Context>| {
-            let unit = handler_unit(delivery, handler.name(), stored.clone(), installation);
+            let unit = handler_unit(
+                delivery,
+                handler.name(),
+                stored.clone(),
+                installation,
+                self.keep_bodies,
+            );
             self.queue.push_unique(unit)
         };
         let pushed = match handlers.as_slice() {

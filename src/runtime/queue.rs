@@ -103,17 +103,32 @@ pub(crate) fn handler_unit(
     name: &str,
     stored: Payload,
     installation: Option<InstallationId>,
+    keep_body: bool,
 ) -> Job {
     // `concat`, not `format!`: this runs for every unit of every delivery.
-    let mut unit = Job::new([HANDLER_KIND_PREFIX, name].concat(), stored)
-        .with_body(delivery.body().clone())
-        .with_key(["handler:", delivery.id(), ":", name].concat())
-        .with_meta("event", delivery.event())
-        .with_meta("delivery", delivery.id());
+    let mut unit = with_body(
+        Job::new([HANDLER_KIND_PREFIX, name].concat(), stored),
+        delivery,
+        keep_body,
+    )
+    .with_key(["handler:", delivery.id(), ":", name].concat())
+    .with_meta("event", delivery.event())
+    .with_meta("delivery", delivery.id());
     if let Some(id) = installation {
         unit = unit.with_meta(INSTALLATION, id.0);
     }
     unit
+}
+
+/// `job` with the body of `delivery`, kept by the queue under the delivery id for the
+/// delivery log when `keep` (see [`atombot_jobs::Job::with_kept_body`]).
+fn with_body(job: Job, delivery: &Delivery, keep: bool) -> Job {
+    let body = delivery.body().clone();
+    if keep {
+        job.with_kept_body(delivery.id(), body)
+    } else {
+        job.with_body(body)
+    }
 }
 
 /// A delivery job for `body` under delivery id `id` (a replay of the delivery log): routed
@@ -140,6 +155,8 @@ pub(crate) struct JobDeliveryQueue {
     replay_guard: bool,
     /// Queues the handler units at once when the installation is known without a request.
     dispatch: Option<Arc<Dispatch>>,
+    /// Has the queue keep each delivery's body for the delivery log.
+    keep_bodies: bool,
 }
 
 impl JobDeliveryQueue {
@@ -149,7 +166,14 @@ impl JobDeliveryQueue {
             depth: Arc::new(AtomicU64::new(0)),
             replay_guard: false,
             dispatch: None,
+            keep_bodies: false,
         }
+    }
+
+    /// Has the queue keep each delivery's body under its id, for the delivery log.
+    pub(crate) fn keep_bodies(mut self, keep: bool) -> Self {
+        self.keep_bodies = keep;
+        self
     }
 
     /// Fans deliveries out through `dispatch` as they arrive, when their installation is
@@ -184,10 +208,11 @@ impl JobDeliveryQueue {
         self
     }
 
-    fn job(delivery: &Delivery, replay_guard: bool) -> Result<Job, EnqueueError> {
-        let mut job = Job::from_args(DELIVERY_KIND, &Self::stored(delivery))
-            .map_err(|e| EnqueueError::Unavailable(e.to_string()))?
-            .with_body(delivery.body().clone())
+    fn job(&self, delivery: &Delivery) -> Result<Job, EnqueueError> {
+        let replay_guard = self.replay_guard;
+        let job = Job::from_args(DELIVERY_KIND, &Self::stored(delivery))
+            .map_err(|e| EnqueueError::Unavailable(e.to_string()))?;
+        let mut job = with_body(job, delivery, self.keep_bodies)
             .with_key(if replay_guard {
                 format!(
                     "delivery-body:{}",
@@ -223,7 +248,7 @@ impl DeliveryQueue for JobDeliveryQueue {
                     .map_err(EnqueueError::Unavailable)
             });
         }
-        let job = Self::job(delivery, self.replay_guard);
+        let job = self.job(delivery);
         Box::pin(async move {
             match self.queue.push_unique(job?).await {
                 Ok(Pushed::Enqueued(_)) => Ok(true),

@@ -55,14 +55,26 @@ impl Bot {
         let webhook = self.webhook();
         let api_calls = metrics::ApiCalls::default();
         let app = App::with_client(self.config, self.client.observe(api_calls.observer()))?;
-        let queue = Queue::connect(
-            self.settings
-                .queue
-                .clone()
-                .concurrency(self.settings.concurrency),
-        )
-        .await
-        .map_err(|e| Error::config(env::QUEUE, format!("cannot open the job queue: {e}")))?;
+        let log_settings = &self.settings.delivery_log;
+        // With the log on a SQLite queue file, the queue keeps each delivery's body for the
+        // log (stored once, where its jobs store it) and the log stores none.
+        let bodies_in_queue = log_settings.enabled
+            && atombot_jobs::sqlite_file::file_of(self.settings.queue.url())
+                .ok()
+                .flatten()
+                .is_some();
+        let mut queue_config = self
+            .settings
+            .queue
+            .clone()
+            .concurrency(self.settings.concurrency);
+        if bodies_in_queue {
+            queue_config =
+                queue_config.keep_bodies(log_settings.retention, log_settings.max_records);
+        }
+        let queue = Queue::connect(queue_config)
+            .await
+            .map_err(|e| Error::config(env::QUEUE, format!("cannot open the job queue: {e}")))?;
         let log = if self.settings.delivery_log.enabled {
             let config = self
                 .settings
@@ -73,9 +85,12 @@ impl Bot {
         } else {
             None
         };
-        let log_writer = log.clone().map(LogWriter::spawn);
-        let deliveries =
-            queue::JobDeliveryQueue::new(queue.clone()).replay_guard(self.settings.replay_guard);
+        let log_writer = log
+            .clone()
+            .map(|log| LogWriter::spawn(log, bodies_in_queue));
+        let deliveries = queue::JobDeliveryQueue::new(queue.clone())
+            .replay_guard(self.settings.replay_guard)
+            .keep_bodies(bodies_in_queue);
         let metrics = Metrics::new(
             Arc::new(deliveries.clone()),
             app.client().installation_tokens().cloned(),
@@ -110,6 +125,7 @@ impl Bot {
             state: self.state,
             observer: overrides.observer.clone(),
             repo_config: crate::repo_config::RepoConfigCache::new(self.repo_config),
+            keep_bodies: bodies_in_queue,
         });
         let (stop, stopped) = watch::channel(false);
         let worker = {

@@ -444,6 +444,7 @@ mod tests {
             key: Some(key.into()),
             payload: Payload::from(serde_json::json!({})),
             body: None,
+            body_kept_as: None,
             meta: "{}".into(),
             enqueued_at: now,
             run_at: now,

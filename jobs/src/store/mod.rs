@@ -95,6 +95,8 @@ pub(crate) struct NewJob {
     pub(crate) payload: Payload,
     /// Raw bytes stored beside the payload ([`Job::body`]).
     pub(crate) body: Option<Bytes>,
+    /// Keep the body under this key once the job is gone ([`Job::with_kept_body`]).
+    pub(crate) body_kept_as: Option<String>,
     pub(crate) meta: String,
     pub(crate) enqueued_at: i64,
     pub(crate) run_at: i64,
@@ -404,6 +406,7 @@ pub(crate) fn decode_job(
         kind,
         payload,
         body,
+        body_kept_as: None,
         key,
         meta,
         enqueued_at: ms_to_time(enqueued_at),

@@ -676,10 +676,18 @@ impl SqliteStore {
     /// [`push_batch`](Self::push_batch) for jobs the caller gives away (no copy).
     pub(crate) async fn push_owned(
         &self,
-        jobs: Vec<NewJob>,
+        mut jobs: Vec<NewJob>,
     ) -> Result<Vec<Result<Pushed, Error>>, Error> {
         if jobs.is_empty() {
             return Ok(Vec::new());
+        }
+        // Bodies are stored lz4-packed, packed here rather than on the store's thread,
+        // which every commit waits on: a 6.6 KB webhook body then writes about 1.8 KB to the
+        // WAL instead of two overflow pages.
+        for job in &mut jobs {
+            if let Some(body) = &job.body {
+                job.body = Some(crate::packed::pack(body).into());
+            }
         }
         self.call(|reply| Request::Push(jobs, reply)).await
     }
@@ -719,6 +727,8 @@ impl SqliteStore {
             orphan_ms: dur_ms(config.orphan_timeout),
             done_ms: dur_ms(config.keep_done),
             failed_ms: dur_ms(config.keep_failed),
+            bodies_ms: dur_ms(config.keep_bodies),
+            bodies_max: i64::try_from(config.keep_bodies_max).unwrap_or(i64::MAX),
         };
         self.call(|reply| Request::Heartbeat(worker.to_owned(), keep, reply))
             .await

@@ -21,10 +21,18 @@ use crate::store::{Ack, Leased, NewJob, decode_job, to_u32};
 const SCHEMA: &str = include_str!("schema.sql");
 
 /// SQLite's own tables: the jobs' raw bodies (written once, apart from the small rows whose
-/// status changes) and the count of finished jobs per queue (their rows are deleted at once).
+/// status changes; `packed` when lz4-packed, see [`crate::packed`]), bodies kept beyond their
+/// jobs ([`Job::with_kept_body`](crate::Job::with_kept_body): lz4-packed, stored once per
+/// key, in the order stored) and the count of finished jobs per queue (their rows are
+/// deleted at once).
 const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS atombot_bodies
-    (job_id TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+    (job_id TEXT PRIMARY KEY, body BLOB NOT NULL, packed INTEGER NOT NULL DEFAULT 0)
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS atombot_kept_bodies
+    (seq INTEGER PRIMARY KEY, queue TEXT NOT NULL, key TEXT NOT NULL, body BLOB NOT NULL,
+     stored_at BIGINT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS atombot_kept_bodies_key ON atombot_kept_bodies (queue, key);
 CREATE TABLE IF NOT EXISTS atombot_counters
     (queue TEXT PRIMARY KEY, done BIGINT NOT NULL DEFAULT 0);";
 
@@ -106,28 +114,69 @@ pub(super) fn open(target: &Target, busy: Duration) -> Result<Connection, Error>
     // Each request runs in a savepoint: its rollback journal stays in memory, not in a
     // temporary file.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    let ready: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'
-         AND name IN ('atombot_jobs', 'atombot_bodies', 'atombot_counters')",
-        [],
-        |r| r.get(0),
-    )?;
-    if ready < 3 {
-        // Several processes may start at once: the write lock makes them take turns, and
-        // every statement is IF NOT EXISTS.
+    if !schema_current(&conn)? {
+        // Several processes may start at once: the write lock makes them take turns, every
+        // statement is IF NOT EXISTS, and the column is added only if still missing.
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let made = conn
             .execute_batch(SCHEMA)
             .and_then(|()| conn.execute_batch(TABLES))
-            .and_then(|()| conn.execute_batch("COMMIT"));
+            .map_err(Error::from)
+            .and_then(|()| add_columns(&conn))
+            .and_then(|()| Ok(conn.execute_batch("COMMIT")?));
         if let Err(e) = made {
             if !conn.is_autocommit() {
                 let _ = conn.execute_batch("ROLLBACK");
             }
-            return Err(e.into());
+            return Err(e);
         }
     }
     Ok(conn)
+}
+
+/// Columns added since the tables were first made: (table, column, definition).
+const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+    // Bodies of earlier versions are raw: the default.
+    ("atombot_bodies", "packed", "INTEGER NOT NULL DEFAULT 0"),
+    // The key of the job's kept body, if it has one (then no row in atombot_bodies).
+    ("atombot_jobs", "body_key", "TEXT"),
+];
+
+/// Whether the tables are there, with every column this version writes.
+fn schema_current(conn: &Connection) -> Result<bool, Error> {
+    let tables: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN
+         ('atombot_jobs', 'atombot_bodies', 'atombot_counters', 'atombot_kept_bodies')",
+        [],
+        |r| r.get(0),
+    )?;
+    for (table, column, _) in ADDED_COLUMNS {
+        if !has_column(conn, table, column)? {
+            return Ok(false);
+        }
+    }
+    Ok(tables == 4)
+}
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool, Error> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
+        (table, column),
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+/// Adds the [`ADDED_COLUMNS`] a file made by an earlier version lacks.
+fn add_columns(conn: &Connection) -> Result<(), Error> {
+    for (table, column, definition) in ADDED_COLUMNS {
+        if !has_column(conn, table, column)? {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 /// Puts the database in WAL mode. SQLite answers "database is locked" at once, without
@@ -210,8 +259,8 @@ pub(super) fn push(
         conn,
         "INSERT INTO atombot_jobs
            (id, queue, kind, payload, job_key, meta, enqueued_at, status, attempts,
-            max_attempts, run_at, lock_by, lock_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            max_attempts, run_at, lock_by, lock_at, body_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         (
             id,
             queue,
@@ -226,15 +275,23 @@ pub(super) fn push(
             job.run_at,
             lock_by,
             lock_at,
+            job.body_kept_as.as_deref().filter(|_| job.body.is_some()),
         ),
     )?;
-    if let Some(body) = job.body.as_deref() {
-        run(
+    match (job.body.as_deref(), job.body_kept_as.as_deref()) {
+        (Some(body), Some(key)) => run(
             conn,
-            "INSERT INTO atombot_bodies (job_id, body) VALUES (?1, ?2)",
+            "INSERT INTO atombot_kept_bodies (queue, key, body, stored_at)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (queue, key) DO NOTHING",
+            (queue, key, body, now),
+        )?,
+        (Some(body), None) => run(
+            conn,
+            "INSERT INTO atombot_bodies (job_id, body, packed) VALUES (?1, ?2, 1)",
             (id, body),
-        )?;
-    }
+        )?,
+        (None, _) => 0,
+    };
     Ok(Pushed::Enqueued(job.id.clone()))
 }
 
@@ -256,13 +313,27 @@ pub(super) fn claim(
              ORDER BY run_at, id
              LIMIT ?4)
          RETURNING id, kind, payload, job_key, meta, enqueued_at, attempts, max_attempts,
-             (SELECT body FROM atombot_bodies WHERE job_id = atombot_jobs.id)",
+             CASE WHEN body_key IS NULL
+                 THEN (SELECT body FROM atombot_bodies WHERE job_id = atombot_jobs.id)
+                 ELSE (SELECT body FROM atombot_kept_bodies k
+                       WHERE k.queue = ?3 AND k.key = atombot_jobs.body_key) END,
+             CASE WHEN body_key IS NULL
+                 THEN (SELECT packed FROM atombot_bodies WHERE job_id = atombot_jobs.id)
+                 ELSE 1 END",
     )?;
     let mut rows = stmt.query((worker, now, queue, limit(n)))?;
     let mut out = Vec::with_capacity(n.min(64));
     while let Some(row) = rows.next()? {
-        let body = match row.get_ref(8)? {
-            ValueRef::Blob(b) | ValueRef::Text(b) => Some(Bytes::copy_from_slice(b)),
+        let body = match (row.get_ref(8)?, row.get::<_, Option<bool>>(9)?) {
+            (ValueRef::Blob(b) | ValueRef::Text(b), Some(true)) => {
+                let body = crate::packed::unpack(b);
+                if body.is_none() {
+                    tracing::warn!(job = %row.get_ref(0)?.as_str().unwrap_or(""),
+                        "a job's stored body is corrupt; the job runs without it");
+                }
+                body
+            }
+            (ValueRef::Blob(b) | ValueRef::Text(b), _) => Some(Bytes::copy_from_slice(b)),
             _ => None,
         };
         out.push(Leased {
@@ -407,6 +478,8 @@ pub(super) struct Keep {
     pub(super) orphan_ms: i64,
     pub(super) done_ms: i64,
     pub(super) failed_ms: i64,
+    pub(super) bodies_ms: i64,
+    pub(super) bodies_max: i64,
 }
 
 /// Deletes expired dedupe records, long-dead workers, and finished jobs (with their bodies)
@@ -456,7 +529,44 @@ pub(super) fn housekeeping(
             params,
         )?;
     }
-    Ok(())
+    prune_kept_bodies(conn, queue, now, keep)
+}
+
+/// Deletes kept bodies past their retention, or beyond the newest `bodies_max` in the file
+/// (of all its queues), unless a job of the queue still needs them; at most
+/// [`HOUSEKEEPING_BATCH`]. Rows are in the order stored, so the first young one bounds the
+/// old ones without scanning the young: both statements walk the rows by `seq` (`NOT
+/// INDEXED`: through the key index SQLite would visit every row of the queue and sort them,
+/// a stall of ~100 ms per heartbeat at 100,000 bodies).
+fn prune_kept_bodies(conn: &Connection, queue: &str, now: i64, keep: Keep) -> Result<(), Error> {
+    let first_young: Option<i64> = conn
+        .prepare_cached(
+            "SELECT seq FROM atombot_kept_bodies NOT INDEXED
+             WHERE queue = ?1 AND stored_at >= ?2 ORDER BY seq LIMIT 1",
+        )?
+        .query_row((queue, now.saturating_sub(keep.bodies_ms)), |r| r.get(0))
+        .optional()?;
+    let newest: Option<i64> = conn
+        .prepare_cached("SELECT MAX(seq) FROM atombot_kept_bodies")?
+        .query_row([], |r| r.get(0))?;
+    let Some(newest) = newest else {
+        return Ok(());
+    };
+    // Old: before the first young one (all, if none is young); too many: before the newest
+    // `bodies_max`.
+    let old = first_young.unwrap_or(newest.saturating_add(1));
+    let too_many = newest.saturating_sub(keep.bodies_max).saturating_add(1);
+    let bound = old.max(too_many);
+    run(
+        conn,
+        "DELETE FROM atombot_kept_bodies WHERE seq IN (
+           SELECT seq FROM atombot_kept_bodies NOT INDEXED
+           WHERE seq < ?2 AND queue = ?1 AND key NOT IN
+             (SELECT body_key FROM atombot_jobs WHERE queue = ?1 AND body_key IS NOT NULL)
+           ORDER BY seq LIMIT ?3)",
+        (queue, bound, HOUSEKEEPING_BATCH),
+    )
+    .map(drop)
 }
 
 /// Forgets `worker`.

@@ -24,6 +24,7 @@ fn job() -> NewJob {
         key: None,
         payload: Payload::from(serde_json::json!({})),
         body: None,
+        body_kept_as: None,
         meta: "{}".into(),
         enqueued_at: now_ms(),
         run_at: now_ms(),
@@ -366,4 +367,132 @@ fn connections_opening_a_new_file_at_once_all_succeed() {
         }
         assert_eq!(count(&file, "atombot_jobs"), 0);
     }
+}
+
+#[tokio::test]
+async fn bodies_are_stored_packed_and_raw_ones_of_earlier_versions_still_read() {
+    let (config, file) = config("packed");
+    // A file as an earlier version left it: bodies raw, no `packed` column, one job waiting.
+    {
+        let conn = Connection::open(&file).unwrap();
+        conn.execute_batch(SCHEMA_BEFORE_PACKING).unwrap();
+        conn.execute(
+            "INSERT INTO atombot_jobs (id, queue, kind, payload, meta, enqueued_at, status,
+               attempts, max_attempts, run_at)
+             VALUES ('old', ?1, 'k', '{}', '{}', 0, 'pending', 0, 5, 0)",
+            [config.queue.as_str()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO atombot_bodies (job_id, body) VALUES ('old', x'00726177ff')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::connect(&config).await.unwrap();
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../bench/payloads/push.json"
+    ))
+    .unwrap();
+    let new = NewJob {
+        body: Some(body.clone().into()),
+        ..job()
+    };
+    let new_id = new.id.clone();
+    push_one(&store, new).await.unwrap();
+
+    let stored: i64 = Connection::open(&file)
+        .unwrap()
+        .query_row(
+            "SELECT length(body) FROM atombot_bodies WHERE job_id = ?1",
+            [&new_id.0],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        (stored as usize) * 3 < body.len(),
+        "{stored} bytes stored for a {}-byte body",
+        body.len()
+    );
+
+    let claimed = store.fetch("w", 10).await.unwrap();
+    let body_of = |id: &str| {
+        claimed
+            .iter()
+            .find(|l| l.id.0 == id)
+            .and_then(|l| l.job.body.clone())
+    };
+    assert_eq!(body_of("old").as_deref(), Some(&b"\x00raw\xff"[..]));
+    assert_eq!(body_of(&new_id.0).as_deref(), Some(&body[..]));
+}
+
+/// `atombot_bodies` as versions before packed bodies made it.
+const SCHEMA_BEFORE_PACKING: &str = concat!(
+    include_str!("schema.sql"),
+    "CREATE TABLE atombot_bodies (job_id TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+     CREATE TABLE atombot_counters (queue TEXT PRIMARY KEY, done BIGINT NOT NULL DEFAULT 0);"
+);
+
+#[tokio::test]
+async fn kept_bodies_are_stored_once_outlive_their_jobs_and_go_at_retention() {
+    let (config, file) = config("kept");
+    let store = SqliteStore::connect(&config).await.unwrap();
+    let kept = |key: &str, body: &'static [u8]| NewJob {
+        body: Some(bytes::Bytes::from_static(body)),
+        body_kept_as: Some(key.into()),
+        ..job()
+    };
+    // Two jobs of one delivery share its body; the second's copy is not stored.
+    store
+        .push_owned(vec![
+            kept("d1", b"first body"),
+            kept("d1", b"not stored"),
+            kept("d2", b"second body"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(count(&file, "atombot_kept_bodies"), 2);
+    assert_eq!(count(&file, "atombot_bodies"), 0);
+    let mut claimed = store.fetch("w", 10).await.unwrap();
+    claimed.sort_by_key(|l| l.job.body.clone());
+    let bodies: Vec<_> = claimed
+        .iter()
+        .map(|l| l.job.body.clone().unwrap())
+        .collect();
+    assert_eq!(bodies, ["first body", "first body", "second body"]);
+
+    // Done, the jobs go and the bodies stay, readable from another connection.
+    for l in &claimed[..2] {
+        assert!(store.ack(&l.id, "w", &Ack::Done).await.unwrap());
+    }
+    let reader = Connection::open(&file).unwrap();
+    let read = |key| crate::sqlite_file::kept_body(&reader, &config.queue, key).unwrap();
+    assert_eq!(read("d1").as_deref(), Some(&b"first body"[..]));
+    assert_eq!(read("nope"), None);
+
+    // Past the retention, a body goes unless a job still needs it (d2's is running).
+    let expired = config.clone().keep_bodies(Duration::ZERO, 100);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    store.heartbeat("w", &expired).await.unwrap();
+    store.ping().await.unwrap();
+    assert_eq!(read("d1"), None);
+    assert_eq!(read("d2").as_deref(), Some(&b"second body"[..]));
+
+    // Beyond the count, the oldest go first.
+    store.ack(&claimed[2].id, "w", &Ack::Done).await.unwrap();
+    store
+        .push_owned(vec![kept("d3", b"3"), kept("d4", b"4")])
+        .await
+        .unwrap();
+    let claimed = store.fetch("w", 10).await.unwrap();
+    for l in &claimed {
+        store.ack(&l.id, "w", &Ack::Done).await.unwrap();
+    }
+    let two = config.clone().keep_bodies(Duration::from_secs(3600), 2);
+    store.heartbeat("w", &two).await.unwrap();
+    store.ping().await.unwrap();
+    assert_eq!(read("d2"), None);
+    assert_eq!(read("d3").as_deref(), Some(&b"3"[..]));
+    assert_eq!(read("d4").as_deref(), Some(&b"4"[..]));
 }
