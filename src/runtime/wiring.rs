@@ -57,8 +57,11 @@ impl Bot {
         let app = App::with_client(self.config, self.client.observe(api_calls.observer()))?;
         let log_settings = &self.settings.delivery_log;
         // With the log on a SQLite queue file, the queue keeps each delivery's body for the
-        // log (stored once, where its jobs store it) and the log stores none.
+        // log (stored once, where its jobs store it) and the log stores none. Not under the
+        // replay guard: it lets one delivery id come with two bodies (keyed by body, not
+        // id), and a kept body, keyed by id, would then be the first one's for both.
         let bodies_in_queue = log_settings.enabled
+            && !self.settings.replay_guard
             && atombot_jobs::sqlite_file::file_of(self.settings.queue.url())
                 .ok()
                 .flatten()
