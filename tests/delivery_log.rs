@@ -25,6 +25,17 @@ async fn eventually(secs: u64, mut check: impl AsyncFnMut() -> bool) -> bool {
     check().await
 }
 
+/// Whether `log` holds delivery `id` with `n` handler outcomes within 20 s.
+async fn outcomes_in(log: &DeliveryLog, id: &str, n: usize) -> bool {
+    eventually(20, async || {
+        log.get(id)
+            .await
+            .unwrap()
+            .is_some_and(|r| r.outcomes.len() == n)
+    })
+    .await
+}
+
 async fn round_trip(queue_url: &str) {
     let sim = Simulator::start().await.unwrap();
     let ran = Log::default();
@@ -163,13 +174,7 @@ async fn round_trip(queue_url: &str) {
     ];
     expected.sort();
     assert_eq!(counted, expected, "the replay ran with its own key");
-    let replayed = eventually(20, async || {
-        log.get(&replay)
-            .await
-            .unwrap()
-            .is_some_and(|r| r.outcomes.len() == 2)
-    })
-    .await;
+    let replayed = outcomes_in(&log, &replay, 2).await;
     let record = log.get(&replay).await.unwrap().unwrap();
     assert!(replayed, "{record:?}");
     assert_eq!(record.replay_of.as_deref(), Some(a.as_str()));
@@ -242,13 +247,7 @@ async fn on_sqlite_a_logged_body_is_stored_once_in_the_queues_file() {
         .unwrap();
     assert_eq!(answer.status, 202, "{}", answer.body);
     let log = bot.delivery_log().unwrap().clone();
-    let done = eventually(20, async || {
-        log.get(&id)
-            .await
-            .unwrap()
-            .is_some_and(|r| r.outcomes.len() == 2)
-    })
-    .await;
+    let done = outcomes_in(&log, &id, 2).await;
     assert!(done, "{:?}", log.get(&id).await);
     bot.shutdown().await;
 
