@@ -248,7 +248,9 @@ impl QueueConfig {
 
     /// How long bodies pushed with [`Job::with_kept_body`](crate::Job::with_kept_body) are
     /// kept after they were stored, and how many at most, the oldest going first (default
-    /// 7 days, 100,000); a body stays while a job still needs it.
+    /// 7 days, 100,000); a body stays while a job still needs it. The count is kept as
+    /// bodies come (the SQLite store prunes the oldest beyond it in the transactions that
+    /// store new ones, whatever the load), the retention at each heartbeat.
     #[must_use]
     pub fn keep_bodies(mut self, d: Duration, max: u64) -> Self {
         self.keep_bodies = d;

@@ -108,6 +108,13 @@ pub(crate) struct NewJob {
     pub(crate) lease_to: Option<std::sync::Arc<str>>,
 }
 
+impl NewJob {
+    /// Whether the job brings a body to keep beyond it.
+    pub(crate) fn keeps_body(&self) -> bool {
+        self.body.is_some() && self.body_kept_as.is_some()
+    }
+}
+
 /// A job a worker has claimed.
 #[derive(Debug)]
 pub(crate) struct Leased {

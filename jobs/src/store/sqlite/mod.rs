@@ -15,6 +15,7 @@
 //! fails with [`Error::Unavailable`]. The thread ends, closing the database, once every
 //! handle is dropped.
 
+use std::cell::Cell;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use crate::error::Error;
 use crate::job::{FailedJob, JobId, Pushed, Stats, dur_ms, now_ms};
 use crate::store::{Ack, Leased, NewJob};
 
+mod checkpoint;
 pub(crate) mod ops;
 
 use ops::Keep;
@@ -227,7 +229,15 @@ struct Thread {
     skew_ms: i64,
     max_batch: usize,
     commits: Arc<AtomicU64>,
+    /// Kept bodies the file holds at most ([`QueueConfig::keep_bodies`]).
+    kept_max: i64,
+    /// Kept bodies stored since the last prune of the oldest beyond `kept_max`.
+    kept_since_prune: Cell<usize>,
 }
+
+/// Kept bodies stored between two prunes in the write path; each prunes up to twice as
+/// many, so it catches up with what a heartbeat left.
+const PRUNE_AFTER_KEPT: usize = 64;
 
 impl Thread {
     /// Serves batches of requests until every handle is gone.
@@ -329,16 +339,20 @@ impl Thread {
             return None;
         }
         let mut done_count = 0;
+        let mut kept = self.kept_since_prune.get();
         let mut results = Vec::with_capacity(batch.len());
         let mut beat = None;
         let ran = (|| -> Result<(), Error> {
             for request in writes {
                 let done = match request {
-                    Request::Push(jobs, _) => Done::Pushed(
-                        jobs.iter()
-                            .map(|job| ops::push(conn, queue, job, now).map(Ok))
-                            .collect::<Result<_, _>>()?,
-                    ),
+                    Request::Push(jobs, _) => {
+                        kept += jobs.iter().filter(|job| job.keeps_body()).count();
+                        Done::Pushed(
+                            jobs.iter()
+                                .map(|job| ops::push(conn, queue, job, now).map(Ok))
+                                .collect::<Result<_, _>>()?,
+                        )
+                    }
                     Request::Ack(id, worker, ack, _) => {
                         let acked = ops::ack(conn, queue, &id.0, worker, ack, now)?;
                         done_count += u64::from(matches!(ack, Ack::Done) && acked);
@@ -377,6 +391,10 @@ impl Thread {
             if done_count > 0 {
                 ops::count_done(conn, queue, done_count)?;
             }
+            if kept >= PRUNE_AFTER_KEPT {
+                ops::prune_kept_bodies_beyond(conn, self.kept_max, 2 * PRUNE_AFTER_KEPT)?;
+                kept = 0;
+            }
             Ok(())
         })();
         if ran.is_err() {
@@ -387,6 +405,7 @@ impl Thread {
         match &committed {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
+                self.kept_since_prune.set(kept);
                 *keep = beat;
             }
             Err(_) => self.roll_back(),
@@ -601,6 +620,7 @@ impl SqliteStore {
             let (queue, skew_ms) = (config.queue.clone(), config.clock_skew_ms);
             let (max_batch, commits) = (config.max_batch.max(1), commits.clone());
             let busy = config.backend_timeout;
+            let kept_max = i64::try_from(config.keep_bodies_max).unwrap_or(i64::MAX);
             move || match ops::open(&target, busy) {
                 Err(e) => drop(opened.send(Err(e))),
                 Ok(conn) => {
@@ -610,7 +630,7 @@ impl SqliteStore {
                     if let ops::Target::File { path, .. } = &target {
                         let path = path.clone();
                         let checkpointer = move || match ops::open_plain(&path, busy) {
-                            Ok(conn) => ops::checkpoints(&conn, &stopped),
+                            Ok(conn) => checkpoint::run(&conn, &path, &stopped),
                             Err(e) => warn!(error = %e, "no SQLite checkpoint thread"),
                         };
                         if let Err(e) = std::thread::Builder::new()
@@ -627,6 +647,8 @@ impl SqliteStore {
                             skew_ms,
                             max_batch,
                             commits,
+                            kept_max,
+                            kept_since_prune: Cell::new(0),
                         };
                         thread.run(&receiver);
                     }

@@ -106,9 +106,11 @@ pub(super) fn open(target: &Target, busy: Duration) -> Result<Connection, Error>
     conn.set_prepared_statement_cache_capacity(64);
     wal_mode(&conn, busy)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
-    // A thread of its own checkpoints a file's WAL (see `checkpoints`), off the commits'
-    // path; this connection does so itself only past 10,000 pages (~40 MB), should that
-    // thread fall behind. The WAL file is cut back to 64 MB after a checkpoint.
+    // A thread of its own checkpoints a file's WAL and flushes what it copied (see
+    // `checkpoint`), off the commits' path. Under a steady stream of commits its passive
+    // checkpoints never quite catch up, so this connection completes one past 10,000 pages
+    // (~40 MB), finding little left to copy or sync. The WAL file is cut back to 64 MB
+    // after a checkpoint.
     conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     // Each request runs in a savepoint: its rollback journal stays in memory, not in a
@@ -537,7 +539,8 @@ pub(super) fn housekeeping(
 /// [`HOUSEKEEPING_BATCH`]. Rows are in the order stored, so the first young one bounds the
 /// old ones without scanning the young: both statements walk the rows by `seq` (`NOT
 /// INDEXED`: through the key index SQLite would visit every row of the queue and sort them,
-/// a stall of ~100 ms per heartbeat at 100,000 bodies).
+/// a stall of ~100 ms per heartbeat at 100,000 bodies). Under load the count bound is kept
+/// as bodies come, by [`prune_kept_bodies_beyond`].
 fn prune_kept_bodies(conn: &Connection, queue: &str, now: i64, keep: Keep) -> Result<(), Error> {
     let first_young: Option<i64> = conn
         .prepare_cached(
@@ -546,19 +549,14 @@ fn prune_kept_bodies(conn: &Connection, queue: &str, now: i64, keep: Keep) -> Re
         )?
         .query_row((queue, now.saturating_sub(keep.bodies_ms)), |r| r.get(0))
         .optional()?;
-    let newest: Option<i64> = conn
-        .prepare_cached("SELECT MAX(seq) FROM atombot_kept_bodies")?
-        .query_row([], |r| r.get(0))?;
-    let Some(newest) = newest else {
+    let Some(newest) = newest_kept_body(conn)? else {
         return Ok(());
     };
     // Old: before the first young one (all, if none is young); too many: before the newest
     // `bodies_max`.
     let old = first_young.unwrap_or(newest.saturating_add(1));
-    let too_many = newest.saturating_sub(keep.bodies_max).saturating_add(1);
-    let bound = old.max(too_many);
-    // Up to ten batches a heartbeat (every third of the orphan timeout, 10 s by default):
-    // pruning keeps up with ~1,000 kept bodies a second.
+    let bound = old.max(too_many_before(newest, keep.bodies_max));
+    // Up to ten batches a heartbeat (every third of the orphan timeout, 10 s by default).
     for _ in 0..10 {
         let deleted = run(
             conn,
@@ -574,6 +572,41 @@ fn prune_kept_bodies(conn: &Connection, queue: &str, now: i64, keep: Keep) -> Re
         }
     }
     Ok(())
+}
+
+/// The newest kept body's sequence number, if any.
+fn newest_kept_body(conn: &Connection) -> Result<Option<i64>, Error> {
+    Ok(conn
+        .prepare_cached("SELECT MAX(seq) FROM atombot_kept_bodies")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// The first sequence number of the newest `max` kept bodies, when `newest` is the last.
+fn too_many_before(newest: i64, max: i64) -> i64 {
+    newest.saturating_sub(max).saturating_add(1)
+}
+
+/// Deletes up to `at_most` of the oldest kept bodies beyond the newest `max` in the file, of
+/// any queue, unless a job still needs them; how many. Run in the transaction that stores
+/// bodies, so under a steady load the file holds `max` of them, not more, and no heartbeat
+/// has thousands to delete at once.
+pub(super) fn prune_kept_bodies_beyond(
+    conn: &Connection,
+    max: i64,
+    at_most: usize,
+) -> Result<usize, Error> {
+    let Some(newest) = newest_kept_body(conn)? else {
+        return Ok(0);
+    };
+    run(
+        conn,
+        "DELETE FROM atombot_kept_bodies WHERE seq IN (
+           SELECT seq FROM atombot_kept_bodies k NOT INDEXED
+           WHERE seq < ?1 AND (queue, key) NOT IN
+             (SELECT queue, body_key FROM atombot_jobs WHERE body_key IS NOT NULL)
+           ORDER BY seq LIMIT ?2)",
+        (too_many_before(newest, max), limit(at_most)),
+    )
 }
 
 /// Forgets `worker`.
@@ -697,19 +730,4 @@ pub(super) fn open_plain(path: &std::path::Path, busy: Duration) -> Result<Conne
     conn.busy_timeout(busy)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     Ok(conn)
-}
-
-/// How often the checkpoint thread copies the WAL into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
-
-/// Copies committed WAL frames into the database on a connection of its own every
-/// [`CHECKPOINT_EVERY`] (a passive checkpoint: it never blocks the writer), so commits
-/// rarely pay for one; ends when `stop` is dropped.
-pub(super) fn checkpoints(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>) {
-    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY)
-    {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::debug!(error = %e, "SQLite checkpoint failed; the next one retries");
-        }
-    }
 }

@@ -496,3 +496,40 @@ async fn kept_bodies_are_stored_once_outlive_their_jobs_and_go_at_retention() {
     assert_eq!(read("d3").as_deref(), Some(&b"3"[..]));
     assert_eq!(read("d4").as_deref(), Some(&b"4"[..]));
 }
+
+#[tokio::test]
+async fn kept_bodies_stay_within_their_count_as_they_come_without_a_heartbeat() {
+    let (config, file) = config("kept-bound");
+    let config = config.keep_bodies(Duration::from_secs(3600), 100);
+    let store = SqliteStore::connect(&config).await.unwrap();
+    let kept = |key: String| NewJob {
+        body: Some(bytes::Bytes::from(format!("body of {key}"))),
+        body_kept_as: Some(key),
+        ..job()
+    };
+    // The oldest body, still needed by a running job.
+    store.push_owned(vec![kept("held".into())]).await.unwrap();
+    let held = store.fetch("w", 1).await.unwrap();
+    assert_eq!(held.len(), 1);
+    // A thousand deliveries' bodies, their jobs done, and never a heartbeat.
+    for round in 0..10 {
+        let jobs = (0..100).map(|i| kept(format!("d{}", round * 100 + i)));
+        store.push_owned(jobs.collect()).await.unwrap();
+        let claimed = store.fetch("w", 100).await.unwrap();
+        let acks: Vec<_> = claimed
+            .iter()
+            .map(|l| (l.id.clone(), Arc::<str>::from("w"), Ack::Done))
+            .collect();
+        store.ack_batch(&acks).await.unwrap();
+    }
+    let stored = count(&file, "atombot_kept_bodies");
+    assert!(
+        (100..=100 + super::PRUNE_AFTER_KEPT as i64).contains(&stored),
+        "{stored} kept bodies for a bound of 100"
+    );
+    let reader = Connection::open(&file).unwrap();
+    let read = |key: &str| crate::sqlite_file::kept_body(&reader, &config.queue, key).unwrap();
+    assert_eq!(read("held").as_deref(), Some(&b"body of held"[..]));
+    assert_eq!(read("d999").as_deref(), Some(&b"body of d999"[..]));
+    assert_eq!(read("d0"), None);
+}
