@@ -601,7 +601,7 @@ pub(super) fn prune_kept_bodies_beyond(
     run(
         conn,
         "DELETE FROM atombot_kept_bodies WHERE seq IN (
-           SELECT seq FROM atombot_kept_bodies k NOT INDEXED
+           SELECT seq FROM atombot_kept_bodies NOT INDEXED
            WHERE seq < ?1 AND (queue, key) NOT IN
              (SELECT queue, body_key FROM atombot_jobs WHERE body_key IS NOT NULL)
            ORDER BY seq LIMIT ?2)",
