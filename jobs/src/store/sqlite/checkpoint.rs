@@ -65,7 +65,9 @@ pub(super) fn run(conn: &Connection, path: &Path, stop: &Receiver<()>) {
 
 /// A handle on the database file at `path` to flush it with, one per file for the life of
 /// the process: closing any descriptor of a file drops every POSIX lock the process holds
-/// on it, which SQLite's connections to it rely on, so these are never closed.
+/// on it, which SQLite's connections to it rely on, so these are never closed. Flushing
+/// only brings writes forward (SQLite's own syncs still make the file durable), so a stale
+/// handle, on a file since replaced at the same path, costs speed, never data.
 fn flush_handle(path: &Path) -> std::io::Result<Arc<File>> {
     static HANDLES: OnceLock<Mutex<HashMap<PathBuf, Arc<File>>>> = OnceLock::new();
     let path = std::fs::canonicalize(path)?;
