@@ -235,6 +235,11 @@ struct Thread {
     kept_since_prune: Cell<usize>,
 }
 
+/// The most kept bodies `config` lets a file hold, as SQL compares it.
+fn bodies_max(config: &QueueConfig) -> i64 {
+    i64::try_from(config.keep_bodies_max).unwrap_or(i64::MAX)
+}
+
 /// Kept bodies stored between two prunes in the write path; each prunes up to twice as
 /// many, so it catches up with what a heartbeat left.
 const PRUNE_AFTER_KEPT: usize = 64;
@@ -620,7 +625,7 @@ impl SqliteStore {
             let (queue, skew_ms) = (config.queue.clone(), config.clock_skew_ms);
             let (max_batch, commits) = (config.max_batch.max(1), commits.clone());
             let busy = config.backend_timeout;
-            let kept_max = i64::try_from(config.keep_bodies_max).unwrap_or(i64::MAX);
+            let kept_max = bodies_max(config);
             move || match ops::open(&target, busy) {
                 Err(e) => drop(opened.send(Err(e))),
                 Ok(conn) => {
@@ -750,7 +755,7 @@ impl SqliteStore {
             done_ms: dur_ms(config.keep_done),
             failed_ms: dur_ms(config.keep_failed),
             bodies_ms: dur_ms(config.keep_bodies),
-            bodies_max: i64::try_from(config.keep_bodies_max).unwrap_or(i64::MAX),
+            bodies_max: bodies_max(config),
         };
         self.call(|reply| Request::Heartbeat(worker.to_owned(), keep, reply))
             .await
