@@ -52,7 +52,7 @@ use store::Store;
 #[non_exhaustive]
 pub struct LogSettings {
     /// Whether the bot records deliveries (`ATOMBOT_DELIVERY_LOG`, default off for now: on,
-    /// it costs SQLite 12–31 % of its throughput at saturation and doubles its p99; see the
+    /// it costs SQLite ~10–20 % of its throughput at saturation and ~1.7× its p99; see the
     /// README's Performance).
     pub enabled: bool,
     /// How long a delivery is kept (`ATOMBOT_DELIVERY_LOG_RETENTION`, default 7 days).
